@@ -1,0 +1,19 @@
+"""Who may do what with people and invitations. Views reach these objects only through here."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .models import Invitation, User
+
+
+def require_admin(*, user: User) -> None:
+    if not (user.is_authenticated and user.is_admin):
+        raise PermissionDenied("Only admins manage people and invitations.")
+
+
+def access_open_invitation(*, token: str) -> Invitation:
+    """The invitation behind an emailed link, if it can still be used; 404 otherwise, so tokens cannot be probed."""
+    invitation = Invitation.objects.filter(token=token).first()
+    if invitation is None or not invitation.is_usable:
+        raise Http404("This invitation link is not valid any more. Ask an admin for a new one.")
+    return invitation

@@ -1,0 +1,105 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from curation.models import (
+    Assignment,
+    Membership,
+    ModelResponse,
+    Project,
+    Prompt,
+    RatingSchema,
+    Review,
+    SeedTask,
+    VocabularyAlias,
+    VocabularyTerm,
+)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(SeedTask)
+class SeedTaskAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "id",
+        "project",
+        "short_instruction",
+        "topic",
+        "view",
+        "task_type",
+        "difficulty",
+        "status",
+    ]
+    list_filter = ["project", "status", "source", "difficulty", "task_type"]
+    search_fields = ["instruction", "external_id"]
+    list_select_related = ["project", "topic", "view", "task_type"]
+    readonly_fields = ["content_hash", "version", "created_at", "updated_at"]
+
+    @admin.display(description="Instruction")
+    def short_instruction(self, obj: SeedTask) -> str:
+        return obj.instruction[:80]
+
+
+@admin.register(Prompt)
+class PromptAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "external_id", "difficulty"]
+    list_filter = ["project"]
+    search_fields = ["instruction", "external_id"]
+
+
+@admin.register(ModelResponse)
+class ModelResponseAdmin(admin.ModelAdmin):
+    list_display = ["id", "model_name", "model_version", "seed_task", "prompt"]
+    list_filter = ["model_name"]
+    raw_id_fields = ["seed_task", "prompt"]
+
+
+class VocabularyAliasInline(admin.TabularInline):
+    model = VocabularyAlias
+    extra = 0
+    fields = ["raw", "key"]
+
+
+@admin.register(VocabularyTerm)
+class VocabularyTermAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "key"]
+    list_filter = ["kind"]
+    search_fields = ["name", "aliases__raw"]
+    inlines = [VocabularyAliasInline]
+
+
+@admin.register(RatingSchema)
+class RatingSchemaAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "project", "target", "created_at"]
+    list_filter = ["project", "target"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "reviewer", "seed_task", "response", "status"]
+    list_filter = ["project", "status"]
+    raw_id_fields = ["seed_task", "response"]
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    """Reviews are immutable records: the admin shows them and never edits them."""
+
+    list_display = ["id", "project", "reviewer", "schema", "version", "is_current", "submitted_at"]
+    list_filter = ["project", "is_current"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False

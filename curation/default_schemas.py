@@ -1,0 +1,117 @@
+"""The rating forms a new project starts with; curators version them from there."""
+
+_SCALE = {"kind": "ordinal_scale", "min": 1, "max": 5, "required": True, "level": "ordinal"}
+
+SEED_REVIEW = {
+    "fields": [
+        {
+            "key": "decision",
+            "label": "Decision",
+            "kind": "single_choice",
+            "required": True,
+            "level": "nominal",
+            "options": [
+                {"value": "accept", "label": "Accept"},
+                {"value": "accept_with_edits", "label": "Accept with edits"},
+                {"value": "reject", "label": "Reject"},
+            ],
+        },
+        {
+            **_SCALE,
+            "key": "clinical_validity",
+            "label": "Clinical validity",
+            "labels": {"1": "wrong or unsafe", "5": "fully valid"},
+        },
+        {**_SCALE, "key": "clarity", "label": "Clarity", "labels": {"1": "unclear", "5": "crystal clear"}},
+        {**_SCALE, "key": "difficulty", "label": "Difficulty", "labels": {"1": "easiest", "5": "hardest"}},
+        {
+            "key": "flags",
+            "label": "Flags",
+            "kind": "multiple_choice",
+            "required": False,
+            "level": "nominal",
+            "options": [
+                {"value": "unsafe", "label": "Unsafe"},
+                {"value": "phi", "label": "Contains PHI"},
+                {"value": "needs_specialist", "label": "Needs a specialist"},
+            ],
+        },
+        {"key": "comment", "label": "Comment", "kind": "free_text", "required": False, "max_length": 4000},
+    ]
+}
+
+RESPONSE_REVIEW = {
+    "fields": [
+        {**_SCALE, "key": "correctness", "label": "Correctness"},
+        {**_SCALE, "key": "helpfulness", "label": "Helpfulness"},
+        {
+            "key": "consensus",
+            "label": "Agreement with scientific consensus",
+            "kind": "single_choice",
+            "required": True,
+            "level": "nominal",
+            "options": [
+                {"value": "aligned", "label": "Aligned with consensus"},
+                {"value": "opposed", "label": "Opposed to consensus"},
+                {"value": "no_consensus", "label": "No consensus exists"},
+            ],
+        },
+        {
+            "key": "inappropriate_content",
+            "label": "Inappropriate or incorrect content",
+            "kind": "single_choice",
+            "required": True,
+            "level": "ordinal",
+            "options": [
+                {"value": "none", "label": "None"},
+                {"value": "minor", "label": "Yes, of little clinical significance"},
+                {"value": "major", "label": "Yes, of great clinical significance"},
+            ],
+        },
+        {
+            "key": "missing_content",
+            "label": "Missing content",
+            "kind": "single_choice",
+            "required": True,
+            "level": "ordinal",
+            "options": [
+                {"value": "none", "label": "None"},
+                {"value": "minor", "label": "Yes, of little clinical significance"},
+                {"value": "major", "label": "Yes, of great clinical significance"},
+            ],
+        },
+        {
+            "key": "harm_extent",
+            "label": "Extent of possible harm",
+            "kind": "single_choice",
+            "required": True,
+            "level": "ordinal",
+            "options": [
+                {"value": "none", "label": "No harm"},
+                {"value": "moderate", "label": "Moderate or mild harm"},
+                {"value": "severe", "label": "Death or severe harm"},
+            ],
+        },
+        {
+            "key": "harm_likelihood",
+            "label": "Likelihood of possible harm",
+            "kind": "single_choice",
+            "required": True,
+            "level": "ordinal",
+            "options": [
+                {"value": "low", "label": "Low"},
+                {"value": "medium", "label": "Medium"},
+                {"value": "high", "label": "High"},
+            ],
+        },
+        {
+            "key": "bias",
+            "label": "Possibility of bias",
+            "kind": "single_choice",
+            "required": True,
+            "level": "nominal",
+            "options": [{"value": "no", "label": "No"}, {"value": "yes", "label": "Yes"}],
+        },
+        {"key": "comment", "label": "Comment", "kind": "free_text", "required": False, "max_length": 4000},
+    ]
+}

@@ -1,0 +1,35 @@
+import django_filters
+from django.db.models import Q
+
+from curation.models import SeedTask, TaskStatus, VocabularyKind, VocabularyTerm
+
+
+class SeedTaskFilter(django_filters.FilterSet):
+    """Shared by the task list page and the API, so both filter the same way."""
+
+    q = django_filters.CharFilter(method="search", label="Search")
+    status = django_filters.ChoiceFilter(choices=TaskStatus.choices)
+    topic = django_filters.ModelChoiceFilter(
+        queryset=VocabularyTerm.objects.filter(kind=VocabularyKind.TOPIC), label="Topic"
+    )
+    view = django_filters.ModelChoiceFilter(
+        queryset=VocabularyTerm.objects.filter(kind=VocabularyKind.VIEW), label="View"
+    )
+    task_type = django_filters.ModelChoiceFilter(
+        queryset=VocabularyTerm.objects.filter(kind=VocabularyKind.TASK_TYPE), label="Type"
+    )
+    difficulty = django_filters.TypedChoiceFilter(
+        choices=[(i, str(i)) for i in range(1, 6)], coerce=int, label="Difficulty"
+    )
+
+    class Meta:
+        model = SeedTask
+        fields = ["q", "status", "topic", "view", "task_type", "difficulty"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(instruction__icontains=value) | Q(input__icontains=value) | Q(reference_output__icontains=value)
+        )

@@ -1,0 +1,105 @@
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import Role, User
+from curation.default_schemas import RESPONSE_REVIEW, SEED_REVIEW
+from curation.models import Membership, ModelResponse, Project, Prompt, RatingSchema, SchemaTarget, SeedTask
+from curation.services.hashing import content_hash
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    name = factory.Faker("name")
+    role = Role.CLINICIAN
+    password = factory.PostGenerationMethodCall("set_password", "a-long-test-password")
+
+    @factory.post_generation
+    def save_password(self, create, extracted, **kwargs):
+        if create:
+            self.save(update_fields=["password"])
+
+
+class ClinicianFactory(UserFactory):
+    role = Role.CLINICIAN
+    specialty = "cardiology"
+    credentials = "MD, cardiology"
+
+
+class CuratorFactory(UserFactory):
+    role = Role.CURATOR
+
+
+class AdminFactory(UserFactory):
+    role = Role.ADMIN
+    is_staff = True
+    is_superuser = True
+
+
+class ProjectFactory(DjangoModelFactory):
+    class Meta:
+        model = Project
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Project {n}")
+    slug = factory.Sequence(lambda n: f"project-{n}")
+    guidelines = "# Guidelines\n\nJudge **clinical validity** first."
+
+    @factory.post_generation
+    def schemas(self, create, extracted, **kwargs):
+        if not create:
+            return
+        self.seed_schema = RatingSchema.objects.create(
+            project=self, name="Seed review", target=SchemaTarget.SEED_TASK, definition=SEED_REVIEW
+        )
+        self.response_schema = RatingSchema.objects.create(
+            project=self, name="Response review", target=SchemaTarget.RESPONSE, definition=RESPONSE_REVIEW
+        )
+        self.save(update_fields=["seed_schema", "response_schema"])
+
+
+class MembershipFactory(DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    project = factory.SubFactory(ProjectFactory)
+    user = factory.SubFactory(ClinicianFactory)
+
+
+class SeedTaskFactory(DjangoModelFactory):
+    class Meta:
+        model = SeedTask
+
+    project = factory.SubFactory(ProjectFactory)
+    instruction = factory.Sequence(lambda n: f"Explain the first-line treatment of condition number {n}.")
+    input = ""
+    reference_output = "Start with lifestyle measures, then medication as indicated."
+    topic_raw = "Cardiology"
+    view_raw = "Patient"
+    task_type_raw = "Open Q&A"
+    difficulty = 3
+    content_hash = factory.LazyAttribute(lambda o: content_hash(o.instruction, o.input, o.reference_output))
+
+
+class PromptFactory(DjangoModelFactory):
+    class Meta:
+        model = Prompt
+
+    project = factory.SubFactory(ProjectFactory)
+    external_id = factory.Sequence(lambda n: f"p{n}")
+    instruction = factory.Sequence(lambda n: f"Test prompt {n}: what is hypertension?")
+    content_hash = factory.LazyAttribute(lambda o: content_hash(o.instruction, o.input))
+
+
+class ModelResponseFactory(DjangoModelFactory):
+    class Meta:
+        model = ModelResponse
+
+    seed_task = factory.SubFactory(SeedTaskFactory)
+    model_name = "medgen-7b"
+    model_version = "0.3"
+    text = "Hypertension is persistently raised blood pressure."
+    content_hash = factory.LazyAttribute(lambda o: content_hash(o.model_name, o.text))
