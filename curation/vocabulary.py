@@ -42,7 +42,7 @@ DEFAULT_VOCABULARY: dict[str, dict[str, list[str]]] = {
         "Summarization": ["Summarisation", "Summary"],
         "Text Generation": [],
         "Chat": ["Dialogue", "Conversation"],
-        "Multiple-choice Q&A": ["Multiple choice question"],
+        "Multiple-choice Q&A": ["Multiple choice question", "Multiple Choice", "MCQ"],
         "Multi-hop Reasoning": ["Multiple-hop Reasoning", "Multiple Hop Reasoning"],
         "Single-hop Reasoning": [],
         "USMLE-style Q&A": [],

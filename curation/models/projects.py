@@ -3,6 +3,11 @@ from django.db import models
 from django.utils import timezone
 
 
+class ReviewVisibility(models.TextChoices):
+    AFTER_ADJUDICATION = "after_adjudication", "Nothing until the item is adjudicated"
+    AFTER_SUBMIT = "after_submit", "Other reviews of an item once I have submitted mine"
+
+
 class Project(models.Model):
     """A curation effort: its guidelines, its members and the rating forms its reviewers fill in."""
 
@@ -11,6 +16,13 @@ class Project(models.Model):
     description = models.TextField(blank=True)
     guidelines = models.TextField(blank=True, help_text="Markdown shown to reviewers")
     guidelines_version = models.PositiveIntegerField(default=1)
+    review_visibility = models.CharField(
+        max_length=32,
+        choices=ReviewVisibility.choices,
+        default=ReviewVisibility.AFTER_ADJUDICATION,
+        help_text="What a reviewer may see of others' reviews after submitting their own",
+    )
+    reviewers_per_item = models.PositiveSmallIntegerField(default=2, help_text="k: reviewers per item")
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="projects", blank=True
     )

@@ -15,6 +15,9 @@ class Prompt(models.Model):
     difficulty = models.PositiveSmallIntegerField(null=True, blank=True)
     origin_file = models.CharField(max_length=500, blank=True)
     origin_line = models.PositiveIntegerField(null=True, blank=True)
+    import_job = models.ForeignKey(
+        "ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="prompts"
+    )
     content_hash = models.CharField(max_length=64, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -48,6 +51,9 @@ class ModelResponse(models.Model):
     raw_output = models.TextField(blank=True, default="")
     origin_file = models.CharField(max_length=500, blank=True)
     origin_line = models.PositiveIntegerField(null=True, blank=True)
+    import_job = models.ForeignKey(
+        "ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
+    )
     content_hash = models.CharField(max_length=64, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -73,6 +73,9 @@ class Review(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
     )
     is_current = models.BooleanField(default=True)
+    submission_key = models.UUIDField(
+        null=True, blank=True, unique=True, help_text="Client-chosen key that makes a retried submit a no-op"
+    )
     submitted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

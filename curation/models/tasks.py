@@ -73,6 +73,9 @@ class SeedTask(models.Model):
     external_id = models.CharField(max_length=200, blank=True)
     origin_file = models.CharField(max_length=500, blank=True)
     origin_line = models.PositiveIntegerField(null=True, blank=True)
+    import_job = models.ForeignKey(
+        "ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="seed_tasks"
+    )
     content_hash = models.CharField(max_length=64, db_index=True)
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(

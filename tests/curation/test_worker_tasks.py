@@ -1,0 +1,35 @@
+import os
+import uuid
+
+import pytest
+
+from curation.models import SeedTask
+from curation.services.tasks import seed_task_create
+from curation.services.vocabulary import vocabulary_alias_add, vocabulary_term_get_or_create
+from curation.tasks import relink_vocabulary_task
+from tests.factories import ProjectFactory
+from tests.worker import running_worker, wait_until, worker_available
+
+pytestmark = [
+    pytest.mark.worker,
+    # On a bare development machine (SQLite, no broker) there is no worker to talk to; CI always has one.
+    pytest.mark.skipif(
+        not worker_available() and not os.environ.get("CI"),
+        reason="needs DATABASE_URL on PostgreSQL and CELERY_BROKER_URL",
+    ),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_relinks_vocabulary_after_an_alias_is_added():
+    assert worker_available(), "CI must provide PostgreSQL and a broker for the worker tests"
+    project = ProjectFactory()
+    task = seed_task_create(project=project, instruction="Explain a lateral chest film.", view="x-ray Technician")
+    radiographer = vocabulary_term_get_or_create(kind="view", name="Radiographer")
+    vocabulary_alias_add(term=radiographer, raw="x-ray Technician")
+
+    with running_worker(queue=f"test-{uuid.uuid4().hex[:8]}") as worker:
+        relink_vocabulary_task.delay(project.pk)
+        linked = wait_until(lambda: SeedTask.objects.get(pk=task.pk).view_id == radiographer.pk)
+        assert worker.poll() is None, "the worker exited early"
+    assert linked, "the worker did not run the task within a minute"
