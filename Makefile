@@ -45,8 +45,10 @@ lock: install-dev
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements-dev.lock
 
+# Benchmarks measure on PostgreSQL (this machine's by default); figures go to BENCHMARKS.md.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 bench: install-dev
-	$(BIN)/python -m bench
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} $(BIN)/python -m bench $(BENCH)
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=INFO
