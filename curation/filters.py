@@ -18,9 +18,7 @@ class SeedTaskFilter(django_filters.FilterSet):
     task_type = django_filters.ModelChoiceFilter(
         queryset=VocabularyTerm.objects.filter(kind=VocabularyKind.TASK_TYPE), label="Type"
     )
-    difficulty = django_filters.TypedChoiceFilter(
-        choices=[(i, str(i)) for i in range(1, 6)], coerce=int, label="Difficulty"
-    )
+    difficulty = django_filters.ChoiceFilter(choices=[(str(i), str(i)) for i in range(1, 6)], label="Difficulty")
 
     class Meta:
         model = SeedTask
