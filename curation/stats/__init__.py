@@ -1,0 +1,1 @@
+"""Statistics for curation rounds: pure numpy/scipy, no Django imports."""
