@@ -148,6 +148,9 @@ MFA_TOTP_ISSUER = "Concord"
 # Production turns this on: admins must enrol a TOTP authenticator before using the app.
 CONCORD_REQUIRE_ADMIN_MFA = env_bool("CONCORD_REQUIRE_ADMIN_MFA", False)
 CONCORD_INVITATION_DAYS = int(env("CONCORD_INVITATION_DAYS", "7"))
+# Imports: the largest file accepted (uploads and the CLI), and the largest single record or line.
+CONCORD_IMPORT_MAX_BYTES = int(env("CONCORD_IMPORT_MAX_BYTES", str(512 * 1024 * 1024)))
+CONCORD_IMPORT_MAX_RECORD_BYTES = int(env("CONCORD_IMPORT_MAX_RECORD_BYTES", str(1024 * 1024)))
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Concord <concord@localhost>")

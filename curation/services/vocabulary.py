@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from curation.models import VocabularyAlias, VocabularyKind, VocabularyTerm
@@ -14,6 +15,16 @@ def vocabulary_resolve(*, kind: str, raw: str) -> VocabularyTerm | None:
         return term
     alias = VocabularyAlias.objects.select_related("term").filter(kind=kind, key=key).first()
     return alias.term if alias else None
+
+
+def vocabulary_index() -> dict[tuple[str, str], int]:
+    """(kind, normalised key) -> term id for every spelling, resolved as vocabulary_resolve does (a term's
+    own key before an alias), in two queries: for resolving many raw values at once (imports)."""
+    index = {
+        (kind, key): term_id for kind, key, term_id in VocabularyAlias.objects.values_list("kind", "key", "term_id")
+    }
+    index.update(((kind, key), pk) for kind, key, pk in VocabularyTerm.objects.values_list("kind", "key", "pk"))
+    return index
 
 
 @transaction.atomic
@@ -64,3 +75,69 @@ def seed_tasks_relink_vocabulary(*, project_id: int) -> int:
                 .update(**{term_field: term})
             )
     return changed
+
+
+_RAW_FIELDS = {
+    VocabularyKind.TOPIC: "topic_raw",
+    VocabularyKind.VIEW: "view_raw",
+    VocabularyKind.TASK_TYPE: "task_type_raw",
+}
+_LINK_FIELDS = {VocabularyKind.TOPIC: "topic", VocabularyKind.VIEW: "view", VocabularyKind.TASK_TYPE: "task_type"}
+
+
+def _relink_spelling(*, kind: str, key: str, term: VocabularyTerm) -> int:
+    """Point every task (in any project: terms are shared) whose raw value has `key` at `term`."""
+    from curation.models import SeedTask
+
+    raw_field, link_field = _RAW_FIELDS[kind], _LINK_FIELDS[kind]
+    raws = SeedTask.objects.exclude(**{raw_field: ""}).values_list(raw_field, flat=True).distinct()
+    matching = [raw for raw in raws if normalise_key(raw) == key]
+    return (
+        SeedTask.objects.filter(**{f"{raw_field}__in": matching})
+        .exclude(**{f"{link_field}_id": term.pk})
+        .update(**{link_field: term})
+    )
+
+
+@transaction.atomic
+def vocabulary_map_raw(*, kind: str, raw: str, term: VocabularyTerm | None) -> tuple[VocabularyTerm, int]:
+    """Make the raw spelling `raw` stand for `term` (or, with no term, a new term named `raw`) and relink
+    every task that carries it. Returns the term and how many tasks were relinked."""
+    if kind not in VocabularyKind.values:
+        raise ValidationError({"kind": f"unknown vocabulary kind {kind!r}"})
+    key = normalise_key(raw)
+    if not key:
+        raise ValidationError({"raw": "There is nothing to map: the value is empty."})
+    if term is None:
+        term = vocabulary_term_get_or_create(kind=kind, name=raw)
+    elif term.kind != kind:
+        raise ValidationError({"term": f"{term.name} is a {term.get_kind_display().lower()}, not a {kind}."})
+    elif key != term.key:
+        alias = VocabularyAlias.objects.filter(kind=kind, key=key).first()
+        if alias is None:
+            vocabulary_alias_add(term=term, raw=raw)
+        elif alias.term_id != term.pk:
+            alias.term = term
+            alias.save(update_fields=["term"])
+    return term, _relink_spelling(kind=kind, key=key, term=term)
+
+
+@transaction.atomic
+def vocabulary_term_merge(*, source: VocabularyTerm, target: VocabularyTerm) -> int:
+    """Fold `source` into `target` ("Medical student" into "Medical Student"): every spelling of source
+    becomes an alias of target, every task linked to source is linked to target, and source is deleted.
+    Returns how many tasks were relinked."""
+    from curation.models import SeedTask
+
+    if source.pk == target.pk:
+        raise ValidationError({"target": "A term cannot be merged into itself."})
+    if source.kind != target.kind:
+        raise ValidationError({"target": f"{source.name} and {target.name} are different kinds of term."})
+    VocabularyAlias.objects.filter(term=source).update(term=target)
+    link_field = _LINK_FIELDS[source.kind]
+    relinked = SeedTask.objects.filter(**{link_field: source}).update(**{link_field: target})
+    source_name, source_key = source.name, source.key
+    source.delete()
+    if source_key != target.key and not VocabularyAlias.objects.filter(kind=target.kind, key=source_key).exists():
+        VocabularyAlias.objects.create(kind=target.kind, term=target, raw=source_name, key=source_key)
+    return relinked

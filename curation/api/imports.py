@@ -1,0 +1,113 @@
+"""Imports over the API: upload a file (it is imported on a worker), then poll the job for progress and report."""
+
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from curation.access import access_import_job, access_imports
+from curation.models import ImportFormat, ImportJob
+from curation.selectors_imports import import_jobs_of
+from curation.services.imports import import_job_create, upload_request_too_large
+
+
+class ImportCreateIn(serializers.Serializer):
+    file = serializers.FileField(help_text="JSON, JSONL or CSV; see the formats")
+    format = serializers.ChoiceField(
+        choices=ImportFormat.choices, required=False, allow_blank=True, default="", help_text="Default: detected"
+    )
+    model_name = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text="Model outputs: the model"
+    )
+
+
+class ImportProblemOut(serializers.Serializer):
+    line = serializers.IntegerField(allow_null=True, help_text="File line, or record number in a JSON array")
+    unit = serializers.ChoiceField(choices=["line", "record"])
+    field = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField()
+
+
+class ImportJobOut(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    created_by = serializers.EmailField(source="created_by.email", default=None, read_only=True)
+    problems = ImportProblemOut(many=True, read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "url",
+            "project",
+            "file_name",
+            "file_size",
+            "file_hash",
+            "format",
+            "model_name",
+            "status",
+            "records_total",
+            "records_validated",
+            "records_written",
+            "records_skipped",
+            "problem_count",
+            "problems",
+            "report",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+    def get_url(self, job: ImportJob) -> str:
+        path = reverse("api_import_detail", args=[job.project.slug, job.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class ImportListApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=ImportJobOut(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        project = access_imports(user=request.user, slug=slug)
+        jobs = import_jobs_of(project=project)[:100]
+        return Response(ImportJobOut(jobs, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        request={"multipart/form-data": ImportCreateIn},
+        responses={
+            202: ImportJobOut,
+            400: OpenApiResponse(description="Bad upload: errors keyed by field"),
+            413: OpenApiResponse(description="Over CONCORD_IMPORT_MAX_BYTES"),
+        },
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = access_imports(user=request.user, slug=slug)
+        if too_large := upload_request_too_large(request.META.get("CONTENT_LENGTH")):
+            return Response({"file": [too_large]}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        data = ImportCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            job = import_job_create(
+                project=project,
+                upload=data.validated_data["file"],
+                created_by=request.user,
+                format=data.validated_data["format"],
+                model_name=data.validated_data["model_name"],
+            )
+        except ValidationError as exc:
+            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        return Response(ImportJobOut(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportDetailApi(APIView):
+    @extend_schema(responses=ImportJobOut)
+    def get(self, request: Request, slug: str, job_id: int) -> Response:
+        project = access_imports(user=request.user, slug=slug)
+        job = access_import_job(user=request.user, job_id=job_id, project=project)
+        return Response(ImportJobOut(job, context={"request": request}).data)

@@ -1,0 +1,45 @@
+"""One model's outputs for test prompts: `[{id, instruction, raw_output, response}]`.
+
+`id` names a prompt already in the project; the service checks the instruction text against it.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from .base import Problem, ResponseRecord, get_id, get_text, iter_json_records
+
+NAME = "model_outputs"
+
+
+def detect(sample: dict) -> bool:
+    return {"id", "instruction", "response"} <= sample.keys()
+
+
+def model_from_file_name(file_name: str) -> str:
+    return Path(file_name).name.split(".")[0].strip()
+
+
+def parse(path: Path) -> Iterator[ResponseRecord | Problem]:
+    seen: dict[str, int] = {}
+    for raw in iter_json_records(path):
+        if isinstance(raw, Problem):
+            yield raw
+            continue
+        problems: list[Problem] = []
+        record = ResponseRecord(
+            line=raw.line,
+            prompt_id=get_id(raw, "id", required=True, problems=problems),
+            instruction=get_text(raw, "instruction", required=True, problems=problems),
+            # A model may answer with nothing at all; that is data for the reviewers, not a defect.
+            text=get_text(raw, "response", required=False, problems=problems),
+            raw_output=get_text(raw, "raw_output", required=False, problems=problems),
+        )
+        if "response" not in raw.data:
+            problems.append(raw.problem("response", "required field is missing"))
+        if record.prompt_id in seen:
+            problems.append(
+                raw.problem("id", f"duplicate id {record.prompt_id!r} (first at {raw.unit} {seen[record.prompt_id]})")
+            )
+        elif record.prompt_id:
+            seen[record.prompt_id] = raw.line
+        yield from problems or [record]
