@@ -13,7 +13,7 @@ class SeedTaskEditForm(forms.Form):
     difficulty = forms.TypedChoiceField(
         choices=[("", "-"), *Difficulty.choices], coerce=int, empty_value=None, required=False
     )
-    rationale = forms.CharField(max_length=500, help_text="Why this edit? Required: it is kept in the task's history.")
+    rationale = forms.CharField(max_length=100, help_text="Why this edit? Required: it is kept in the task's history.")
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     # Textareas post "\r\n"; keep the stored text's own line endings so an untouched field is no change.

@@ -1,3 +1,4 @@
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -5,7 +6,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from curation.models import Assignment, AssignmentStatus, ModelResponse, RatingSchema, Review, SeedTask
+from curation.models import (
+    Assignment,
+    AssignmentStatus,
+    ModelResponse,
+    RatingSchema,
+    Review,
+    ReviewDraft,
+    SeedTask,
+)
 from curation.schema_definitions import clean_answers
 
 
@@ -19,8 +28,19 @@ def review_submit(
     response: ModelResponse | None = None,
     corrected_text: str = "",
     assignment: Assignment | None = None,
+    submission_key: uuid.UUID | None = None,
 ) -> Review:
-    """Record a reviewer's answers. A second submission for the same item is a new version; the old one stays."""
+    """Record a reviewer's answers. A second submission for the same item is a new version; the old one stays.
+
+    With a `submission_key`, a repeat of a submission already recorded (a double click, a retried
+    request) returns the review it made instead of making another.
+    """
+    if submission_key is not None:
+        existing = Review.objects.filter(submission_key=submission_key).first()
+        if existing is not None:
+            if existing.reviewer_id != reviewer.pk:
+                raise ValidationError({"submission_key": "This submission key belongs to another submission."})
+            return existing
     if (seed_task is None) == (response is None):
         raise ValidationError("A review is for exactly one seed task or one model response.")
     item_project_id = seed_task.project_id if seed_task else response.item.project_id
@@ -46,6 +66,7 @@ def review_submit(
         corrected_text=corrected_text,
         version=previous.version + 1 if previous else 1,
         supersedes=previous,
+        submission_key=submission_key,
     )
     review.full_clean()
     review.save()
@@ -53,4 +74,72 @@ def review_submit(
         assignment.status = AssignmentStatus.DONE
         assignment.completed_at = timezone.now()
         assignment.save(update_fields=["status", "completed_at"])
+    from .adjudication import overlap_after_review
+
+    overlap_after_review(review=review)
+    return review
+
+
+@transaction.atomic
+def review_submit_for_assignment(
+    *,
+    assignment_id: int,
+    reviewer: User,
+    answers: dict[str, Any],
+    corrected_text: str = "",
+    submission_key: uuid.UUID | None = None,
+) -> Review:
+    """Submit the reviewer's answers for one of their assignments, exactly once per `submission_key`.
+
+    The assignment row is locked first, so two copies of the same submission arriving together
+    serialise here and the second finds the review the first made. Unsafe and PHI choices in the
+    answers raise flags for the curators; the draft is removed; the assignment is marked done.
+    """
+    from .feedback import FLAG_ANSWER_FIELD, item_flag_raise
+
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("project__seed_schema", "project__response_schema", "seed_task", "response")
+        .filter(pk=assignment_id, reviewer=reviewer)
+        .first()
+    )
+    if assignment is None:
+        raise ValidationError("This item is not assigned to you.")
+    if submission_key is not None:
+        existing = Review.objects.filter(submission_key=submission_key, reviewer=reviewer).first()
+        if existing is not None:
+            return existing
+    if assignment.status == AssignmentStatus.SKIPPED:
+        raise ValidationError("You skipped this item; it is no longer yours to review.")
+    project = assignment.project
+    if assignment.response_id is not None:
+        from .assignment import reviewer_edited_task
+
+        if assignment.response.seed_task_id and reviewer_edited_task(
+            reviewer=reviewer, task_id=assignment.response.seed_task_id
+        ):
+            raise ValidationError("You edited the seed task this response answers, so someone else rates it.")
+        schema = project.response_schema
+    else:
+        schema = project.seed_schema
+        if corrected_text:
+            raise ValidationError({"corrected_text": "A corrected response belongs to a model response only."})
+    if schema is None:
+        raise ValidationError("This project has no rating form for this kind of item yet.")
+    review = review_submit(
+        reviewer=reviewer,
+        schema=schema,
+        answers=answers,
+        seed_task=assignment.seed_task,
+        response=assignment.response,
+        corrected_text=corrected_text,
+        assignment=assignment,
+        submission_key=submission_key,
+    )
+    for kind in review.answers.get(FLAG_ANSWER_FIELD, []) if isinstance(review.answers, dict) else []:
+        if kind in ("unsafe", "phi", "needs_specialist"):
+            item_flag_raise(
+                reviewer=reviewer, seed_task=assignment.seed_task, response=assignment.response, kind=kind, note=""
+            )
+    ReviewDraft.objects.filter(assignment=assignment).delete()
     return review

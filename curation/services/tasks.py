@@ -25,6 +25,8 @@ _RAW_TO_TERM = {
     "task_type_raw": ("task_type", VocabularyKind.TASK_TYPE),
 }
 NO_INPUT = "<noinput>"
+# simple-history keeps the change reason (the edit's rationale) in a varchar(100).
+RATIONALE_MAX_LENGTH = 100
 
 
 class EditConflict(Exception):
@@ -103,6 +105,10 @@ def seed_task_edit(
     rationale = rationale.strip()
     if not rationale:
         raise ValidationError({"rationale": "Say briefly why you made this edit."})
+    if len(rationale) > RATIONALE_MAX_LENGTH:
+        raise ValidationError(
+            {"rationale": f"Keep it to {RATIONALE_MAX_LENGTH} characters (this one has {len(rationale)})."}
+        )
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({field: "cannot be edited" for field in sorted(unknown)})
@@ -124,6 +130,10 @@ def seed_task_edit(
     task._history_user = editor
     task._change_reason = rationale
     task.save(update_fields=[*changed, *linked, "content_hash", "version", "updated_at"])
+    # An editor does not also rate the responses to what they edited: their pending ratings go back.
+    from .assignment import assignments_skip_responses_of_edited_task
+
+    assignments_skip_responses_of_edited_task(reviewer=editor, task_id=task.pk)
     return task
 
 

@@ -1,0 +1,166 @@
+"""The review workspace over the API: my next item, submit a review (idempotent), my own reviews.
+
+Blind review holds here as in the pages: an item comes with the caller's own draft only, a response
+comes without its model's name, and the list of reviews is the caller's own, never anyone else's.
+"""
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from curation.access import access_assignment, access_project
+from curation.models import Assignment, Review
+from curation.selectors_review import my_reviews
+from curation.services.assignment import assignment_next
+from curation.services.reviews import review_submit_for_assignment
+
+
+class SchemaOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    definition = serializers.JSONField()
+
+
+class ReviewSeedTaskOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    instruction = serializers.CharField()
+    input = serializers.CharField()
+    reference_output = serializers.CharField()
+    topic = serializers.CharField(source="topic_raw")
+    view = serializers.CharField(source="view_raw")
+    task_type = serializers.CharField(source="task_type_raw")
+    difficulty = serializers.IntegerField(allow_null=True)
+
+
+class PromptOut(serializers.Serializer):
+    instruction = serializers.CharField()
+    input = serializers.CharField()
+
+
+class BlindResponseOut(serializers.Serializer):
+    """A model response with its model's name, version and settings left out."""
+
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    prompt = PromptOut(source="item")
+
+
+class DraftOut(serializers.Serializer):
+    answers = serializers.JSONField()
+    corrected_text = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+
+
+class ReviewItemOut(serializers.Serializer):
+    assignment = serializers.IntegerField(source="pk")
+    status = serializers.CharField()
+    kind = serializers.SerializerMethodField()
+    schema = serializers.SerializerMethodField()
+    seed_task = ReviewSeedTaskOut(allow_null=True)
+    response = BlindResponseOut(allow_null=True)
+    draft = serializers.SerializerMethodField()
+
+    def get_kind(self, assignment: Assignment) -> str:
+        return "response" if assignment.response_id else "seed_task"
+
+    @extend_schema_field(SchemaOut(allow_null=True))
+    def get_schema(self, assignment: Assignment) -> dict | None:
+        schema = assignment.project.response_schema if assignment.response_id else assignment.project.seed_schema
+        return SchemaOut(schema).data if schema else None
+
+    @extend_schema_field(DraftOut(allow_null=True))
+    def get_draft(self, assignment: Assignment) -> dict | None:
+        draft = getattr(assignment, "draft", None)
+        return DraftOut(draft).data if draft else None
+
+
+class ReviewSubmitIn(serializers.Serializer):
+    assignment = serializers.IntegerField()
+    answers = serializers.DictField(child=serializers.JSONField())
+    corrected_text = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    submission_key = serializers.UUIDField(help_text="Chosen by the client; a retry with the same key is a no-op")
+
+
+class ReviewOut(serializers.ModelSerializer):
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "assignment",
+            "seed_task",
+            "response",
+            "schema",
+            "version",
+            "is_current",
+            "answers",
+            "corrected_text",
+            "submission_key",
+            "submitted_at",
+        ]
+
+
+def _next_item(assignment: Assignment) -> Assignment:
+    """The assignment again with what ReviewItemOut reads, in one query."""
+    return (
+        Assignment.objects.select_related(
+            "project__seed_schema", "project__response_schema", "seed_task", "response__prompt", "response__seed_task"
+        )
+        .prefetch_related("draft")
+        .get(pk=assignment.pk)
+    )
+
+
+class ReviewNextApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: ReviewItemOut, 204: OpenApiResponse(description="Nothing left to review")},
+        summary="My next item: my oldest pending assignment, or a newly claimed open item",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = access_project(user=request.user, slug=slug)
+        assignment = assignment_next(project=project, reviewer=request.user)
+        if assignment is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(ReviewItemOut(_next_item(assignment)).data)
+
+
+class ReviewSubmitApi(APIView):
+    @extend_schema(
+        request=ReviewSubmitIn,
+        responses={201: ReviewOut, 200: ReviewOut, 400: OpenApiResponse(description="Answers refused, by field")},
+        summary="Submit a review; the same submission_key again returns the first review (200)",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = access_project(user=request.user, slug=slug)
+        data_in = ReviewSubmitIn(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        data = data_in.validated_data
+        assignment = access_assignment(user=request.user, assignment_id=data["assignment"], project=project)
+        replay = Review.objects.filter(submission_key=data["submission_key"], reviewer=request.user).exists()
+        try:
+            review = review_submit_for_assignment(
+                assignment_id=assignment.pk,
+                reviewer=request.user,
+                answers=data["answers"],
+                corrected_text=data["corrected_text"],
+                submission_key=data["submission_key"],
+            )
+        except ValidationError as exc:
+            body = {"answers": exc.message_dict} if hasattr(exc, "error_dict") else {"detail": exc.messages}
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(ReviewOut(review).data, status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
+
+
+class MyReviewListApi(generics.ListAPIView):
+    """The caller's own reviews in the project, newest first (earlier versions included)."""
+
+    serializer_class = ReviewOut
+
+    def get_queryset(self):
+        project = access_project(user=self.request.user, slug=self.kwargs["slug"])
+        return my_reviews(user=self.request.user, project=project)

@@ -1,0 +1,111 @@
+"""Reads for the review workspace. Blind review is decided here: nothing in this module returns
+another reviewer's answers, drafts or counts for an item unless the project's visibility rule allows it."""
+
+from django.db.models import Case, Count, Q, QuerySet, When
+
+from accounts.models import User
+from curation.models import (
+    Assignment,
+    AssignmentStatus,
+    FlagKind,
+    ItemFlag,
+    Membership,
+    Project,
+    Review,
+    ReviewVisibility,
+)
+
+
+def review_queue_for(*, user: User, project: Project) -> QuerySet[Assignment]:
+    """The user's own assignments in the project, to-do first, with what the queue rows show."""
+    return (
+        Assignment.objects.filter(project=project, reviewer=user)
+        .select_related("seed_task", "response__prompt", "response__seed_task")
+        # "done" < "pending" < "skipped" alphabetically: order so that the to-do list comes first.
+        .order_by(Case(When(status=AssignmentStatus.PENDING, then=0), default=1), "id")
+    )
+
+
+def review_progress(*, user: User, project: Project) -> dict[str, int]:
+    """The user's own counts only: done / assigned (skipped items are no longer assigned)."""
+    # GROUP BY status rather than three filtered Counts: same single query, far less ORM work per page.
+    by_status = dict(
+        Assignment.objects.filter(project=project, reviewer=user)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    counts = {status: by_status.get(status, 0) for status in ("pending", "done", "skipped")}
+    counts["assigned"] = counts["pending"] + counts["done"]
+    return counts
+
+
+def review_current_of(*, assignment: Assignment) -> Review | None:
+    """The assignment owner's own current review of the item, if they submitted one."""
+    return (
+        Review.objects.filter(
+            reviewer_id=assignment.reviewer_id,
+            seed_task_id=assignment.seed_task_id,
+            response_id=assignment.response_id,
+            is_current=True,
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+def reviews_of_others_visible(*, assignment: Assignment) -> list[Review]:
+    """Other reviewers' current reviews of the item, when the owner may see them, else nothing.
+
+    Never before the owner has submitted; afterwards only when the project shows reviews after submit
+    (the default keeps them hidden until adjudication).
+    """
+    if assignment.status != AssignmentStatus.DONE:
+        return []
+    if assignment.project.review_visibility != ReviewVisibility.AFTER_SUBMIT:
+        return []
+    return list(
+        Review.objects.filter(seed_task_id=assignment.seed_task_id, response_id=assignment.response_id, is_current=True)
+        .exclude(reviewer_id=assignment.reviewer_id)
+        .order_by("id")
+    )
+
+
+def my_reviews(*, user: User, project: Project) -> QuerySet[Review]:
+    return Review.objects.filter(project=project, reviewer=user).select_related("schema").order_by("-id")
+
+
+def my_flags_on(*, user: User, assignment: Assignment) -> QuerySet[ItemFlag]:
+    """Flags this user raised on the item; other reviewers' flags stay with the curators."""
+    return ItemFlag.objects.filter(
+        raised_by=user, seed_task_id=assignment.seed_task_id, response_id=assignment.response_id
+    ).order_by("raised_at")
+
+
+def attention_flags(*, project: Project) -> QuerySet[ItemFlag]:
+    """Open unsafe and PHI flags: the curators' attention list."""
+    return (
+        ItemFlag.objects.filter(project=project, kind__in=[FlagKind.UNSAFE, FlagKind.PHI], cleared_at__isnull=True)
+        .select_related("raised_by", "seed_task", "response__prompt", "response__seed_task")
+        .order_by("-raised_at", "-id")
+    )
+
+
+def reviewers_with_load(*, project: Project) -> QuerySet:
+    """Project members who review (clinicians), with their pending and done counts, for curators."""
+    return (
+        Membership.objects.filter(project=project, user__role="clinician", user__is_active=True)
+        .select_related("user")
+        .annotate(
+            pending=Count(
+                "user__assignments",
+                filter=Q(user__assignments__project=project, user__assignments__status=AssignmentStatus.PENDING),
+            ),
+            done=Count(
+                "user__assignments",
+                filter=Q(user__assignments__project=project, user__assignments__status=AssignmentStatus.DONE),
+            ),
+        )
+        .order_by("user__name", "user__email")
+    )
