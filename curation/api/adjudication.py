@@ -1,0 +1,157 @@
+"""Adjudication over the API, for curators and admins: the disagreement queue and setting a gold label."""
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from curation.access import access_item_for_adjudication, access_project_for_adjudication
+from curation.models import GoldLabel, ReasonCode
+from curation.selectors_adjudication import schema_for_item
+from curation.services.adjudication import AdjudicationConflict, disagreements_detect, gold_label_adjudicate
+
+
+class FieldDisagreementOut(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    values = serializers.ListField(child=serializers.JSONField(), help_text="The reviewers' answers, in review order")
+    spread = serializers.FloatField(allow_null=True, help_text="Max minus min on an ordered field; null otherwise")
+    severity = serializers.FloatField(help_text="0..1, relative to the field's range or to a unanimous answer")
+
+
+class DisagreementOut(serializers.Serializer):
+    item_type = serializers.ChoiceField(choices=["seed_task", "response"])
+    item_id = serializers.IntegerField(source="item.pk")
+    schema_id = serializers.IntegerField(source="schema.pk")
+    level = serializers.ChoiceField(choices=["safety", "high", "medium", "low"])
+    safety = serializers.ListField(child=serializers.CharField())
+    fields = FieldDisagreementOut(many=True)
+    review_ids = serializers.SerializerMethodField()
+    gold_version = serializers.IntegerField(source="gold.version", default=None, allow_null=True)
+    settled = serializers.BooleanField()
+
+    def get_review_ids(self, obj) -> list[int]:
+        return [r.pk for r in obj.reviews]
+
+
+class AdjudicateIn(serializers.Serializer):
+    item_type = serializers.ChoiceField(choices=["seed_task", "response"])
+    item_id = serializers.IntegerField(min_value=1)
+    schema_id = serializers.IntegerField(
+        required=False, min_value=1, help_text="Default: the form most of the item's current reviews used"
+    )
+    values = serializers.DictField(help_text="The final value of each field, keyed by field, as in a review")
+    final_text = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    reason = serializers.ChoiceField(choices=ReasonCode.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    expected_version = serializers.IntegerField(
+        min_value=0, help_text="The gold label's version you started from; 0 when there was none"
+    )
+
+
+class GoldLabelOut(serializers.ModelSerializer):
+    item_type = serializers.SerializerMethodField()
+    item_id = serializers.SerializerMethodField()
+    adjudicated_by = serializers.EmailField(source="adjudicated_by.email", read_only=True)
+    review_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GoldLabel
+        fields = [
+            "id",
+            "item_type",
+            "item_id",
+            "schema",
+            "values",
+            "final_text",
+            "reason",
+            "note",
+            "soft_label",
+            "review_ids",
+            "adjudicated_by",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_item_type(self, obj) -> str:
+        return "seed_task" if obj.seed_task_id else "response"
+
+    def get_item_id(self, obj) -> int:
+        return obj.seed_task_id or obj.response_id
+
+    def get_review_ids(self, obj) -> list[int]:
+        return sorted(r.pk for r in obj.reviews.all())
+
+
+class ConflictOut(serializers.Serializer):
+    detail = serializers.CharField()
+    current = GoldLabelOut(allow_null=True)
+
+
+class DisagreementListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("settled", bool, description="Include items already settled by a gold label")],
+        responses=DisagreementOut(many=True),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = access_project_for_adjudication(user=request.user, slug=slug)
+        include_settled = request.query_params.get("settled") in ("1", "true")
+        found = disagreements_detect(project=project, include_settled=include_settled)
+        return Response(DisagreementOut(found, many=True).data)
+
+
+class AdjudicateApi(APIView):
+    @extend_schema(
+        request=AdjudicateIn,
+        responses={
+            201: GoldLabelOut,
+            400: OpenApiResponse(description="A value does not fit the form, or the item has no reviews"),
+            409: ConflictOut,
+        },
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = access_project_for_adjudication(user=request.user, slug=slug)
+        payload = AdjudicateIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        is_task = data["item_type"] == "seed_task"
+        item = access_item_for_adjudication(
+            user=request.user,
+            project=project,
+            task_id=data["item_id"] if is_task else None,
+            response_id=None if is_task else data["item_id"],
+        )
+        seed_task, response = (item, None) if is_task else (None, item)
+        schema = schema_for_item(
+            project=project,
+            seed_task=seed_task,
+            response=response,
+            schema_id=str(data["schema_id"]) if data.get("schema_id") else None,
+        )
+        if schema is None:
+            return Response({"schema_id": ["No such rating form in this project."]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            gold = gold_label_adjudicate(
+                project=project,
+                schema=schema,
+                seed_task=seed_task,
+                response=response,
+                adjudicator=request.user,
+                values=data["values"],
+                final_text=data["final_text"],
+                reason=data["reason"],
+                note=data["note"],
+                expected_version=data["expected_version"],
+            )
+        except AdjudicationConflict as exc:
+            return Response(
+                {"detail": str(exc), "current": GoldLabelOut(exc.current).data if exc.current else None},
+                status=status.HTTP_409_CONFLICT,
+            )
+        except ValidationError as exc:
+            detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+        return Response(GoldLabelOut(gold).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,285 @@
+"""Curators' pages: the disagreement queue, adjudicating one item, and accepting items into the dataset."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from curation.access import access_item_for_adjudication, access_project_for_adjudication
+from curation.filters import SeedTaskFilter
+from curation.forms_adjudication import (
+    AdjudicationSettingsForm,
+    BulkDecisionForm,
+    DecisionForm,
+    GoldMetaForm,
+    gold_inputs,
+    gold_values_from_post,
+)
+from curation.models import AcceptanceAction, AcceptanceEvent, ModelResponse, Project, SeedTask
+from curation.selectors import seed_tasks_of
+from curation.selectors_adjudication import (
+    field_rows,
+    review_columns,
+    schema_for_item,
+    soft_label_rows,
+    text_edits,
+)
+from curation.services.adjudication import (
+    AdjudicationConflict,
+    adjudication_settings_of,
+    adjudication_settings_update,
+    disagreement_for_item,
+    disagreements_detect,
+    gold_label_adjudicate,
+    majority_values,
+    overlap_sweep,
+    seed_task_decide,
+    seed_tasks_decide_by_filter,
+    seed_tasks_decision_preview,
+)
+
+QUEUE_PAGE_SIZE = 50
+FILTER_KEYS = ("q", "status", "topic", "view", "task_type", "difficulty")
+
+
+def _error_text(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return " ".join(f"{k}: {' '.join(m for e in v for m in e.messages)}" for k, v in exc.error_dict.items())
+    return " ".join(exc.messages)
+
+
+@login_required
+def adjudication_queue(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_project_for_adjudication(user=request.user, slug=slug)
+    include_settled = request.GET.get("settled") == "1"
+    rules = adjudication_settings_of(project=project)
+    found = disagreements_detect(project=project, include_settled=include_settled, rules=rules)
+    page = Paginator(found, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "curation/adjudication/queue.html" + ("#queue" if request.htmx else "")
+    return render(
+        request,
+        template,
+        {"project": project, "page": page, "rules": rules, "include_settled": include_settled, "total": len(found)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def adjudicate_task(request: HttpRequest, slug: str, task_id: int) -> HttpResponse:
+    project = access_project_for_adjudication(user=request.user, slug=slug)
+    task = access_item_for_adjudication(user=request.user, project=project, task_id=task_id)
+    return _adjudicate(request, project, seed_task=task)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def adjudicate_response(request: HttpRequest, slug: str, response_id: int) -> HttpResponse:
+    project = access_project_for_adjudication(user=request.user, slug=slug)
+    response = access_item_for_adjudication(user=request.user, project=project, response_id=response_id)
+    return _adjudicate(request, project, response=response)
+
+
+def _item_url(project: Project, seed_task: SeedTask | None, response: ModelResponse | None) -> str:
+    if seed_task is not None:
+        return reverse("adjudicate_task", kwargs={"slug": project.slug, "task_id": seed_task.pk})
+    return reverse("adjudicate_response", kwargs={"slug": project.slug, "response_id": response.pk})
+
+
+def _adjudicate(
+    request: HttpRequest, project: Project, seed_task: SeedTask | None = None, response: ModelResponse | None = None
+) -> HttpResponse:
+    schema_id = request.POST.get("schema") if request.method == "POST" else request.GET.get("schema")
+    schema = schema_for_item(project=project, seed_task=seed_task, response=response, schema_id=schema_id)
+    if schema is None:
+        messages.error(request, "This project has no rating form for this kind of item.")
+        return redirect("adjudication_queue", slug=project.slug)
+    reveal = request.GET.get("reveal") == "1"
+    disagreement = disagreement_for_item(project=project, schema=schema, seed_task=seed_task, response=response)
+    gold = disagreement.gold
+    field_errors: dict[str, str] = {}
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        meta = GoldMetaForm(request.POST)
+        values, field_errors = gold_values_from_post(schema=schema, data=request.POST)
+        if meta.is_valid() and not field_errors:
+            try:
+                gold_label_adjudicate(
+                    project=project,
+                    schema=schema,
+                    seed_task=seed_task,
+                    response=response,
+                    adjudicator=request.user,
+                    values=values,
+                    final_text=meta.cleaned_data["final_text"],
+                    reason=meta.cleaned_data["reason"],
+                    note=meta.cleaned_data["note"],
+                    expected_version=meta.cleaned_data["version"],
+                )
+            except AdjudicationConflict as exc:
+                conflict = exc.current
+                gold = exc.current
+                status = 409
+                meta = GoldMetaForm(initial={**meta.cleaned_data, "version": exc.current.version if exc.current else 0})
+            except ValidationError as exc:
+                status = 400
+                for key, errors in exc.message_dict.items():
+                    if key in meta.fields:
+                        meta.add_error(key, errors)
+                    elif key in {f["key"] for f in schema.fields}:
+                        field_errors[key] = " ".join(errors)
+                    else:
+                        meta.add_error(None, errors)
+            else:
+                messages.success(request, "Gold label saved. The reviews it settled are unchanged.")
+                return redirect(_item_url(project, seed_task, response) + f"?schema={schema.pk}")
+        else:
+            status = 400
+        current_values = values
+    else:
+        current_values = gold.values if gold else majority_values(schema=schema, reviews=disagreement.reviews)
+        meta = GoldMetaForm(
+            initial={
+                "reason": gold.reason if gold else "",
+                "note": gold.note if gold else "",
+                "final_text": gold.final_text if gold else "",
+                "version": gold.version if gold else 0,
+            }
+        )
+    context = {
+        "project": project,
+        "schema": schema,
+        "item": disagreement.item,
+        "seed_task": seed_task,
+        "response": response,
+        "disagreement": disagreement,
+        "reveal": reveal,
+        "columns": review_columns(disagreement=disagreement, reveal=reveal),
+        "rows": field_rows(disagreement=disagreement),
+        "edits": text_edits(disagreement=disagreement, reveal=reveal),
+        "gold": gold,
+        "conflict": conflict,
+        "soft_label": soft_label_rows(schema=schema, soft_label=gold.soft_label) if gold else [],
+        "inputs": gold_inputs(schema=schema, values=current_values, errors=field_errors),
+        "meta": meta,
+        "item_url": _item_url(project, seed_task, response),
+        "decision_form": DecisionForm() if seed_task is not None else None,
+    }
+    template = "curation/adjudication/item.html" + ("#reviews" if request.htmx and request.method == "GET" else "")
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def task_decide(request: HttpRequest, slug: str, task_id: int) -> HttpResponse:
+    project = access_project_for_adjudication(user=request.user, slug=slug)
+    task = access_item_for_adjudication(user=request.user, project=project, task_id=task_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose accept or reject.")
+    else:
+        try:
+            event = seed_task_decide(
+                task=task,
+                actor=request.user,
+                action=form.cleaned_data["action"],
+                rationale=form.cleaned_data["rationale"],
+            )
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, f"Task {task.pk} {event.get_action_display().lower()}ed (decision #{event.pk}).")
+    return redirect("adjudicate_task", slug=project.slug, task_id=task.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bulk_decide(request: HttpRequest, slug: str) -> HttpResponse:
+    """Filter, preview how many tasks would change, then confirm: the confirmation carries a fingerprint
+    of the previewed tasks, so a filter that selects something else by then changes nothing."""
+    project = access_project_for_adjudication(user=request.user, slug=slug)
+    data = request.POST if request.method == "POST" else request.GET
+    task_filter = SeedTaskFilter(data, queryset=seed_tasks_of(project=project))
+    form = BulkDecisionForm(data if "action" in data else None)
+    filter_params = {key: data.get(key, "") for key in FILTER_KEYS}
+    preview = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = seed_tasks_decide_by_filter(
+                project=project,
+                actor=request.user,
+                action=form.cleaned_data["action"],
+                filter_params=filter_params,
+                expected_fingerprint=data.get("fingerprint", ""),
+                rationale=data.get("rationale", ""),
+                skip_disputed=form.cleaned_data["skip_disputed"],
+            )
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+            status = 409
+        else:
+            messages.success(
+                request,
+                f"{event.task_count} task{'s' if event.task_count != 1 else ''} "
+                f"{event.get_action_display().lower()}ed (decision #{event.pk}).",
+            )
+            return redirect("bulk_decide", slug=project.slug)
+    if form.is_bound and form.is_valid():
+        try:
+            preview = seed_tasks_decision_preview(
+                project=project,
+                action=form.cleaned_data["action"],
+                filter_params=filter_params,
+                skip_disputed=form.cleaned_data["skip_disputed"],
+            )
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+            status = 400
+    events = AcceptanceEvent.objects.filter(project=project).select_related("actor")[:20]
+    return render(
+        request,
+        "curation/adjudication/bulk_decide.html",
+        {
+            "project": project,
+            "filter": task_filter,
+            "form": form,
+            "preview": preview,
+            "filter_params": filter_params,
+            "action_label": AcceptanceAction(form.cleaned_data["action"]).label if preview else "",
+            "events": events,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def adjudication_settings_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_project_for_adjudication(user=request.user, slug=slug)
+    current = adjudication_settings_of(project=project)
+    was_on = current.dynamic_overlap  # read first: validating the form writes onto `current`
+    form = AdjudicationSettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        adjudication_settings_update(
+            project=project,
+            actor=request.user,
+            rule=form.cleaned_data["rule"],
+            min_spread=form.cleaned_data["min_spread"],
+            dynamic_overlap=form.cleaned_data["dynamic_overlap"],
+        )
+        messages.success(request, "Saved. The queue now follows the new rule.")
+        if form.cleaned_data["dynamic_overlap"] and not was_on:
+            extra = overlap_sweep(project=project)
+            messages.info(request, f"Dynamic overlap is on: {len(extra)} disputed item(s) went to one more reviewer.")
+        return redirect("adjudication_queue", slug=project.slug)
+    return render(
+        request,
+        "curation/adjudication/settings.html",
+        {"project": project, "form": form},
+        status=400 if form.is_bound else 200,
+    )
