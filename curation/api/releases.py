@@ -1,0 +1,166 @@
+"""Releases over the API: create one (built on a worker), poll it, download its data or card."""
+
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from curation.access import access_release, access_releases
+from curation.models import Release, ReleaseFormat, TaskStatus
+from curation.selectors_releases import releases_of
+from curation.services.exports import DEFAULT_LICENSE, ReleaseNotRetryable, release_create, release_retry
+from curation.views.releases import release_card_response, release_file_response
+
+
+class ReleaseFiltersIn(serializers.Serializer):
+    statuses = serializers.ListField(
+        child=serializers.ChoiceField(choices=TaskStatus.choices), required=False, default=[TaskStatus.ACCEPTED]
+    )
+    min_reviewers = serializers.IntegerField(min_value=0, required=False, default=0)
+    min_agreement = serializers.FloatField(required=False, allow_null=True, default=None)
+    topics = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    views = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    types = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    difficulties = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=5), required=False, default=list
+    )
+    created_from = serializers.DateField(required=False, allow_null=True, default=None)
+    created_to = serializers.DateField(required=False, allow_null=True, default=None)
+    system_prompt = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReleaseCreateIn(serializers.Serializer):
+    format = serializers.ChoiceField(choices=ReleaseFormat.choices)
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    purpose = serializers.CharField(required=False, allow_blank=True, default="")
+    license = serializers.CharField(required=False, default=DEFAULT_LICENSE, max_length=200)
+    filters = ReleaseFiltersIn(required=False)
+
+
+class ReleaseOut(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    created_by = serializers.EmailField(source="created_by.email", default=None, read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Release
+        fields = [
+            "id",
+            "project",
+            "title",
+            "purpose",
+            "license",
+            "format",
+            "filters",
+            "definition_hash",
+            "status",
+            "percent",
+            "rows_written",
+            "rows_total",
+            "attempts",
+            "row_count",
+            "sha256",
+            "file_size",
+            "schema_versions",
+            "guidelines_version",
+            "card",
+            "error",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, release: Release) -> str | None:
+        if release.status != "succeeded":
+            return None
+        request = self.context.get("request")
+        path = reverse("api_release_download", kwargs={"slug": release.project.slug, "release_id": release.pk})
+        return request.build_absolute_uri(path) if request else path
+
+
+class ReleaseSummaryOut(ReleaseOut):
+    """A release in a list: everything but the card, which the detail endpoint returns."""
+
+    class Meta(ReleaseOut.Meta):
+        fields = [name for name in ReleaseOut.Meta.fields if name != "card"]
+
+
+class ReleaseListApi(APIView):
+    @extend_schema(responses=ReleaseSummaryOut(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        project = access_releases(user=request.user, slug=slug)
+        releases = releases_of(project=project)
+        return Response(ReleaseSummaryOut(releases, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        request=ReleaseCreateIn,
+        responses={202: ReleaseOut, 400: OpenApiResponse(description="Bad definition: errors keyed by field")},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = access_releases(user=request.user, slug=slug)
+        data = ReleaseCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        definition = data.validated_data
+        try:
+            release = release_create(
+                project=project,
+                created_by=request.user,
+                format=definition["format"],
+                filters=definition.get("filters") or {},
+                title=definition["title"],
+                purpose=definition["purpose"],
+                license=definition["license"],
+            )
+        except ValidationError as exc:
+            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        release.refresh_from_db()
+        return Response(ReleaseOut(release, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ReleaseDetailApi(APIView):
+    @extend_schema(responses=ReleaseOut)
+    def get(self, request: Request, slug: str, release_id: int) -> Response:
+        project = access_releases(user=request.user, slug=slug)
+        release = access_release(user=request.user, release_id=release_id, project=project)
+        return Response(ReleaseOut(release, context={"request": request}).data)
+
+
+class ReleaseRetryApi(APIView):
+    @extend_schema(request=None, responses={202: ReleaseOut, 409: OpenApiResponse(description="Not retryable")})
+    def post(self, request: Request, slug: str, release_id: int) -> Response:
+        project = access_releases(user=request.user, slug=slug)
+        release = access_release(user=request.user, release_id=release_id, project=project)
+        try:
+            release = release_retry(release_id=release.pk, actor=request.user)
+        except ReleaseNotRetryable as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(ReleaseOut(release, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ReleaseDownloadApi(APIView):
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            409: OpenApiResponse(description="The release is not ready"),
+        }
+    )
+    def get(self, request: Request, slug: str, release_id: int) -> FileResponse | HttpResponse:
+        project = access_releases(user=request.user, slug=slug)
+        release = access_release(user=request.user, release_id=release_id, project=project)
+        return release_file_response(release)
+
+
+class ReleaseCardApi(APIView):
+    @extend_schema(responses={(200, "text/markdown"): OpenApiTypes.STR, 409: OpenApiResponse(description="Not ready")})
+    def get(self, request: Request, slug: str, release_id: int) -> HttpResponse:
+        project = access_releases(user=request.user, slug=slug)
+        release = access_release(user=request.user, release_id=release_id, project=project)
+        return release_card_response(release)

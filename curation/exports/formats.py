@@ -1,0 +1,316 @@
+"""One class per release format. Each streams its lines from the querysets of an ExportScope.
+
+Rows are built with their keys in a fixed order and read in primary-key order, so the same data
+always gives the same bytes. Nothing here collects the dataset in memory: every loop runs over
+`.iterator(chunk_size=...)`.
+"""
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from curation.models import RatingSchema, Review, SeedTask
+
+from .encoding import csv_line, jsonl_line, pseudonym
+
+SCORE_KINDS = ("ordinal_scale", "number")
+
+
+TASK_FIELDS = (
+    "id",
+    "instruction",
+    "input",
+    "reference_output",
+    "topic__name",
+    "topic_raw",
+    "view__name",
+    "view_raw",
+    "task_type__name",
+    "task_type_raw",
+    "difficulty",
+    "n_reviewers",
+    "version",
+    "origin_file",
+)
+
+
+@dataclass
+class TaskStats:
+    """Counts for the dataset card, gathered while the tasks stream by: a few counters, never the rows."""
+
+    tasks: int = 0
+    without_output: int = 0
+    topics: Counter = field(default_factory=Counter)
+    views: Counter = field(default_factory=Counter)
+    types: Counter = field(default_factory=Counter)
+    difficulty: Counter = field(default_factory=Counter)
+    reviewers_per_task: Counter = field(default_factory=Counter)
+    sources: Counter = field(default_factory=Counter)
+
+    def add(self, task: dict[str, Any]) -> None:
+        self.tasks += 1
+        self.without_output += not task["reference_output"]
+        self.topics[_term(task["topic__name"], task["topic_raw"]) or "(none)"] += 1
+        self.views[_term(task["view__name"], task["view_raw"]) or "(none)"] += 1
+        self.types[_term(task["task_type__name"], task["task_type_raw"]) or "(none)"] += 1
+        self.difficulty[str(task["difficulty"]) if task["difficulty"] else "(none)"] += 1
+        self.reviewers_per_task[task["n_reviewers"]] += 1
+        self.sources[task["origin_file"] or "written in Concord"] += 1
+
+
+@dataclass
+class ExportScope:
+    """What a release reads, already filtered; built by curation.services.exports inside its snapshot.
+
+    `tasks` is annotated with `n_reviewers`; `reviews` are current reviews with their item joined.
+    `agreement` maps a task id to its agreement (None while agreement is not computed).
+    `stats` collects the card's counts from every task streamed through `task_rows`.
+    """
+
+    tasks: QuerySet[SeedTask]
+    reviews: QuerySet[Review]
+    schemas: list[RatingSchema]
+    salt: str
+    system_prompt: str = ""
+    agreement: Callable[[int], float | None] = field(default=lambda task_id: None)
+    chunk_size: int = 2000
+    stats: TaskStats = field(default_factory=TaskStats)
+    review_count: int = 0
+    reviewer_count: int = 0
+
+    def reviewer(self, user_id: int) -> str:
+        return pseudonym(salt=self.salt, user_id=user_id)
+
+    def task_rows(self) -> Iterator[dict[str, Any]]:
+        """The tasks as plain dicts: building model instances would cost more than writing the line."""
+        for task in self.tasks.values(*TASK_FIELDS).iterator(chunk_size=self.chunk_size):
+            self.stats.add(task)
+            yield task
+
+
+def _term(name: str | None, raw: str) -> str | None:
+    return name or raw or None
+
+
+def user_prompt(instruction: str, input: str) -> str:
+    """The text a model is asked: the instruction, then the input (if any) after a blank line."""
+    return f"{instruction}\n\n{input}" if input else instruction
+
+
+def task_metadata(task: dict[str, Any], scope: ExportScope) -> dict[str, Any]:
+    return {
+        "task_id": task["id"],
+        "topic": _term(task["topic__name"], task["topic_raw"]),
+        "view": _term(task["view__name"], task["view_raw"]),
+        "type": _term(task["task_type__name"], task["task_type_raw"]),
+        "difficulty": task["difficulty"],
+        "reviewers": task["n_reviewers"],
+        "agreement": scope.agreement(task["id"]),
+        "revision": task["version"],
+    }
+
+
+class ReleaseWriter:
+    extension = "jsonl"
+    content_type = "application/x-ndjson; charset=utf-8"
+    # Formats that stream every task in scope fill scope.stats themselves; the others get a separate pass.
+    streams_tasks = False
+
+    def count(self, scope: ExportScope) -> int:
+        raise NotImplementedError
+
+    def lines(self, scope: ExportScope) -> Iterator[bytes]:
+        raise NotImplementedError
+
+
+class AlpacaWriter(ReleaseWriter):
+    streams_tasks = True
+
+    def count(self, scope: ExportScope) -> int:
+        return scope.tasks.count()
+
+    def lines(self, scope: ExportScope) -> Iterator[bytes]:
+        for task in scope.task_rows():
+            yield jsonl_line(
+                {
+                    "instruction": task["instruction"],
+                    "input": task["input"],
+                    "output": task["reference_output"],
+                    "metadata": task_metadata(task, scope),
+                }
+            )
+
+
+class ChatWriter(AlpacaWriter):
+    """The `messages` shape TRL's SFTTrainer and the common fine-tuning APIs accept."""
+
+    def lines(self, scope: ExportScope) -> Iterator[bytes]:
+        system = [{"role": "system", "content": scope.system_prompt}] if scope.system_prompt else []
+        for task in scope.task_rows():
+            yield jsonl_line(
+                {
+                    "messages": [
+                        *system,
+                        {"role": "user", "content": user_prompt(task["instruction"], task["input"])},
+                        {"role": "assistant", "content": task["reference_output"]},
+                    ],
+                    "metadata": task_metadata(task, scope),
+                }
+            )
+
+
+def _review_item(review: Review) -> dict[str, Any]:
+    response = review.response
+    if response is None:
+        return {"item_type": "seed_task", "task_id": review.seed_task_id, "prompt_id": None, "response_id": None}
+    return {
+        "item_type": "response",
+        "task_id": response.seed_task_id,
+        "prompt_id": response.prompt_id,
+        "response_id": response.pk,
+        "model_name": response.model_name,
+    }
+
+
+class PreferenceWriter(ReleaseWriter):
+    """A clinician's correction is preferred over the text they corrected.
+
+    A correction that leaves the text as it was (ignoring surrounding whitespace) is a tie and is
+    never exported; nor is a correction of an empty reference output, which has nothing to reject.
+    """
+
+    def _corrections(self, scope: ExportScope) -> QuerySet[Review]:
+        return scope.reviews.exclude(corrected_text="")
+
+    def count(self, scope: ExportScope) -> int:
+        return self._corrections(scope).count()
+
+    def lines(self, scope: ExportScope) -> Iterator[bytes]:
+        for review in self._corrections(scope).iterator(chunk_size=scope.chunk_size):
+            if review.response is not None:
+                item = review.response.seed_task or review.response.prompt
+                original = review.response.text
+            else:
+                item = review.seed_task
+                original = review.seed_task.reference_output
+            chosen = review.corrected_text
+            if not original.strip() or chosen.strip() == original.strip():
+                continue
+            yield jsonl_line(
+                {
+                    "prompt": user_prompt(item.instruction, item.input),
+                    "chosen": chosen,
+                    "rejected": original,
+                    "metadata": {
+                        "source": "correction",
+                        **_review_item(review),
+                        "reviewer": scope.reviewer(review.reviewer_id),
+                    },
+                }
+            )
+
+
+def _review_long_rows(review: Review, scope: ExportScope) -> Iterator[dict[str, Any]]:
+    """One row per field of the review's form (null when unanswered), then one for a correction if any."""
+    base = {
+        **_review_item(review),
+        "reviewer": scope.reviewer(review.reviewer_id),
+        "schema": review.schema.name,
+        "schema_version": review.schema.version,
+        "review_version": review.version,
+        "submitted_at": review.submitted_at.isoformat(),
+    }
+    base.setdefault("model_name", None)
+    for schema_field in review.schema.fields:
+        yield {**base, "field": schema_field["key"], "value": review.answers.get(schema_field["key"])}
+    if review.corrected_text:
+        yield {**base, "field": "corrected_text", "value": review.corrected_text}
+
+
+REVIEW_COLUMNS = [
+    "item_type",
+    "task_id",
+    "prompt_id",
+    "response_id",
+    "model_name",
+    "reviewer",
+    "schema",
+    "schema_version",
+    "review_version",
+    "submitted_at",
+]
+
+
+class ReviewsWriter(ReleaseWriter):
+    def count(self, scope: ExportScope) -> int:
+        return scope.reviews.count()
+
+    def rows(self, scope: ExportScope) -> Iterator[dict[str, Any]]:
+        for review in scope.reviews.iterator(chunk_size=scope.chunk_size):
+            yield from _review_long_rows(review, scope)
+
+    def lines(self, scope: ExportScope) -> Iterator[bytes]:
+        for row in self.rows(scope):
+            yield jsonl_line({key: row[key] for key in [*REVIEW_COLUMNS, "field", "value"]})
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return value
+
+
+class ReviewsCsvWriter(ReviewsWriter):
+    extension = "csv"
+    content_type = "text/csv; charset=utf-8"
+
+    def header(self, scope: ExportScope) -> bytes:
+        return csv_line([*REVIEW_COLUMNS, "field", "value"])
+
+    def lines(self, scope: ExportScope) -> Iterator[bytes]:
+        yield self.header(scope)
+        for row in self.rows(scope):
+            yield csv_line([*(row[key] for key in REVIEW_COLUMNS), row["field"], _csv_value(row["value"])])
+
+
+class ScoresCsvWriter(ReviewsWriter):
+    """One row per review with a column per numeric field (scales and numbers) of the forms in scope."""
+
+    extension = "csv"
+    content_type = "text/csv; charset=utf-8"
+
+    def score_keys(self, scope: ExportScope) -> list[str]:
+        keys: list[str] = []
+        for schema in scope.schemas:
+            for schema_field in schema.fields:
+                if schema_field["kind"] in SCORE_KINDS and schema_field["key"] not in keys:
+                    keys.append(schema_field["key"])
+        return keys
+
+    def lines(self, scope: ExportScope) -> Iterator[bytes]:
+        keys = self.score_keys(scope)
+        yield csv_line([*REVIEW_COLUMNS, *keys])
+        for review in scope.reviews.iterator(chunk_size=scope.chunk_size):
+            item = {"model_name": None, **_review_item(review)}
+            base = {
+                **item,
+                "reviewer": scope.reviewer(review.reviewer_id),
+                "schema": review.schema.name,
+                "schema_version": review.schema.version,
+                "review_version": review.version,
+                "submitted_at": review.submitted_at.isoformat(),
+            }
+            yield csv_line([*(base[key] for key in REVIEW_COLUMNS), *(review.answers.get(key) for key in keys)])
+
+
+WRITERS: dict[str, ReleaseWriter] = {
+    "alpaca": AlpacaWriter(),
+    "chat": ChatWriter(),
+    "preference": PreferenceWriter(),
+    "reviews": ReviewsWriter(),
+    "reviews_csv": ReviewsCsvWriter(),
+    "scores_csv": ScoresCsvWriter(),
+}

@@ -1,0 +1,145 @@
+"""The releases page: list a project's releases, define a new one, follow its build, download it."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from curation.access import access_release, access_releases
+from curation.models import Release, ReleaseStatus
+from curation.release_forms import ReleaseForm
+from curation.selectors_releases import releases_of
+from curation.services.exports import ReleaseNotRetryable, release_create, release_is_stalled, release_retry
+
+
+def _not_ready(release: Release) -> HttpResponse:
+    return HttpResponse(
+        f"Release {release.pk} is {release.get_status_display().lower()}: there is nothing to download.",
+        status=409,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def release_file_response(release: Release) -> HttpResponse:
+    """The release's data file as an attachment, or 409 while it is not built. Callers check access first."""
+    if release.status != ReleaseStatus.SUCCEEDED:
+        return _not_ready(release)
+    path = Path(settings.MEDIA_ROOT) / release.file_path
+    extension = path.suffix
+    try:
+        data = open(path, "rb")  # noqa: SIM115 - FileResponse closes it when the response is sent
+    except FileNotFoundError:
+        return HttpResponse(
+            f"Release {release.pk}'s file is no longer in storage ({release.file_path}); its manifest remains.",
+            status=410,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = FileResponse(
+        data,
+        as_attachment=True,
+        filename=f"{release.project.slug}-release-{release.pk}-{release.format}{extension}",
+        content_type="text/csv; charset=utf-8" if extension == ".csv" else "application/x-ndjson; charset=utf-8",
+    )
+    response["X-Content-SHA256"] = release.sha256
+    return response
+
+
+def release_card_response(release: Release) -> HttpResponse:
+    if release.status != ReleaseStatus.SUCCEEDED:
+        return _not_ready(release)
+    response = HttpResponse(release.card, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{release.project.slug}-release-{release.pk}-README.md"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def release_list(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_releases(user=request.user, slug=slug)
+    form = ReleaseForm(request.POST or None, project=project)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                release = release_create(
+                    project=project,
+                    created_by=request.user,
+                    format=data["format"],
+                    filters=form.filters(),
+                    title=data["title"],
+                    purpose=data["purpose"],
+                    license=data["license"],
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                return redirect("release_detail", slug=project.slug, release_id=release.pk)
+        status = 400
+    return render(
+        request,
+        "curation/releases.html",
+        {"project": project, "form": form, "releases": releases_of(project=project)},
+        status=status,
+    )
+
+
+def _filters_shown(release: Release) -> list[tuple[str, str]]:
+    shown = []
+    for name, value in release.filters.items():
+        if value in (None, "", [], 0):
+            continue
+        text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        shown.append((name.replace("_", " "), text))
+    return shown
+
+
+@login_required
+def release_detail(request: HttpRequest, slug: str, release_id: int) -> HttpResponse:
+    project = access_releases(user=request.user, slug=slug)
+    release = access_release(user=request.user, release_id=release_id, project=project)
+    template = "curation/release_detail.html" + ("#release-status" if request.htmx else "")
+    return render(
+        request,
+        template,
+        {
+            "project": project,
+            "release": release,
+            "stalled": release_is_stalled(release),
+            "filters": _filters_shown(release),
+        },
+    )
+
+
+@login_required
+def release_download(request: HttpRequest, slug: str, release_id: int) -> HttpResponse:
+    project = access_releases(user=request.user, slug=slug)
+    release = access_release(user=request.user, release_id=release_id, project=project)
+    return release_file_response(release)
+
+
+@login_required
+def release_card(request: HttpRequest, slug: str, release_id: int) -> HttpResponse:
+    project = access_releases(user=request.user, slug=slug)
+    release = access_release(user=request.user, release_id=release_id, project=project)
+    return release_card_response(release)
+
+
+@login_required
+@require_POST
+def release_retry_view(request: HttpRequest, slug: str, release_id: int) -> HttpResponse:
+    project = access_releases(user=request.user, slug=slug)
+    release = access_release(user=request.user, release_id=release_id, project=project)
+    try:
+        release_retry(release_id=release.pk, actor=request.user)
+    except ReleaseNotRetryable as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Release {release.pk} is queued again.")
+    return redirect("release_detail", slug=project.slug, release_id=release.pk)
