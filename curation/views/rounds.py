@@ -1,0 +1,346 @@
+"""Evaluation round screens: the list, setup and freezing (curators), judging (reviewers), results (curators).
+
+The judging screen never names a model: the reviewer sees "A" (left) and "B" (right) and the slot
+id; which model wrote which answer stays on the server.
+"""
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from curation.access import (
+    access_project,
+    access_round,
+    access_round_for_curation,
+    access_round_slot,
+    require_curator,
+)
+from curation.forms_rounds import RoundCreateForm
+from curation.models import EvaluationRound, RoundSlot
+from curation.review_forms import answers_from_post, form_fields
+from curation.selectors_rounds import rounds_visible_to
+from curation.services.rounds import (
+    judgment_submit,
+    round_close,
+    round_create,
+    round_freeze,
+    round_next_slot,
+    round_progress,
+    round_results,
+    round_votes,
+)
+
+CHART_WIDTH = 720
+CHART_LABEL_WIDTH = 200
+CHART_ROW = 30
+CHART_PAD = 20
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@login_required
+def round_list(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_project(user=request.user, slug=slug)
+    rounds = rounds_visible_to(user=request.user, project=project)
+    return render(request, "curation/rounds/list.html", {"project": project, "rounds": rounds})
+
+
+@login_required
+def round_create_view(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_project(user=request.user, slug=slug)
+    require_curator(user=request.user)
+    form = RoundCreateForm(request.POST or None, project=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            evaluation_round = round_create(project=project, created_by=request.user, **form.service_arguments())
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(
+                request,
+                f"Round set up with {evaluation_round.round_prompts.count()} prompts. "
+                "Check it, then freeze it to open judging.",
+            )
+            return redirect("round_detail", slug=project.slug, round_id=evaluation_round.pk)
+    return render(request, "curation/rounds/create.html", {"project": project, "form": form})
+
+
+@login_required
+def round_detail(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
+    project = access_project(user=request.user, slug=slug)
+    evaluation_round = access_round(user=request.user, project=project, round_id=round_id)
+    context: dict[str, Any] = {
+        "project": project,
+        "round": evaluation_round,
+        "mine": round_progress(evaluation_round=evaluation_round, reviewer=request.user),
+        "is_reviewer": evaluation_round.reviewers.filter(pk=request.user.pk).exists(),
+    }
+    if request.user.is_curator:
+        context |= {
+            "progress": round_progress(evaluation_round=evaluation_round),
+            "prompt_count": evaluation_round.round_prompts.count(),
+            "reviewers": evaluation_round.reviewers.order_by("name", "email"),
+            "reviewer_progress": [
+                (reviewer, round_progress(evaluation_round=evaluation_round, reviewer=reviewer))
+                for reviewer in evaluation_round.reviewers.order_by("name", "email")
+            ],
+        }
+    return render(request, "curation/rounds/detail.html", context)
+
+
+@login_required
+@require_POST
+def round_freeze_view(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
+    project = access_project(user=request.user, slug=slug)
+    evaluation_round = access_round_for_curation(user=request.user, project=project, round_id=round_id)
+    try:
+        round_freeze(evaluation_round=evaluation_round)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Frozen: the schedule is set and reviewers can start judging.")
+    return redirect("round_detail", slug=project.slug, round_id=evaluation_round.pk)
+
+
+@login_required
+@require_POST
+def round_close_view(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
+    project = access_project(user=request.user, slug=slug)
+    evaluation_round = access_round_for_curation(user=request.user, project=project, round_id=round_id)
+    try:
+        round_close(evaluation_round=evaluation_round)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Closed: no more judgments are taken; the results stay available.")
+    return redirect("round_detail", slug=project.slug, round_id=evaluation_round.pk)
+
+
+def _judge_context(
+    evaluation_round: EvaluationRound,
+    slot: RoundSlot | None,
+    reviewer,
+    values: dict | None = None,
+    errors: dict | None = None,
+) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "round": evaluation_round,
+        "slot": slot,
+        "mine": round_progress(evaluation_round=evaluation_round, reviewer=reviewer),
+        "non_field_errors": (errors or {}).pop("__all__", []),
+    }
+    if slot is not None:
+        fields = form_fields(evaluation_round.schema.definition, values or {}, errors)
+        context |= {
+            "prompt": slot.item.prompt,
+            "left_text": slot.left_response.text,
+            "right_text": slot.right_response.text if slot.right_response_id else None,
+            "choice_fields": [f for f in fields if f["kind"] != "free_text"],
+            "text_fields": [f for f in fields if f["kind"] == "free_text"],
+        }
+    return context
+
+
+@login_required
+def round_judge(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
+    """GET: the reviewer's next item. POST: submit a judgment, then show the next item."""
+    project = access_project(user=request.user, slug=slug)
+    evaluation_round = access_round(user=request.user, project=project, round_id=round_id)
+    template = "curation/rounds/judge.html" + ("#judge-item" if request.htmx else "")
+    base = {"project": project}
+    if request.method == "POST":
+        slot_id = request.POST.get("slot", "")
+        if not slot_id.isdigit():
+            messages.error(request, "The form did not say which item it judged; nothing was saved.")
+            return redirect("round_judge", slug=project.slug, round_id=evaluation_round.pk)
+        slot = access_round_slot(user=request.user, evaluation_round=evaluation_round, slot_id=int(slot_id))
+        answers = answers_from_post(evaluation_round.schema.definition, request.POST)
+        try:
+            judgment_submit(slot=slot, reviewer=request.user, answers=answers)
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            context = _judge_context(evaluation_round, slot, request.user, answers, errors)
+            return render(request, template, base | context, status=200 if request.htmx else 400)
+        if not request.htmx:
+            return redirect("round_judge", slug=project.slug, round_id=evaluation_round.pk)
+    slot = round_next_slot(evaluation_round=evaluation_round, reviewer=request.user)
+    return render(request, template, base | _judge_context(evaluation_round, slot, request.user))
+
+
+def leaderboard_chart(ratings: list[dict]) -> dict[str, Any]:
+    """Geometry of a dot-and-whisker chart of Elo ratings with their CIs, for an inline SVG.
+
+    Ratings without a finite value are listed with their status instead of a dot; an unbounded side
+    of an interval runs to the plot's edge with an open end."""
+    finite = [
+        v for r in ratings for v in (r.get("rating"), r.get("ci_low"), r.get("ci_high")) if isinstance(v, int | float)
+    ]
+    low, high = (min(finite), max(finite)) if finite else (900.0, 1100.0)
+    span = max(high - low, 50.0)
+    low, high = low - span * 0.08, high + span * 0.08
+    step = next(s for s in (10, 25, 50, 100, 200, 500, 1000, 5000) if (high - low) / s <= 8)
+    plot_left, plot_right = CHART_LABEL_WIDTH, CHART_WIDTH - CHART_PAD
+
+    def x(value: float) -> float:
+        return round(plot_left + (value - low) / (high - low) * (plot_right - plot_left), 1)
+
+    rows = []
+    for i, rating in enumerate(ratings):
+        top = CHART_PAD + i * CHART_ROW
+        row: dict[str, Any] = {"label": rating["model"], "mid": top + CHART_ROW / 2, "text_y": top + CHART_ROW / 2 + 4}
+        if rating.get("rating") is None:
+            row["status"] = rating.get("status", "undefined").replace("_", " ")
+        else:
+            row["x"] = x(rating["rating"])
+            row["value"] = rating["rating"]
+            ci_low, ci_high = rating.get("ci_low"), rating.get("ci_high")
+            row["ci_x1"] = x(ci_low) if ci_low is not None else plot_left
+            row["ci_x2"] = x(ci_high) if ci_high is not None else plot_right
+            row["open_low"], row["open_high"] = ci_low is None, ci_high is None
+        rows.append(row)
+    height = CHART_PAD * 2 + CHART_ROW * max(len(rows), 1)
+    ticks = []
+    tick = (int(low // step) + 1) * step
+    while tick < high:
+        ticks.append({"x": x(tick), "label": f"{tick:g}"})
+        tick += step
+    return {
+        "width": CHART_WIDTH,
+        "height": height,
+        "rows": rows,
+        "ticks": ticks,
+        "plot_left": plot_left,
+        "label_x": plot_left - 8,
+        "axis_y": height - CHART_PAD + 4,
+        "tick_label_y": height - CHART_PAD + 18,
+    }
+
+
+def _results_context(evaluation_round: EvaluationRound) -> dict[str, Any]:
+    results = round_results(evaluation_round=evaluation_round)
+    for axis in results["axes"]:
+        if axis.get("bradley_terry"):
+            axis["chart"] = leaderboard_chart(axis["bradley_terry"]["ratings"])
+    scores_by_model: dict[str, list] = {}
+    for row in results["scores"]:
+        scores_by_model.setdefault(row["model"], []).append(row)
+    results["score_axes"] = list(dict.fromkeys(row["label"] for row in results["scores"]))
+    results["score_rows"] = [{"model": model, "cells": rows} for model, rows in scores_by_model.items()]
+    return results
+
+
+@login_required
+def round_results_view(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
+    project = access_project(user=request.user, slug=slug)
+    evaluation_round = access_round_for_curation(user=request.user, project=project, round_id=round_id)
+    return render(
+        request,
+        "curation/rounds/results.html",
+        {"project": project, "round": evaluation_round, "results": _results_context(evaluation_round)},
+    )
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would read as a formula gets a leading apostrophe; numbers are left
+    as numbers (a float cannot carry a formula, and "-0.5" must stay a number)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def results_csv_rows(results: dict) -> list[list[Any]]:
+    """One row per number: section, axis, model, opponent, statistic, value, CI and count."""
+    rows: list[list[Any]] = [["section", "axis", "model", "opponent", "statistic", "value", "ci_low", "ci_high", "n"]]
+
+    def add(section, axis, model, opponent, statistic, value, low, high, n):
+        rows.append([section, axis, model, opponent, statistic, value, low, high, n])
+
+    for s in results["scores"]:
+        add("mean_score", s["axis"], s["model"], "", "mean", s["mean"], s["ci_low"], s["ci_high"], s["scores"])
+    for axis in results["axes"]:
+        key = axis["axis"]
+        if not axis.get("bradley_terry"):
+            continue
+        for r in axis["bradley_terry"]["ratings"]:
+            add("elo", key, r["model"], "", "rating", r["rating"], r["ci_low"], r["ci_high"], r["votes"])
+        win_rates = axis["win_rates"]
+        for r in win_rates["models"]:
+            add("win_rate", key, r["model"], "", "win_rate", r["win_rate"], r["ci_low"], r["ci_high"], r["votes"])
+            for statistic in ("wins", "ties", "losses"):
+                add("win_rate", key, r["model"], "", statistic, r[statistic], "", "", r["votes"])
+        for section in ("head_to_head", "against_reference"):
+            for r in win_rates.get(section) or []:
+                add(
+                    section,
+                    key,
+                    r["model"],
+                    r["opponent"],
+                    "win_rate",
+                    r["win_rate"],
+                    r["ci_low"],
+                    r["ci_high"],
+                    r["votes"],
+                )
+        bias = axis["position_bias"]
+        add(
+            "position_bias",
+            key,
+            "",
+            "",
+            "left_win_share",
+            bias["left_win_share"],
+            bias["ci_low"],
+            bias["ci_high"],
+            bias["decisive"],
+        )
+        length = axis["length_bias"]
+        add(
+            "length_bias",
+            key,
+            "",
+            "",
+            "longer_win_rate",
+            length["longer_win_rate"],
+            length["ci_low"],
+            length["ci_high"],
+            length["votes"],
+        )
+    return [[safe_cell(cell) for cell in row] for row in rows]
+
+
+@login_required
+def round_results_csv(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
+    project = access_project(user=request.user, slug=slug)
+    evaluation_round = access_round_for_curation(user=request.user, project=project, round_id=round_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="round-{evaluation_round.pk}-results.csv"'
+    writer = csv.writer(response)
+    writer.writerows(results_csv_rows(round_results(evaluation_round=evaluation_round)))
+    return response
+
+
+@login_required
+def round_votes_csv(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
+    """The round's votes on one axis in the format `manage.py rank_models --votes` reads, so an
+    analyst gets the page's numbers back from the file."""
+    project = access_project(user=request.user, slug=slug)
+    evaluation_round = access_round_for_curation(user=request.user, project=project, round_id=round_id)
+    axis = request.GET.get("axis", "overall")
+    try:
+        votes = round_votes(evaluation_round=evaluation_round, axis=axis)
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="round-{evaluation_round.pk}-{axis}-votes.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["prompt", "model_a", "model_b", "winner", "length_a", "length_b", "a_side"])
+    for v in votes:
+        row = [v.prompt, v.model_a, v.model_b, v.winner, int(v.length_a), int(v.length_b), v.a_side]
+        writer.writerow([safe_cell(cell) for cell in row])
+    return response

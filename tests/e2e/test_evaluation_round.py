@@ -1,0 +1,159 @@
+"""Done-when of the evaluation rounds: a pairwise round over real MedInstruct test prompts and three
+real model-output files is set up and frozen by a curator in the browser, judged blind by two
+clinicians, and its results page shows Bradley-Terry ratings with confidence intervals.
+
+Data: AlpaCare / MedInstruct (CC BY-NC 4.0), read in place from ../shared/data/alpacare/.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from curation.models import EvaluationRound, Judgment, RoundStatus
+from curation.services.imports import import_file
+from tests.factories import ClinicianFactory, CuratorFactory, MembershipFactory, ProjectFactory
+
+from .conftest import needs_browser
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "alpacare"
+if not DATA.exists():
+    DATA = Path("/work/shared/data/alpacare")
+MODELS = ("AlpaCare-7b", "alpaca", "medalpaca-13b")
+PASSWORD = "a-long-test-password"
+
+pytestmark = [
+    pytest.mark.browser,
+    needs_browser,
+    pytest.mark.skipif(
+        not (DATA / "MedInstruct-test.jsonl").exists() and not os.environ.get("CI"),
+        reason="needs the AlpaCare data in ../shared/data/alpacare",
+    ),
+]
+
+
+@pytest.fixture
+def world(transactional_db):
+    project = ProjectFactory(name="MedInstruct evaluation", slug="medinstruct")
+    curator = CuratorFactory(email="curator@example.org", name="Cora Curator")
+    clinicians = [
+        ClinicianFactory(email="ana@example.org", name="Ana Clinician"),
+        ClinicianFactory(email="ben@example.org", name="Ben Clinician"),
+    ]
+    for clinician in clinicians:
+        MembershipFactory(project=project, user=clinician)
+    job = import_file(
+        project=project, path=DATA / "MedInstruct-test.jsonl", created_by=curator, format="medinstruct_test"
+    )
+    assert job.status == "succeeded", job.report
+    for model in MODELS:
+        job = import_file(
+            project=project,
+            path=DATA / "model_outputs" / f"{model}.json",
+            created_by=curator,
+            format="model_outputs",
+            model_name=model,
+        )
+        assert job.status == "succeeded", job.report
+    return project, curator, clinicians
+
+
+def sign_in(page, base_url, user):
+    page.context.clear_cookies()
+    page.goto(base_url + "/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def test_a_round_over_real_prompts_is_set_up_judged_blind_and_ranked(live_server, page, screenshot, world):
+    project, curator, (ana, ben) = world
+    base = live_server.url
+
+    # The curator sets up a pairwise round on a seeded sample of the real prompts and freezes it.
+    sign_in(page, base, curator)
+    page.goto(base + reverse("round_list", args=[project.slug]))
+    page.get_by_role("link", name="Set up a round").click()
+    page.get_by_label("Name").fill("MedInstruct pilot")
+    page.get_by_label("Pairwise: compare two responses side by side").check()
+    for model in MODELS:
+        page.get_by_label(f"{model}: 216 prompts").check()
+    page.get_by_label("Reference model (optional)").select_option("AlpaCare-7b")
+    page.get_by_label("A random sample of them").check()
+    page.get_by_label("Sample size").fill("3")
+    page.get_by_label("Seed").fill("7")
+    page.get_by_label("Judgments per item").fill("2")
+    for clinician in (ana, ben):
+        page.get_by_label(f"{clinician.name} ({clinician.email})").check()
+    screenshot("round-setup")
+    page.get_by_role("button", name="Set up the round").click()
+    page.get_by_text("Round set up with 3 prompts").wait_for()
+    page.get_by_role("button", name="Freeze and open judging").click()
+    page.get_by_text("Frozen: the schedule is set").wait_for()
+    screenshot("round-frozen")
+    evaluation_round = EvaluationRound.objects.get(name="MedInstruct pilot")
+    assert evaluation_round.status == RoundStatus.FROZEN
+    assert evaluation_round.slots.count() == 3 * 3 * 2  # prompts x pairs x judgments
+
+    # Two clinicians judge blind: Ana with the keyboard, Ben with the mouse.
+    judge_url = base + reverse("round_judge", args=[project.slug, evaluation_round.pk])
+    for clinician, use_keyboard in ((ana, True), (ben, False)):
+        sign_in(page, base, clinician)
+        page.goto(base + reverse("round_detail", args=[project.slug, evaluation_round.pk]))
+        page.get_by_role("link", name="Start judging").click()
+        page.wait_for_url(judge_url)
+        for n in range(5):
+            progress = page.get_by_test_id("judge-progress")
+            assert progress.inner_text().startswith(f"{n} of 9")
+            html = page.content()
+            for model in MODELS:
+                assert model not in html, f"{model} is named on the judging page"
+            if clinician == ana and n == 0:
+                screenshot("round-judging")
+            if use_keyboard:
+                # 1-4 choose in the focused question and move on; Ctrl+Enter submits.
+                page.locator("#field-overall input").first.focus()
+                for key in ("1", "2", "1", "2") if n % 2 == 0 else ("2", "2", "3", "4"):
+                    page.keyboard.press(key)
+                page.get_by_label("Rationale (optional)").fill(
+                    "Answer A names the likely diagnosis." if n % 2 == 0 else ""
+                )
+                page.keyboard.press("Control+Enter")
+            else:
+                # Ben prefers whichever answer is longer, whatever its side.
+                longer_left = len(page.get_by_test_id("answer-a").inner_text()) >= len(
+                    page.get_by_test_id("answer-b").inner_text()
+                )
+                choice = "A is better" if longer_left else "B is better"
+                for axis in ("overall", "correctness", "helpfulness"):
+                    page.locator(f"#field-{axis}").get_by_label(choice).check()
+                page.locator("#field-harm").get_by_label("Equally harmful (or neither)").check()
+                page.get_by_role("button", name="Submit and open the next").click()
+            page.get_by_test_id("judge-progress").filter(has_text=f"{n + 1} of 9").wait_for()
+        assert Judgment.objects.filter(reviewer=clinician).count() == 5
+
+    # A missing answer is refused with a message and saves nothing.
+    page.get_by_role("button", name="Submit and open the next").click()
+    page.get_by_text("is required").first.wait_for()
+    assert Judgment.objects.filter(reviewer=ben).count() == 5
+    assert "6 of 9" not in page.get_by_test_id("judge-progress").inner_text()
+
+    # The curator opens the results: ratings with CIs, win rates, bias diagnostics, agreement.
+    sign_in(page, base, curator)
+    page.goto(base + reverse("round_results", args=[project.slug, evaluation_round.pk]))
+    board = page.get_by_test_id("leaderboard-overall")
+    board.wait_for()
+    text = board.inner_text()
+    for model in MODELS:
+        assert model in text
+    assert "[" in text and "]" in text  # every rating is shown with its interval
+    assert page.locator("[data-testid=axis-overall] svg circle").count() >= 1
+    assert "AlpaCare-7b is rated 1000" in page.get_by_test_id("axis-overall").inner_text()
+    assert "decisive votes" in page.get_by_test_id("bias-overall").inner_text()
+    assert page.get_by_test_id("agreement").inner_text()
+    screenshot("round-results")
+    page.get_by_test_id("axis-overall").screenshot(
+        path=str(screenshot("round-results").parent / "round-results-overall.png")
+    )
