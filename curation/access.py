@@ -8,7 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from accounts.models import User
-from curation.models import Project, SeedTask
+from curation.models import Assignment, ImportJob, ItemFlag, Project, SeedTask
+from curation.models.exports import Release
+from curation.models.rounds import EvaluationRound, RoundSlot
 
 from .selectors import projects_visible_to
 
@@ -40,3 +42,151 @@ def access_task_for_edit(*, user: User, task_id: int, project: Project | None = 
 def require_curator(*, user: User) -> None:
     if not (user.is_authenticated and user.is_curator):
         raise PermissionDenied("Only curators and admins may do this.")
+
+
+def access_assignment(*, user: User, assignment_id: int, project: Project) -> Assignment:
+    """A reviewer's own assignment in the project. Anyone else's answers 404, curators' included:
+    the workspace is the reviewer's own and shows their draft."""
+    assignment = (
+        Assignment.objects.select_related(
+            "project__seed_schema",
+            "project__response_schema",
+            "seed_task__topic",
+            "seed_task__view",
+            "seed_task__task_type",
+            "response__prompt",
+            "response__seed_task",
+        )
+        .filter(pk=assignment_id, project=project, reviewer=user)
+        .first()
+    )
+    if assignment is None:
+        raise Http404("No such assignment")
+    return assignment
+
+
+def access_flag_for_clear(*, user: User, flag_id: int, project: Project) -> ItemFlag:
+    require_curator(user=user)
+    flag = ItemFlag.objects.filter(pk=flag_id, project=project).first()
+    if flag is None:
+        raise Http404("No such flag")
+    return flag
+
+
+def can_make_releases(user: User) -> bool:
+    """Admins, and curators granted the `curation.make_release` permission, build and download releases."""
+    if not user.is_authenticated:
+        return False
+    return user.is_admin or (user.is_curator and user.has_perm("curation.make_release"))
+
+
+def access_releases(*, user: User, slug: str) -> Project:
+    """The project whose releases the user may list, create and download (404 if unseen, 403 if not allowed)."""
+    project = access_project(user=user, slug=slug)
+    if not can_make_releases(user):
+        raise PermissionDenied("Only admins and curators with the release permission may see releases.")
+    return project
+
+
+def access_release(*, user: User, release_id: int, project: Project) -> Release:
+    """One release of a project the caller got from access_releases; the permission is checked again here
+    so that no path reaches a release's files without it."""
+    if not can_make_releases(user):
+        raise PermissionDenied("Only admins and curators with the release permission may see releases.")
+    release = Release.objects.select_related("created_by").filter(pk=release_id, project=project).first()
+    if release is None:
+        raise Http404("No such release")
+    return release
+
+
+def access_project_agreement(*, user: User, slug: str) -> Project:
+    """Agreement figures reveal how reviewers answered, so only curators and admins see them (blind review)."""
+    project = access_project(user=user, slug=slug)
+    require_curator(user=user)
+    return project
+
+
+def access_imports(*, user: User, slug: str) -> Project:
+    """The project a user may import into and whose import jobs they may see: curators and admins.
+
+    A project the user cannot see answers 404; a member who is not a curator gets 403.
+    """
+    project = access_project(user=user, slug=slug)
+    require_curator(user=user)
+    return project
+
+
+def access_import_job(*, user: User, job_id: int, project: Project) -> ImportJob:
+    """One import job of a project the caller got from access_imports (the curator check is repeated here)."""
+    require_curator(user=user)
+    job = ImportJob.objects.select_related("project", "created_by").filter(pk=job_id, project=project).first()
+    if job is None:
+        raise Http404("No such import")
+    return job
+
+
+def access_project_for_adjudication(*, user: User, slug: str) -> Project:
+    """Adjudication and dataset decisions are for curators and admins. A project the user cannot see
+    answers 404 (its existence is not revealed); a member who is not a curator gets 403."""
+    project = access_project(user=user, slug=slug)
+    require_curator(user=user)
+    return project
+
+
+def access_item_for_adjudication(
+    *, user: User, project: Project, task_id: int | None = None, response_id: int | None = None
+):
+    """The seed task or model response being adjudicated, which must belong to `project`."""
+    from django.db.models import Q
+
+    from curation.models import ModelResponse
+
+    require_curator(user=user)
+    if task_id is not None:
+        item = SeedTask.objects.select_related("topic").filter(pk=task_id, project=project).first()
+    else:
+        item = (
+            ModelResponse.objects.select_related("seed_task__topic", "prompt")
+            .filter(Q(seed_task__project=project) | Q(prompt__project=project), pk=response_id)
+            .first()
+        )
+    if item is None:
+        raise Http404("No such item")
+    return item
+
+
+def access_vocabulary(*, user: User, slug: str) -> Project:
+    """Vocabulary terms are shared by every project; curators and admins map and merge them from a project's page."""
+    project = access_project(user=user, slug=slug)
+    require_curator(user=user)
+    return project
+
+
+def access_round(*, user: User, project: Project, round_id: int) -> EvaluationRound:
+    """Curators see every round of the project; a clinician sees only the rounds they review."""
+    rounds = EvaluationRound.objects.select_related("project", "schema").filter(project=project, pk=round_id)
+    if not user.is_curator:
+        rounds = rounds.filter(reviewers=user)
+    evaluation_round = rounds.first()
+    if evaluation_round is None:
+        raise Http404("No such round")
+    return evaluation_round
+
+
+def access_round_for_curation(*, user: User, project: Project, round_id: int) -> EvaluationRound:
+    """Setup, freezing and results (which name the models) are for curators and admins only."""
+    evaluation_round = access_round(user=user, project=project, round_id=round_id)
+    require_curator(user=user)
+    return evaluation_round
+
+
+def access_round_slot(*, user: User, evaluation_round: EvaluationRound, slot_id: int) -> RoundSlot:
+    """A reviewer's own scheduled item; anyone else's answers 404."""
+    slot = (
+        RoundSlot.objects.select_related("round__schema", "item__prompt", "left_response", "right_response")
+        .filter(round=evaluation_round, reviewer=user, pk=slot_id)
+        .first()
+    )
+    if slot is None:
+        raise Http404("No such item")
+    return slot

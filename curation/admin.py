@@ -2,12 +2,15 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from curation.models import (
+    AcceptanceEvent,
     Assignment,
+    GoldLabel,
     Membership,
     ModelResponse,
     Project,
     Prompt,
     RatingSchema,
+    Release,
     Review,
     SeedTask,
     VocabularyAlias,
@@ -102,4 +105,51 @@ class ReviewAdmin(admin.ModelAdmin):
         return False
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    """Releases are built by curation.services.exports and immutable once built: the admin only shows them."""
+
+    list_display = ["id", "project", "title", "format", "status", "row_count", "created_by", "created_at"]
+    list_filter = ["project", "format", "status"]
+    exclude = ["salt"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(GoldLabel)
+class GoldLabelAdmin(SimpleHistoryAdmin):
+    """Read-only here: gold labels are set on the adjudication page, which checks versions and the form."""
+
+    list_display = ["id", "project", "seed_task", "response", "schema", "reason", "version", "adjudicated_by"]
+    list_filter = ["project", "reason"]
+    readonly_fields = [f.name for f in GoldLabel._meta.fields] + ["reviews"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AcceptanceEvent)
+class AcceptanceEventAdmin(admin.ModelAdmin):
+    """The audit of dataset decisions: never edited or deleted."""
+
+    list_display = ["id", "project", "action", "mode", "task_count", "actor", "created_at"]
+    list_filter = ["project", "action", "mode"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

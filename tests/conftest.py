@@ -8,6 +8,22 @@ from tests.factories import (
     ProjectFactory,
     SeedTaskFactory,
 )
+from tests.vocabulary import ensure_default_vocabulary
+
+
+@pytest.fixture(autouse=True)
+def _default_vocabulary_survives_flushes(request, django_db_blocker):
+    """A transactional test ends by emptying every table, including the vocabulary the data migration
+    loaded; put it back so the tests after it start from the same database as a fresh install."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or {
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if transactional:
+        with django_db_blocker.unblock():
+            ensure_default_vocabulary()
 
 
 @pytest.fixture

@@ -91,6 +91,7 @@ class PromptFactory(DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     external_id = factory.Sequence(lambda n: f"p{n}")
     instruction = factory.Sequence(lambda n: f"Test prompt {n}: what is hypertension?")
+    input = ""
     content_hash = factory.LazyAttribute(lambda o: content_hash(o.instruction, o.input))
 
 
@@ -103,3 +104,14 @@ class ModelResponseFactory(DjangoModelFactory):
     model_version = "0.3"
     text = "Hypertension is persistently raised blood pressure."
     content_hash = factory.LazyAttribute(lambda o: content_hash(o.model_name, o.text))
+
+
+class AssignmentFactory(DjangoModelFactory):
+    """A reviewer's assignment to a seed task (pass `response=...` and `seed_task=None` for a response)."""
+
+    class Meta:
+        model = "curation.Assignment"
+
+    seed_task = factory.SubFactory(SeedTaskFactory)
+    project = factory.LazyAttribute(lambda o: (o.seed_task or o.response.item).project)
+    reviewer = factory.SubFactory(ClinicianFactory)

@@ -11,7 +11,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation
-from tests.factories import SeedTaskFactory
+from curation.models import ImportJob, ItemFlag
+from tests.factories import AssignmentFactory, ModelResponseFactory, SeedTaskFactory
 
 PERSONAS = ("anonymous", "clinician", "outsider", "curator", "admin")
 LOGIN = "login"  # a redirect to the login page
@@ -23,6 +24,12 @@ ADMINS_ONLY = {"anonymous": LOGIN, "clinician": 403, "outsider": 403, "curator":
 API_MEMBERS_ONLY = {"anonymous": 401, "clinician": 200, "outsider": 404, "curator": 200, "admin": 200}
 API_SIGNED_IN = {"anonymous": 401, "clinician": 200, "outsider": 200, "curator": 200, "admin": 200}
 EVERYONE = dict.fromkeys(PERSONAS, 200)
+OWN_ASSIGNMENT = {"anonymous": LOGIN, "clinician": 200, "outsider": 404, "curator": 404, "admin": 404}
+CURATORS_ONLY = {"anonymous": LOGIN, "clinician": 403, "outsider": 404, "curator": 200, "admin": 200}
+RELEASE_MAKERS = {"anonymous": LOGIN, "clinician": 403, "outsider": 404, "curator": 403, "admin": 200}
+CURATORS_ONLY = {"anonymous": LOGIN, "clinician": 403, "outsider": 404, "curator": 200, "admin": 200}
+API_CURATORS_ONLY = {"anonymous": 401, "clinician": 403, "outsider": 404, "curator": 200, "admin": 200}
+API_RELEASE_MAKERS = {"anonymous": 401, "clinician": 403, "outsider": 404, "curator": 403, "admin": 200}
 
 RULES = {
     "healthz": ("get", EVERYONE),
@@ -32,6 +39,8 @@ RULES = {
     "project_guidelines": ("get", MEMBERS_ONLY),
     "task_detail": ("get", MEMBERS_ONLY),
     "task_edit": ("get", MEMBERS_ONLY),
+    # Agreement reveals how reviewers answered: curators and admins only (blind review).
+    "project_agreement": ("get", {"anonymous": LOGIN, "clinician": 403, "outsider": 404, "curator": 200, "admin": 200}),
     "invitation_list": ("get", ADMINS_ONLY),
     "invitation_revoke": ("post", {**ADMINS_ONLY, "admin": 302}),
     "invitation_accept": ("get", EVERYONE),
@@ -40,8 +49,64 @@ RULES = {
     "api_project_detail": ("get", API_MEMBERS_ONLY),
     "api_task_list": ("get", API_MEMBERS_ONLY),
     "api_task_detail": ("get", API_MEMBERS_ONLY),
+    # Releases: admins, and curators granted curation.make_release (the plain curator here is not).
+    "release_list": ("get", RELEASE_MAKERS),
+    "release_detail": ("get", RELEASE_MAKERS),
+    "release_download": ("get", RELEASE_MAKERS),
+    "release_card": ("get", RELEASE_MAKERS),
+    "release_retry": ("post", {**RELEASE_MAKERS, "admin": 302}),
+    "api_release_list": ("get", API_RELEASE_MAKERS),
+    "api_release_detail": ("get", API_RELEASE_MAKERS),
+    "api_release_download": ("get", API_RELEASE_MAKERS),
+    "api_release_card": ("get", API_RELEASE_MAKERS),
+    "api_release_retry": ("post", {**API_RELEASE_MAKERS, "admin": 409}),  # a built release is immutable
+    # Imports and the vocabulary: curators and admins; a non-member clinician does not learn the project exists.
+    "import_list": ("get", CURATORS_ONLY),
+    "import_detail": ("get", CURATORS_ONLY),
+    "vocabulary": ("get", CURATORS_ONLY),
+    "vocabulary_map": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
+    "vocabulary_merge": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
+    "api_import_list": ("get", API_CURATORS_ONLY),
+    "api_import_detail": ("get", API_CURATORS_ONLY),
+    # The review workspace: the queue is per member; an assignment is its reviewer's alone (404 to anyone else).
+    "review_queue": ("get", MEMBERS_ONLY),
+    "review_next": ("post", {**MEMBERS_ONLY, "clinician": 302, "curator": 302, "admin": 302}),
+    "review_item": ("get", OWN_ASSIGNMENT),
+    "review_draft": ("post", OWN_ASSIGNMENT),
+    "review_task_edit": ("get", OWN_ASSIGNMENT),
+    "review_flag": ("post", {**OWN_ASSIGNMENT, "clinician": 302}),
+    "review_skip": ("post", {**OWN_ASSIGNMENT, "clinician": 302}),
+    "attention_list": ("get", CURATORS_ONLY),
+    "flag_clear": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
+    "assign": ("get", CURATORS_ONLY),
+    # The world's clinician has an item to do; curators are not members, so nothing to claim (204).
+    "api_review_next": ("post", {**API_MEMBERS_ONLY, "curator": 204, "admin": 204}),
+    "api_review_submit": ("post", {**API_MEMBERS_ONLY, "clinician": 400, "curator": 400, "admin": 400}),
+    "api_my_reviews": ("get", API_MEMBERS_ONLY),
     "api_schema": ("get", API_SIGNED_IN),
     "api_docs": ("get", API_SIGNED_IN),
+    # Adjudication and dataset decisions: curators and admins only (reviews are blind to clinicians).
+    "adjudication_queue": ("get", CURATORS_ONLY),
+    "adjudication_settings": ("get", CURATORS_ONLY),
+    "adjudicate_task": ("get", CURATORS_ONLY),
+    "adjudicate_response": ("get", CURATORS_ONLY),
+    "task_decide": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
+    "bulk_decide": ("get", CURATORS_ONLY),
+    "api_disagreement_list": ("get", API_CURATORS_ONLY),
+    "api_adjudicate": ("post", {**API_CURATORS_ONLY, "curator": 400, "admin": 400}),  # an empty body
+    # Evaluation rounds: a clinician sees the rounds they review; setup and results (model names) are curators'.
+    "round_list": ("get", MEMBERS_ONLY),
+    "round_create": ("get", CURATORS_ONLY),
+    "round_detail": ("get", MEMBERS_ONLY),
+    "round_freeze": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),  # already frozen: a message
+    "round_close": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
+    "round_judge": ("get", MEMBERS_ONLY),  # curators who do not review it are told there is nothing for them
+    "round_results": ("get", CURATORS_ONLY),
+    "round_results_csv": ("get", CURATORS_ONLY),
+    "round_votes_csv": ("get", CURATORS_ONLY),
+    "api_round_next": ("get", API_MEMBERS_ONLY),
+    "api_round_judgment": ("post", {**API_MEMBERS_ONLY, "clinician": 400, "curator": 400, "admin": 400}),
+    "api_round_results": ("get", API_CURATORS_ONLY),
 }
 THIRD_PARTY_MODULES = ("django.contrib.admin", "allauth")
 
@@ -74,22 +139,105 @@ def test_every_route_has_an_access_rule():
 
 
 @pytest.fixture
-def world(project, clinician, outsider, curator, admin_user):
+def release(project, admin_user, settings, tmp_path):
+    from curation.services.exports import release_build, release_create
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    release = release_create(project=project, created_by=admin_user, format="alpaca", enqueue=False)
+    return release_build(release_id=release.pk)
+
+
+@pytest.fixture
+def world(project, clinician, outsider, curator, admin_user, release):
     task = SeedTaskFactory(project=project)
     invitation = Invitation.objects.create(email="someone@example.org", invited_by=admin_user)
     users = {"clinician": clinician, "outsider": outsider, "curator": curator, "admin": admin_user}
+    import_job = ImportJob.objects.create(project=project, file_name="seed.json", created_by=curator)
+    assignment = AssignmentFactory(seed_task=task, reviewer=clinician)
+    flag = ItemFlag.objects.create(project=project, seed_task=task, kind="unsafe", raised_by=clinician)
+    evaluation_round = frozen_round(project, curator, clinician)
     kwargs = {
         "task_list": {"slug": project.slug},
         "project_guidelines": {"slug": project.slug},
         "task_detail": {"slug": project.slug, "task_id": task.pk},
         "task_edit": {"slug": project.slug, "task_id": task.pk},
+        "project_agreement": {"slug": project.slug},
         "invitation_revoke": {"invitation_id": invitation.pk},
         "invitation_accept": {"token": invitation.token},
         "api_project_detail": {"slug": project.slug},
         "api_task_list": {"slug": project.slug},
         "api_task_detail": {"slug": project.slug, "task_id": task.pk},
+        **{
+            name: {"slug": project.slug, "assignment_id": assignment.pk}
+            for name in ("review_item", "review_draft", "review_task_edit", "review_flag", "review_skip")
+        },
+        **{name: {"slug": project.slug} for name in ("review_queue", "review_next", "attention_list", "assign")},
+        **{name: {"slug": project.slug} for name in ("api_review_next", "api_review_submit", "api_my_reviews")},
+        "flag_clear": {"slug": project.slug, "flag_id": flag.pk},
+        **{
+            name: {"slug": project.slug, "release_id": release.pk}
+            for name in (
+                *("release_detail", "release_download", "release_card", "release_retry"),
+                *("api_release_detail", "api_release_download", "api_release_card", "api_release_retry"),
+            )
+        },
+        "release_list": {"slug": project.slug},
+        **{name: {"slug": project.slug} for name in ("import_list", "vocabulary", "vocabulary_map")},
+        "vocabulary_merge": {"slug": project.slug},
+        "api_import_list": {"slug": project.slug},
+        "import_detail": {"slug": project.slug, "job_id": import_job.pk},
+        "api_import_detail": {"slug": project.slug, "job_id": import_job.pk},
+        "api_release_list": {"slug": project.slug},
+        **{
+            name: {"slug": project.slug}
+            for name in (
+                "adjudication_queue",
+                "adjudication_settings",
+                "bulk_decide",
+                "api_disagreement_list",
+                "api_adjudicate",
+            )
+        },
+        **{name: {"slug": project.slug, "task_id": task.pk} for name in ("adjudicate_task", "task_decide")},
+        "adjudicate_response": {"slug": project.slug, "response_id": ModelResponseFactory(seed_task=task).pk},
+        **{name: {"slug": project.slug} for name in ("round_list", "round_create")},
+        **{
+            name: {"slug": project.slug, "round_id": evaluation_round.pk}
+            for name in (
+                *(
+                    "round_detail",
+                    "round_freeze",
+                    "round_close",
+                    "round_judge",
+                    "round_results",
+                    "round_results_csv",
+                    "round_votes_csv",
+                ),
+                *("api_round_next", "api_round_judgment", "api_round_results"),
+            )
+        },
     }
     return users, kwargs
+
+
+def frozen_round(project, curator, clinician):
+    """A frozen pairwise round over one prompt with the world's clinician as its only reviewer."""
+    from curation.services.rounds import round_create, round_freeze
+    from tests.factories import PromptFactory
+
+    prompt = PromptFactory(project=project, input="")
+    for model in ("model-one", "model-two"):
+        ModelResponseFactory(prompt=prompt, seed_task=None, model_name=model)
+    evaluation_round = round_create(
+        project=project,
+        created_by=curator,
+        name="Access round",
+        mode="pairwise",
+        models=["model-one", "model-two"],
+        reviewers=[clinician],
+        judgments_per_item=1,
+    )
+    return round_freeze(evaluation_round=evaluation_round)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -82,8 +82,14 @@ def demo_project_load(*, path: Path = DEMO_FILE, members: list[User]) -> Project
         project_member_add(project=project, user=user)
     clinician = next((u for u in members if u.role == Role.CLINICIAN), None)
     if clinician is not None and not project.assignments.filter(reviewer=clinician).exists():
-        for task in project.seed_tasks.order_by("id")[:5]:
+        first_tasks = list(project.seed_tasks.order_by("id")[:5])
+        for task in first_tasks:
             project.assignments.create(reviewer=clinician, seed_task=task, status=AssignmentStatus.PENDING)
+        # Responses too, so the queue shows both kinds of review; none answers a task the clinician may edit above.
+        to_tasks = ModelResponse.objects.filter(seed_task__project=project).exclude(seed_task__in=first_tasks)
+        to_prompts = ModelResponse.objects.filter(prompt__project=project)
+        for response in [*to_tasks.order_by("id")[:3], *to_prompts.order_by("id")[:2]]:
+            project.assignments.create(reviewer=clinician, response=response, status=AssignmentStatus.PENDING)
     return project
 
 

@@ -35,8 +35,8 @@ def test_demo_clinician_logs_in_opens_a_task_and_sees_its_history(live_server, p
     page.get_by_role("button", name="Sign In").click()
 
     page.get_by_role("heading", name=f"Welcome, {clinician.get_short_name()}").wait_for()
-    assert page.get_by_test_id("pending-total").inner_text() == "5"
-    page.get_by_role("link", name=project.name).click()
+    assert page.get_by_test_id("pending-total").inner_text() == "10"  # 5 seed tasks and 5 responses
+    page.get_by_role("link", name=project.name, exact=True).click()
     page.get_by_role("link", name=task.instruction[:40], exact=False).first.click()
 
     history = page.get_by_test_id("history")
