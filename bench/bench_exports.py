@@ -64,9 +64,8 @@ def _child(release_id: int, media_root: str) -> dict:
 
 
 def _texts() -> list[tuple[str, str]]:
-    from django.conf import settings
+    from tests.data import SEED as seed
 
-    seed = settings.BASE_DIR.parent / "shared" / "data" / "alpacare" / "med_seed.json"
     if seed.exists():
         records = json.loads(seed.read_text(encoding="utf-8"))
         return [(r["instruction"], "" if r["input"].strip() == "<noinput>" else r["input"]) for r in records]

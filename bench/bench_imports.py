@@ -17,10 +17,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from tests.data import SEED
+
 RECORDS = 52_000
 TARGET_SECONDS = 10.0
 TARGET_RSS_MB = 300
-SEED = settings.BASE_DIR.parent / "shared" / "data" / "alpacare" / "med_seed.json"
 
 CHILD = """
 import json, resource, sys, time

@@ -1,19 +1,13 @@
 """Importing the published AlpaCare files (third-party, CC BY-NC 4.0) gives exactly the records they hold."""
 
-import os
-
 import pytest
-from django.conf import settings
 
 from curation.models import ImportStatus, ModelResponse, Prompt, SeedTask, TaskSource, TaskStatus
 from curation.services.imports import import_file
+from tests.data import MODEL_OUTPUTS_DIR, SEED, TEST_SET, model_output_files, needs_alpacare
 from tests.vocabulary import ensure_default_vocabulary
 
-ALPACARE = settings.BASE_DIR.parent / "shared" / "data" / "alpacare"
-SEED = ALPACARE / "med_seed.json"
-TEST_SET = ALPACARE / "MedInstruct-test.jsonl"
-MODEL_OUTPUTS = sorted((ALPACARE / "model_outputs").glob("*.json"))
-present = SEED.exists() and TEST_SET.exists() and len(MODEL_OUTPUTS) == 10
+MODEL_OUTPUTS = model_output_files()
 
 
 @pytest.fixture(autouse=True)
@@ -21,9 +15,7 @@ def default_vocabulary(db):
     ensure_default_vocabulary()
 
 
-pytestmark = pytest.mark.skipif(
-    not present and not os.environ.get("CI"), reason="needs ../shared/data/alpacare (always present in CI)"
-)
+pytestmark = needs_alpacare
 
 
 def test_the_seed_file_gives_exactly_167_imported_tasks_in_review_with_their_origin(project, curator):
@@ -87,7 +79,7 @@ def test_the_test_set_and_the_ten_model_output_files_give_216_prompts_and_3024_r
 
 def test_model_outputs_numbered_by_position_are_matched_to_their_prompt_by_instruction(project, curator):
     import_file(project=project, path=TEST_SET, created_by=curator)
-    job = import_file(project=project, path=ALPACARE / "model_outputs" / "alpaca.json", created_by=curator)
+    job = import_file(project=project, path=MODEL_OUTPUTS_DIR / "alpaca.json", created_by=curator)
 
     # The test set has no id 143; the outputs count by position, so from 143 on they are one behind.
     assert job.report["realigned_count"] == 73

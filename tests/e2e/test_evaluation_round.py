@@ -5,31 +5,23 @@ clinicians, and its results page shows Bradley-Terry ratings with confidence int
 Data: AlpaCare / MedInstruct (CC BY-NC 4.0), read in place from ../shared/data/alpacare/.
 """
 
-import os
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 
 from curation.models import EvaluationRound, Judgment, RoundStatus
 from curation.services.imports import import_file
+from tests.data import MODEL_OUTPUTS_DIR, TEST_SET, needs_alpacare
 from tests.factories import ClinicianFactory, CuratorFactory, MembershipFactory, ProjectFactory
 
 from .conftest import needs_browser
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "alpacare"
-if not DATA.exists():
-    DATA = Path("/work/shared/data/alpacare")
 MODELS = ("AlpaCare-7b", "alpaca", "medalpaca-13b")
 PASSWORD = "a-long-test-password"
 
 pytestmark = [
     pytest.mark.browser,
     needs_browser,
-    pytest.mark.skipif(
-        not (DATA / "MedInstruct-test.jsonl").exists() and not os.environ.get("CI"),
-        reason="needs the AlpaCare data in ../shared/data/alpacare",
-    ),
+    needs_alpacare,
 ]
 
 
@@ -43,14 +35,12 @@ def world(transactional_db):
     ]
     for clinician in clinicians:
         MembershipFactory(project=project, user=clinician)
-    job = import_file(
-        project=project, path=DATA / "MedInstruct-test.jsonl", created_by=curator, format="medinstruct_test"
-    )
+    job = import_file(project=project, path=TEST_SET, created_by=curator, format="medinstruct_test")
     assert job.status == "succeeded", job.report
     for model in MODELS:
         job = import_file(
             project=project,
-            path=DATA / "model_outputs" / f"{model}.json",
+            path=MODEL_OUTPUTS_DIR / f"{model}.json",
             created_by=curator,
             format="model_outputs",
             model_name=model,

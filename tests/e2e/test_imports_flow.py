@@ -1,26 +1,24 @@
 import json
-import os
 import threading
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from curation import tasks
 from curation.models import ImportStatus, SeedTask
 from curation.services.imports import import_job_run
+from tests.data import SEED, needs_alpacare
 from tests.factories import CuratorFactory, ProjectFactory
 from tests.vocabulary import ensure_default_vocabulary
 
 from .conftest import SCREENSHOTS, needs_browser
 
-SEED = settings.BASE_DIR.parent / "shared" / "data" / "alpacare" / "med_seed.json"
 PASSWORD = "a-long-test-password"
 
 pytestmark = [
     pytest.mark.browser,
     needs_browser,
-    pytest.mark.skipif(not SEED.exists() and not os.environ.get("CI"), reason="needs ../shared/data/alpacare"),
+    needs_alpacare,
 ]
 
 
