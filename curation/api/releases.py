@@ -32,6 +32,15 @@ class ReleaseFiltersIn(serializers.Serializer):
     created_from = serializers.DateField(required=False, allow_null=True, default=None)
     created_to = serializers.DateField(required=False, allow_null=True, default=None)
     system_prompt = serializers.CharField(required=False, allow_blank=True, default="")
+    rounds = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        default=list,
+        help_text="Preference only: rounds to take pairs from (default: every frozen or closed pairwise round)",
+    )
+    round_axis = serializers.CharField(
+        required=False, default="overall", help_text="Preference only: the pairwise question whose majority counts"
+    )
 
 
 class ReleaseCreateIn(serializers.Serializer):

@@ -12,7 +12,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from curation.models import RatingSchema, Review, SeedTask
+from curation.models import EvaluationRound, RatingSchema, Review, RoundItem, SeedTask
+from curation.services.rounds import round_pair_rows
 
 from .encoding import csv_line, jsonl_line, pseudonym
 
@@ -49,6 +50,8 @@ class TaskStats:
     difficulty: Counter = field(default_factory=Counter)
     reviewers_per_task: Counter = field(default_factory=Counter)
     sources: Counter = field(default_factory=Counter)
+    # Preference pairs written, by where they came from: "correction", or a round's id.
+    pair_sources: Counter = field(default_factory=Counter)
 
     def add(self, task: dict[str, Any]) -> None:
         self.tasks += 1
@@ -66,7 +69,10 @@ class ExportScope:
     """What a release reads, already filtered; built by curation.services.exports inside its snapshot.
 
     `tasks` is annotated with `n_reviewers`; `reviews` are current reviews with their item joined.
-    `agreement` maps a task id to its agreement (None while agreement is not computed).
+    `agreements()` streams (task id, agreement) in task id order for the tasks with current reviews
+    (agreement None with fewer than two); `task_rows` merges it with the tasks and drops those under
+    `min_agreement` when that is set. `round_items` are the evaluation-round items with a clear
+    majority on `round_axis` (curation.services.rounds.round_majority_items), for preference pairs.
     `stats` collects the card's counts from every task streamed through `task_rows`.
     """
 
@@ -75,7 +81,11 @@ class ExportScope:
     schemas: list[RatingSchema]
     salt: str
     system_prompt: str = ""
-    agreement: Callable[[int], float | None] = field(default=lambda task_id: None)
+    agreements: Callable[[], Iterator[tuple[int, float | None]]] = field(default=lambda: iter(()))
+    min_agreement: float | None = None
+    round_items: QuerySet[RoundItem] | None = None
+    round_axis: str = "overall"
+    rounds: list[EvaluationRound] = field(default_factory=list)
     chunk_size: int = 2000
     stats: TaskStats = field(default_factory=TaskStats)
     review_count: int = 0
@@ -84,11 +94,30 @@ class ExportScope:
     def reviewer(self, user_id: int) -> str:
         return pseudonym(salt=self.salt, user_id=user_id)
 
+    def _passes(self, agreement: float | None) -> bool:
+        return self.min_agreement is None or (agreement is not None and agreement >= self.min_agreement)
+
     def task_rows(self) -> Iterator[dict[str, Any]]:
-        """The tasks as plain dicts: building model instances would cost more than writing the line."""
+        """The tasks as plain dicts with their `agreement`, both streams read in task id order and merged.
+
+        Building model instances would cost more than writing the line.
+        """
+        agreements = self.agreements()
+        pending: tuple[int, float | None] | None = next(agreements, None)
         for task in self.tasks.values(*TASK_FIELDS).iterator(chunk_size=self.chunk_size):
+            while pending is not None and pending[0] < task["id"]:
+                pending = next(agreements, None)
+            task["agreement"] = pending[1] if pending is not None and pending[0] == task["id"] else None
+            if not self._passes(task["agreement"]):
+                continue
             self.stats.add(task)
             yield task
+
+    def task_count(self) -> int:
+        """How many tasks `task_rows` yields: a COUNT, or one pass over the agreements under a minimum."""
+        if self.min_agreement is None:
+            return self.tasks.count()
+        return sum(1 for _, agreement in self.agreements() if self._passes(agreement))
 
 
 def _term(name: str | None, raw: str) -> str | None:
@@ -108,7 +137,7 @@ def task_metadata(task: dict[str, Any], scope: ExportScope) -> dict[str, Any]:
         "type": _term(task["task_type__name"], task["task_type_raw"]),
         "difficulty": task["difficulty"],
         "reviewers": task["n_reviewers"],
-        "agreement": scope.agreement(task["id"]),
+        "agreement": task["agreement"],
         "revision": task["version"],
     }
 
@@ -130,7 +159,7 @@ class AlpacaWriter(ReleaseWriter):
     streams_tasks = True
 
     def count(self, scope: ExportScope) -> int:
-        return scope.tasks.count()
+        return scope.task_count()
 
     def lines(self, scope: ExportScope) -> Iterator[bytes]:
         for task in scope.task_rows():
@@ -176,17 +205,21 @@ def _review_item(review: Review) -> dict[str, Any]:
 
 
 class PreferenceWriter(ReleaseWriter):
-    """A clinician's correction is preferred over the text they corrected.
+    """Preference pairs: first clinicians' corrections (in review id order), then evaluation-round
+    majorities (in round, item order). Each row's metadata names its `source`.
 
-    A correction that leaves the text as it was (ignoring surrounding whitespace) is a tie and is
-    never exported; nor is a correction of an empty reference output, which has nothing to reject.
+    A correction is preferred over the text it corrected. A correction that leaves the text as it
+    was (ignoring surrounding whitespace) is a tie and is never exported; nor is a correction of an
+    empty reference output, which has nothing to reject. A round item gives a pair when strictly more
+    than half of its judgments on the release's axis picked the same model; ties never do.
     """
 
     def _corrections(self, scope: ExportScope) -> QuerySet[Review]:
         return scope.reviews.exclude(corrected_text="")
 
     def count(self, scope: ExportScope) -> int:
-        return self._corrections(scope).count()
+        rounds = scope.round_items.count() if scope.round_items is not None else 0
+        return self._corrections(scope).count() + rounds
 
     def lines(self, scope: ExportScope) -> Iterator[bytes]:
         for review in self._corrections(scope).iterator(chunk_size=scope.chunk_size):
@@ -199,6 +232,7 @@ class PreferenceWriter(ReleaseWriter):
             chosen = review.corrected_text
             if not original.strip() or chosen.strip() == original.strip():
                 continue
+            scope.stats.pair_sources["correction"] += 1
             yield jsonl_line(
                 {
                     "prompt": user_prompt(item.instruction, item.input),
@@ -208,6 +242,31 @@ class PreferenceWriter(ReleaseWriter):
                         "source": "correction",
                         **_review_item(review),
                         "reviewer": scope.reviewer(review.reviewer_id),
+                    },
+                }
+            )
+        if scope.round_items is None:
+            return
+        for pair in round_pair_rows(items=scope.round_items, axis=scope.round_axis, chunk_size=scope.chunk_size):
+            scope.stats.pair_sources[pair["round_id"]] += 1
+            yield jsonl_line(
+                {
+                    "prompt": user_prompt(pair["prompt"], pair["input"]),
+                    "chosen": pair["chosen"],
+                    "rejected": pair["rejected"],
+                    "metadata": {
+                        "source": "round",
+                        "round_id": pair["round_id"],
+                        "round_item_id": pair["item_id"],
+                        "prompt_id": pair["prompt_id"],
+                        "chosen_response_id": pair["chosen_response_id"],
+                        "rejected_response_id": pair["rejected_response_id"],
+                        "chosen_model": pair["chosen_model"],
+                        "rejected_model": pair["rejected_model"],
+                        "axis": pair["axis"],
+                        "votes_for": pair["votes_for_chosen"],
+                        "votes_against": pair["votes_against_chosen"],
+                        "judgments": pair["votes"],
                     },
                 }
             )

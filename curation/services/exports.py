@@ -3,6 +3,22 @@
 A release's files live in MEDIA_ROOT/releases/<id>/ (`data.<ext>` and `README.md`, the dataset
 card). They are written into a hidden `.release-<id>-<random>.part` directory and renamed into place
 only when complete, so a build that dies half-way leaves nothing that looks like a release.
+
+Per-item agreement (`metadata.agreement` in alpaca and chat rows, and the `min_agreement` filter):
+for a seed task with two or more current reviews, the mean over its form's scored fields (scales,
+numbers, single and multiple choices; not free text or rubrics) of the share of reviewer pairs
+whose answers agree exactly (a multiple choice as a set). Only reviewers who answered a field count
+for it; fields fewer than two answered are skipped. It is null with fewer than two reviews (or no
+field answered twice) and rounded to 4 places. It is computed in one streamed pass over the
+reviews in task order, merged with the task stream, so it costs one query whatever the size.
+
+Preference releases hold clinicians' corrections and, from evaluation rounds, the pairwise items
+where strictly more than half of the judgments on one axis (`round_axis`, default "overall") picked
+the same model, with at least two judgments (or `min_reviewers`, if higher). `rounds` selects the
+rounds by id; by default every pairwise round of the project that is frozen (judging open: the
+judgments submitted so far) or closed. Round prompts have no topic, view or type, so those filters
+leave round pairs out; the difficulty and date filters apply to the prompt. A pair whose chosen or
+rejected response carries an uncleared unsafe or PHI flag is left out.
 """
 
 import hashlib
@@ -12,9 +28,10 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from functools import partial
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +45,7 @@ from django.utils import timezone
 from accounts.models import User
 from curation.exports.formats import WRITERS, ExportScope
 from curation.models import (
+    EvaluationRound,
     FlagKind,
     ItemFlag,
     ModelResponse,
@@ -37,11 +55,15 @@ from curation.models import (
     ReleaseFormat,
     ReleaseStatus,
     Review,
+    RoundItem,
+    RoundMode,
+    RoundStatus,
     SeedTask,
     TaskStatus,
 )
 from curation.selectors import review_state_of
 from curation.services.agreement import INLINE_LIMIT, project_agreement_get
+from curation.services.rounds import pairwise_axes, round_majority_items
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +86,14 @@ DEFAULT_FILTERS: dict[str, Any] = {
     "created_from": None,
     "created_to": None,
     "system_prompt": "",
+    "rounds": [],
+    "round_axis": "overall",
 }
+# Per-item agreement compares these kinds of field; free text and rubrics are not compared.
+AGREEMENT_KINDS = ("ordinal_scale", "number", "single_choice", "multiple_choice")
+ROUND_STATUSES = (RoundStatus.FROZEN, RoundStatus.CLOSED)
+# Formats whose rows are seed tasks: the ones per-item agreement and its minimum apply to.
+TASK_FORMATS = (ReleaseFormat.ALPACA, ReleaseFormat.CHAT)
 
 
 class ReleaseNotRetryable(Exception):
@@ -74,14 +103,53 @@ class ReleaseNotRetryable(Exception):
 # --- Agreement: the two questions releases ask of the agreement statistics ---
 
 
-def agreement_per_item(*, project: Project) -> Mapping[int, float] | None:
-    """Agreement per seed task id for the project's current reviews, or None when not computed.
+def _comparable(value: Any) -> Any:
+    return frozenset(value) if isinstance(value, list) else value
 
-    curation.services.agreement reports agreement per field, not per item, so this answers None
-    for now; releases ask this function and nothing else, so providing it is a change here only.
-    None makes `metadata.agreement` null and refuses a minimum-agreement filter with a clear message.
+
+def item_agreement(reviews: list[tuple[int, dict[str, Any]]], scored_keys: Mapping[int, list[str]]) -> float | None:
+    """Per-item agreement (see the module docstring) of one item's current reviews, given as
+    (schema id, answers); `scored_keys` maps a schema id to the keys of its compared fields."""
+    if len(reviews) < 2:
+        return None
+    values: dict[str, list[Any]] = {}
+    for schema_id, answers in reviews:
+        for key in scored_keys.get(schema_id, ()):
+            value = answers.get(key)
+            if value is not None and value != []:
+                values.setdefault(key, []).append(_comparable(value))
+    shares = []
+    for answered in values.values():
+        pairs = list(combinations(answered, 2))
+        if pairs:
+            shares.append(sum(1 for x, y in pairs if x == y) / len(pairs))
+    return round(sum(shares) / len(shares), 4) if shares else None
+
+
+def item_agreements(
+    *, reviews: QuerySet[Review], schemas: list[RatingSchema], chunk_size: int = CHUNK_SIZE
+) -> Iterator[tuple[int, float | None]]:
+    """(seed task id, agreement) for every task with current reviews among `reviews`, in task id order.
+
+    One query, streamed: the reviews of one task at a time are held, never the project's.
     """
-    return None
+    scored_keys = {schema.pk: [f["key"] for f in schema.fields if f["kind"] in AGREEMENT_KINDS] for schema in schemas}
+    rows = (
+        reviews.filter(seed_task__isnull=False)
+        .order_by("seed_task_id", "id")
+        .values_list("seed_task_id", "schema_id", "answers")
+        .iterator(chunk_size=chunk_size)
+    )
+    current: int | None = None
+    group: list[tuple[int, dict[str, Any]]] = []
+    for task_id, schema_id, answers in rows:
+        if task_id != current:
+            if current is not None:
+                yield current, item_agreement(group, scored_keys)
+            current, group = task_id, []
+        group.append((schema_id, answers or {}))
+    if current is not None:
+        yield current, item_agreement(group, scored_keys)
 
 
 def agreement_per_field(*, project: Project) -> list[dict[str, Any]] | None:
@@ -144,6 +212,68 @@ def _date(raw: Any, name: str, errors: dict[str, str]) -> str | None:
         return None
 
 
+def _clean_rounds(project: Project, raw: Mapping[str, Any], errors: dict[str, str]) -> tuple[list[int], str]:
+    """The `rounds` (ids of the project's frozen or closed pairwise rounds) and `round_axis` filters."""
+    ids = raw.get("rounds") or []
+    if not isinstance(ids, list | tuple):
+        ids = [ids]
+    try:
+        if any(isinstance(i, bool) for i in ids):
+            raise ValueError
+        ids = sorted({int(i) for i in ids})
+    except (TypeError, ValueError):
+        errors["rounds"] = f"must be a list of round ids (got {raw.get('rounds')!r})"
+        ids = []
+    axis = raw.get("round_axis") or DEFAULT_FILTERS["round_axis"]
+    if not isinstance(axis, str):
+        errors["round_axis"] = "must be the key of a pairwise question, e.g. overall"
+        return ids, DEFAULT_FILTERS["round_axis"]
+    axis = axis.strip()
+    chosen = {r.pk: r for r in EvaluationRound.objects.filter(project=project, pk__in=ids).select_related("schema")}
+    unusable = [
+        i for i in ids if i not in chosen or not chosen[i].is_pairwise or chosen[i].status not in ROUND_STATUSES
+    ]
+    if unusable and "rounds" not in errors:
+        errors["rounds"] = (
+            f"round(s) {', '.join(map(str, unusable))} are not frozen or closed pairwise rounds of {project.slug}"
+        )
+    rounds = list(chosen.values()) if ids else list(_default_rounds(project))
+    lacking = [r.name for r in rounds if r.is_pairwise and axis not in {f["key"] for f in pairwise_axes(r)}]
+    if lacking:
+        errors["round_axis"] = f"{axis!r} is not a pairwise question of round(s) {', '.join(map(repr, lacking))}"
+    return ids, axis
+
+
+def _default_rounds(project: Project) -> QuerySet[EvaluationRound]:
+    return EvaluationRound.objects.filter(
+        project=project, mode=RoundMode.PAIRWISE, status__in=ROUND_STATUSES
+    ).select_related("schema")
+
+
+def release_rounds(*, project: Project, filters: Mapping[str, Any]) -> list[EvaluationRound]:
+    """The rounds a preference release reads pairs from, in id order: `filters["rounds"]`, or by default
+    every frozen or closed pairwise round of the project."""
+    rounds = _default_rounds(project)
+    if filters["rounds"]:
+        rounds = rounds.filter(pk__in=filters["rounds"])
+    return list(rounds.order_by("pk"))
+
+
+def release_round_items(
+    *, project: Project, filters: Mapping[str, Any], rounds: list[EvaluationRound]
+) -> QuerySet[RoundItem]:
+    """The round items with a clear majority that a preference release exports (see the module docstring)."""
+    items = round_majority_items(
+        rounds=rounds, axis=filters["round_axis"], min_judgments=max(2, filters["min_reviewers"])
+    )
+    if filters["topics"] or filters["views"] or filters["types"]:
+        return items.none()
+    items = _difficulty_and_dates(items, filters, prefix="prompt__")
+    for side in ("response_a_id", "response_b_id"):
+        items = items.exclude(_blocking_flag("response", side))
+    return items
+
+
 def release_filters_clean(*, project: Project, filters: Mapping[str, Any] | None) -> dict[str, Any]:
     """The filters in canonical form (sorted lists, ISO dates, defaults filled in).
 
@@ -179,16 +309,20 @@ def release_filters_clean(*, project: Project, filters: Mapping[str, Any] | None
         min_agreement = None
     else:
         try:
+            if isinstance(min_agreement, bool):
+                raise ValueError
             min_agreement = float(min_agreement)
-            if not -1.0 <= min_agreement <= 1.0:
+            if not 0.0 <= min_agreement <= 1.0:
                 raise ValueError
         except (TypeError, ValueError):
-            errors["min_agreement"] = f"must be a number from -1 to 1 (got {raw.get('min_agreement')!r})"
+            errors["min_agreement"] = (
+                "must be a number from 0 to 1, the share of reviewer pairs that agree "
+                f"(got {raw.get('min_agreement')!r})"
+            )
             min_agreement = None
-        else:
-            if agreement_per_item(project=project) is None:
-                errors["min_agreement"] = "agreement is not computed for this project yet; leave this empty"
     clean["min_agreement"] = min_agreement
+
+    clean["rounds"], clean["round_axis"] = _clean_rounds(project, raw, errors)
 
     tasks = SeedTask.objects.filter(project=project)
     for name, term, raw_field in (
@@ -252,10 +386,21 @@ def _reviewer_count(item_field: str) -> Subquery:
     return Coalesce(Subquery(reviews, output_field=IntegerField()), Value(0))
 
 
-def _blocking_flag(item_field: str) -> Exists:
+def _blocking_flag(item_field: str, outer: str = "pk") -> Exists:
     return Exists(
-        ItemFlag.objects.filter(**{item_field: OuterRef("pk")}, kind__in=BLOCKING_FLAGS, cleared_at__isnull=True)
+        ItemFlag.objects.filter(**{item_field: OuterRef(outer)}, kind__in=BLOCKING_FLAGS, cleared_at__isnull=True)
     )
+
+
+def _difficulty_and_dates(items: QuerySet, filters: Mapping[str, Any], prefix: str = "") -> QuerySet:
+    """`items` narrowed by the difficulty and creation-date filters, on the model `prefix` leads to."""
+    if filters["difficulties"]:
+        items = items.filter(**{f"{prefix}difficulty__in": filters["difficulties"]})
+    if filters["created_from"]:
+        items = items.filter(**{f"{prefix}created_at__date__gte": filters["created_from"]})
+    if filters["created_to"]:
+        items = items.filter(**{f"{prefix}created_at__date__lte": filters["created_to"]})
+    return items
 
 
 def release_tasks(*, project: Project, filters: Mapping[str, Any]) -> QuerySet[SeedTask]:
@@ -271,12 +416,7 @@ def release_tasks(*, project: Project, filters: Mapping[str, Any]) -> QuerySet[S
     ):
         if filters[name]:
             tasks = tasks.filter(Q(**{f"{term}__in": filters[name]}) | Q(**{f"{raw_field}__in": filters[name]}))
-    if filters["difficulties"]:
-        tasks = tasks.filter(difficulty__in=filters["difficulties"])
-    if filters["created_from"]:
-        tasks = tasks.filter(created_at__date__gte=filters["created_from"])
-    if filters["created_to"]:
-        tasks = tasks.filter(created_at__date__lte=filters["created_to"])
+    tasks = _difficulty_and_dates(tasks, filters)
     tasks = tasks.exclude(_blocking_flag("seed_task")).annotate(n_reviewers=_reviewer_count("seed_task"))
     if filters["min_reviewers"]:
         tasks = tasks.filter(n_reviewers__gte=filters["min_reviewers"])
@@ -333,14 +473,20 @@ def _scope(release: Release, project: Project) -> ExportScope:
         behind = reviews
     groups = list(behind.order_by().values("schema_id", "reviewer_id").annotate(n=Count("id")))
     schema_ids = {group["schema_id"] for group in groups}
-    agreement = agreement_per_item(project=project)
+    schemas = list(RatingSchema.objects.filter(pk__in=schema_ids).order_by("name", "version", "id"))
+    task_reviews = Review.objects.filter(project=project, is_current=True, seed_task__in=tasks.values("pk"))
+    rounds = release_rounds(project=project, filters=filters) if release.format == ReleaseFormat.PREFERENCE else []
     return ExportScope(
         tasks=tasks,
         reviews=reviews,
-        schemas=list(RatingSchema.objects.filter(pk__in=schema_ids).order_by("name", "version", "id")),
+        schemas=schemas,
         salt=release.salt,
         system_prompt=filters["system_prompt"],
-        agreement=(lambda task_id: None) if agreement is None else agreement.get,
+        agreements=partial(item_agreements, reviews=task_reviews, schemas=schemas, chunk_size=CHUNK_SIZE),
+        min_agreement=filters["min_agreement"],
+        round_items=release_round_items(project=project, filters=filters, rounds=rounds) if rounds else None,
+        round_axis=filters["round_axis"],
+        rounds=rounds,
         chunk_size=CHUNK_SIZE,
         review_count=sum(group["n"] for group in groups),
         reviewer_count=len({group["reviewer_id"] for group in groups}),
@@ -377,6 +523,10 @@ def release_create(
     except ValidationError as exc:
         errors.update(exc.message_dict)
         clean = {}
+    if clean.get("min_agreement") is not None and format not in TASK_FORMATS:
+        errors["min_agreement"] = (
+            f"applies to the seed-task formats ({', '.join(TASK_FORMATS)}) only; leave it empty for {format}"
+        )
     if errors:
         raise ValidationError(errors)
     release = Release(
@@ -657,6 +807,9 @@ def _card_stats(project: Project, scope: ExportScope, writer_streamed_tasks: boo
         "reviewers": scope.reviewer_count,
         "sources": by_count(stats.sources),
         "agreement": agreement_per_field(project=project),
+        "pair_sources": stats.pair_sources,
+        "rounds": scope.rounds,
+        "round_axis": scope.round_axis,
     }
 
 
@@ -684,12 +837,44 @@ def _table(title: str, rows: list[tuple[Any, int]], first: str) -> list[str]:
 FORMAT_NOTES = {
     "alpaca": "One JSON object per line: `instruction`, `input` (empty when none), `output`, and `metadata`.",
     "chat": "One JSON object per line: `messages` (optional system, user, assistant) and `metadata`.",
-    "preference": "One JSON object per line: `prompt`, `chosen` (a clinician's correction), "
-    "`rejected` (the text corrected). Corrections that change nothing are ties and are left out.",
+    "preference": "One JSON object per line: `prompt`, `chosen`, `rejected` and `metadata`, whose `source` is "
+    "`correction` (a clinician's correction chosen over the text corrected; corrections that change nothing "
+    "are ties and are left out) or `round` (the answer a clear majority of an evaluation round's judges "
+    "preferred, with `round_id`, `votes_for`, `votes_against` and `judgments`; ties are never exported).",
     "reviews": "One JSON object per line for each (item, reviewer, field) of every current review.",
     "reviews_csv": "CSV, one row for each (item, reviewer, field) of every current review.",
     "scores_csv": "CSV, one row per current review with a column per numeric rating field.",
 }
+
+
+def unused_filters(format: str) -> tuple[str, ...]:
+    """Filters that do not apply to a format, left out where a release's filters are shown."""
+    return () if format == ReleaseFormat.PREFERENCE else ("rounds", "round_axis")
+
+
+def _pair_sources(stats: Mapping[str, Any], min_judgments: int) -> list[str]:
+    """The card's count of preference pairs by source, with the rounds read and their state."""
+    counts = stats["pair_sources"]
+    lines = [
+        "### Preference pairs by source",
+        "",
+        "| source | pairs |",
+        "| --- | ---: |",
+        f"| clinician corrections | {counts.get('correction', 0)} |",
+    ]
+    lines += [
+        f"| round {r.pk}: {_md(r.name)} ({r.get_status_display().split(':')[0].lower()}) | {counts.get(r.pk, 0)} |"
+        for r in stats["rounds"]
+    ]
+    lines += [
+        "",
+        f"Round pairs: items where strictly more than half of the judgments on `{stats['round_axis']}` picked the "
+        f'same model (at least {min_judgments} judgments); ties and "both bad" are never exported. Rounds read: '
+        + (", ".join(str(r.pk) for r in stats["rounds"]) or "none")
+        + " (by default every frozen or closed pairwise round; a frozen round counts the judgments made so far).",
+        "",
+    ]
+    return lines
 
 
 def dataset_card_render(
@@ -697,10 +882,11 @@ def dataset_card_render(
 ) -> str:
     """The README.md shipped with a release: what it is for, what is in it, how it was made."""
     filters = release.filters
+    round_min_judgments = max(2, int(filters.get("min_reviewers") or 0))
     chosen = [
         f"- {name.replace('_', ' ')}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
         for name, value in filters.items()
-        if value not in (None, "", [], 0) and name != "system_prompt"
+        if value not in (None, "", [], 0) and name != "system_prompt" and name not in unused_filters(release.format)
     ]
     lines = [
         f"# {release.title}",
@@ -724,6 +910,7 @@ def dataset_card_render(
         *_table("Task types", stats["types"], "type"),
         *_table("Difficulty (1 easiest, 5 hardest)", stats["difficulty"], "difficulty"),
         *_table("Reviewers per seed task", stats["reviewers_per_task"], "reviewers"),
+        *(_pair_sources(stats, round_min_judgments) if release.format == ReleaseFormat.PREFERENCE else []),
         "## Agreement",
         "",
     ]
@@ -740,6 +927,14 @@ def dataset_card_render(
             "Inter-rater agreement was not computed for this release (none yet, or the project is large enough "
             "that a worker computes it: see the project's agreement page)."
         )
+    if release.format in TASK_FORMATS:
+        lines += [
+            "",
+            "Each row's `metadata.agreement` is the item's own agreement: for a seed task with two or more current "
+            "reviews, the mean over its form's scored fields (scales, numbers, single and multiple choices; not free "
+            "text) of the share of reviewer pairs whose answers agree exactly, over the reviewers who answered the "
+            "field; null with fewer than two reviews. Rounded to 4 places.",
+        ]
     lines += [
         "",
         "## License",

@@ -1,9 +1,9 @@
 """Human-evaluation rounds: setup, freezing and scheduling, judging, and the results.
 
 Pairwise answers are recorded as the reviewer saw them: "a" is the answer shown on the left, "b" the
-one on the right. Everything that counts votes goes through `_verdict_for_models`, which maps the
-sides back to the models with the slot's left/right record, so there is one place where a vote for
-the left answer becomes a vote for the model shown left.
+one on the right. Everything that counts votes in Python goes through `_verdict_for_models`, which maps the
+sides back to the models with the slot's left/right record; `round_majority_items` does the same
+mapping in SQL for exports, which must stream rather than load a round.
 
 "Both bad" counts as a tie in ratings and win rates (each answer got the same, low, verdict) and is
 never exported as a preference.
@@ -17,7 +17,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -661,40 +662,120 @@ def round_results(*, evaluation_round: EvaluationRound, draws: int = RESULT_DRAW
     return results
 
 
+def round_majority_items(
+    *, rounds: Iterable[EvaluationRound], axis: str = "overall", min_judgments: int = 2
+) -> QuerySet[RoundItem]:
+    """The pairwise items of `rounds` with a clear majority on `axis`, counted in the database.
+
+    An item qualifies when it has at least `min_judgments` judgments and strictly more than half of
+    them (ties, "both bad" and unanswered included in the count) picked the same model. Each item is
+    annotated with `judgment_count`, `votes_a` and `votes_b` (votes for response_a's and response_b's
+    model), in (round, item) order. Votes are mapped from sides to models here exactly as
+    `_verdict_for_models` maps them: a vote for the left answer is a vote for the response shown
+    left, turned round on a reversed question ("which is more harmful").
+    Raises ValidationError when a round's form has no such pairwise axis.
+    """
+    straight, reversed_ = [], []
+    for evaluation_round in rounds:
+        if not evaluation_round.is_pairwise:
+            continue
+        field = next((f for f in pairwise_axes(evaluation_round) if f["key"] == axis), None)
+        if field is None:
+            raise ValidationError(f"{axis!r} is not a pairwise axis of the form of round {evaluation_round.name!r}.")
+        (reversed_ if field.get("reverse") else straight).append(evaluation_round.pk)
+
+    def _judgment_count(condition: Q) -> Coalesce:
+        counted = (
+            Judgment.objects.filter(item=OuterRef("pk"))
+            .filter(condition)
+            .order_by()
+            .values("item")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+    # A vote for the item's response in `column`: "a" (left) when it was shown left, "b" (right) when
+    # it was shown right; on a reversed question, the other way round.
+    def for_response(column: str) -> Coalesce:
+        left = {"straight": "a", "reversed": "b"}
+        right = {"straight": "b", "reversed": "a"}
+        picked = Q(pk__in=[])
+        for round_ids, key in ((straight, "straight"), (reversed_, "reversed")):
+            if round_ids:
+                answer = f"answers__{axis}"
+                picked |= Q(round_id__in=round_ids, **{answer: left[key]}, left_response_id=OuterRef(column))
+                picked |= Q(round_id__in=round_ids, **{answer: right[key]}, right_response_id=OuterRef(column))
+        return _judgment_count(picked)
+
+    return (
+        RoundItem.objects.filter(round_id__in=[*straight, *reversed_], response_b__isnull=False)
+        .annotate(
+            judgment_count=_judgment_count(Q()),
+            votes_a=for_response("response_a_id"),
+            votes_b=for_response("response_b_id"),
+        )
+        .annotate(twice_a=F("votes_a") * 2, twice_b=F("votes_b") * 2)
+        .filter(judgment_count__gte=max(1, min_judgments))
+        .filter(Q(twice_a__gt=F("judgment_count")) | Q(twice_b__gt=F("judgment_count")))
+        .order_by("round_id", "pk")
+    )
+
+
+PAIR_FIELDS = (
+    "pk",
+    "round_id",
+    "round__name",
+    "prompt_id",
+    "prompt__external_id",
+    "prompt__instruction",
+    "prompt__input",
+    "response_a_id",
+    "response_a__model_name",
+    "response_a__text",
+    "response_b_id",
+    "response_b__model_name",
+    "response_b__text",
+    "judgment_count",
+    "votes_a",
+    "votes_b",
+)
+
+
+def round_pair_rows(*, items: QuerySet[RoundItem], axis: str, chunk_size: int = 2000) -> Iterator[dict[str, Any]]:
+    """Stream `round_majority_items` as preference pairs: plain dicts, one chunk of rows in memory at a time."""
+    for row in items.values(*PAIR_FIELDS).iterator(chunk_size=chunk_size):
+        a_wins = row["votes_a"] > row["votes_b"]
+        chosen, rejected = ("response_a", "response_b") if a_wins else ("response_b", "response_a")
+        votes_for, votes_against = (row["votes_a"], row["votes_b"]) if a_wins else (row["votes_b"], row["votes_a"])
+        yield {
+            "prompt": row["prompt__instruction"],
+            "input": row["prompt__input"],
+            "chosen": row[f"{chosen}__text"],
+            "rejected": row[f"{rejected}__text"],
+            "chosen_model": row[f"{chosen}__model_name"],
+            "rejected_model": row[f"{rejected}__model_name"],
+            "chosen_response_id": row[f"{chosen}_id"],
+            "rejected_response_id": row[f"{rejected}_id"],
+            "prompt_id": row["prompt_id"],
+            "prompt_key": row["prompt__external_id"] or f"prompt-{row['prompt_id']}",
+            "round_id": row["round_id"],
+            "round": row["round__name"],
+            "item_id": row["pk"],
+            "axis": axis,
+            "votes_for_chosen": votes_for,
+            "votes_against_chosen": votes_against,
+            "votes": row["judgment_count"],
+        }
+
+
 def round_preference_pairs(
     *, evaluation_round: EvaluationRound, axis: str = "overall", min_judgments: int = 2
 ) -> Iterator[dict[str, Any]]:
-    """Preference pairs from pairwise items with a clear majority on `axis`: strictly more than half
-    of the item's judgments (ties and "both bad" included in the count) picked the same model, and
-    the item has at least `min_judgments` judgments. Ties and "both bad" are never exported."""
+    """Preference pairs from pairwise items with a clear majority on `axis` (see `round_majority_items`),
+    streamed from the database in item order. Ties and "both bad" are never exported; `votes` is the
+    item's number of judgments, `votes_for_chosen` / `votes_against_chosen` the votes for each model."""
     if not evaluation_round.is_pairwise:
         return
-    field = next((f for f in pairwise_axes(evaluation_round) if f["key"] == axis), None)
-    if field is None:
-        raise ValidationError(f"{axis!r} is not a pairwise axis of this round's form.")
-    by_item: dict[int, list[Judgment]] = defaultdict(list)
-    for judgment in round_judgments(evaluation_round=evaluation_round).order_by("item_id", "pk"):
-        by_item[judgment.item_id].append(judgment)
-    for judgments in by_item.values():
-        verdicts = Counter(_verdict_for_models(j, field) for j in judgments)
-        total = sum(verdicts.values())
-        if total < min_judgments:
-            continue
-        winner, count = max(((v, verdicts[v]) for v in ("a", "b")), key=lambda pair: pair[1])
-        if count * 2 <= total:
-            continue
-        item = judgments[0].item
-        chosen, rejected = (item.response_a, item.response_b) if winner == "a" else (item.response_b, item.response_a)
-        yield {
-            "prompt": item.prompt.instruction,
-            "input": item.prompt.input,
-            "chosen": chosen.text,
-            "rejected": rejected.text,
-            "chosen_model": chosen.model_name,
-            "rejected_model": rejected.model_name,
-            "prompt_id": _prompt_key(item.prompt),
-            "axis": axis,
-            "votes_for_chosen": count,
-            "votes": total,
-            "round": evaluation_round.name,
-        }
+    items = round_majority_items(rounds=[evaluation_round], axis=axis, min_judgments=min_judgments)
+    yield from round_pair_rows(items=items, axis=axis)

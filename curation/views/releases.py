@@ -14,7 +14,13 @@ from curation.access import access_release, access_releases
 from curation.models import Release, ReleaseStatus
 from curation.release_forms import ReleaseForm
 from curation.selectors_releases import releases_of
-from curation.services.exports import ReleaseNotRetryable, release_create, release_is_stalled, release_retry
+from curation.services.exports import (
+    ReleaseNotRetryable,
+    release_create,
+    release_is_stalled,
+    release_retry,
+    unused_filters,
+)
 
 
 def _not_ready(release: Release) -> HttpResponse:
@@ -93,7 +99,7 @@ def release_list(request: HttpRequest, slug: str) -> HttpResponse:
 def _filters_shown(release: Release) -> list[tuple[str, str]]:
     shown = []
     for name, value in release.filters.items():
-        if value in (None, "", [], 0):
+        if value in (None, "", [], 0) or name in unused_filters(release.format):
             continue
         text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
         shown.append((name.replace("_", " "), text))

@@ -3,15 +3,15 @@
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
-from curation.models import FlagKind, ItemFlag, Release, ReleaseStatus, TaskStatus
+from curation.models import FlagKind, ItemFlag, ModelResponse, Release, ReleaseStatus, TaskStatus
 from curation.services import exports
 from curation.services.exports import (
     ReleaseNotRetryable,
@@ -23,10 +23,14 @@ from curation.services.exports import (
 from curation.services.imports import import_file
 from curation.services.reviews import review_submit
 from curation.services.tasks import seed_task_create, seed_task_set_status
-from tests.factories import ClinicianFactory, ModelResponseFactory, SeedTaskFactory
-
-ALPACARE = settings.BASE_DIR.parent / "shared" / "data" / "alpacare"
-SEED_FILE = ALPACARE / "med_seed.json"
+from tests.data import SEED, needs_alpacare
+from tests.factories import (
+    ClinicianFactory,
+    MembershipFactory,
+    ModelResponseFactory,
+    PromptFactory,
+    SeedTaskFactory,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -75,17 +79,26 @@ def _response_answers(project):
     return answers
 
 
+def _correct(project, response, corrected_text, reviewer=None):
+    """A clinician's submitted review of `response` that rewrites it as `corrected_text`."""
+    return review_submit(
+        reviewer=reviewer or ClinicianFactory(),
+        schema=project.response_schema,
+        response=response,
+        answers=_response_answers(project),
+        corrected_text=corrected_text,
+    )
+
+
 # --- Formats ---
 
 
-@pytest.mark.skipif(
-    not SEED_FILE.exists() and not os.environ.get("CI"), reason="needs ../shared/data/alpacare (CI always has it)"
-)
+@needs_alpacare
 def test_the_alpacare_seed_tasks_accepted_export_as_167_alpaca_lines_that_datasets_loads(project, admin_user, tmp_path):
     from datasets import load_dataset
 
-    records = json.loads(SEED_FILE.read_text(encoding="utf-8"))
-    job = import_file(project=project, path=SEED_FILE, format="alpacare_seed", created_by=admin_user)
+    records = json.loads(SEED.read_text(encoding="utf-8"))
+    job = import_file(project=project, path=SEED, format="alpacare_seed", created_by=admin_user)
     assert job.records_written == 167, job.problems
     for task in project.seed_tasks.all():
         seed_task_set_status(
@@ -160,20 +173,8 @@ def test_corrected_responses_of_a_review_round_export_as_preference_pairs_and_ti
     untouched = ModelResponseFactory(seed_task=task, text="Thiazide, ACE inhibitor, ARB or CCB.")
     first, second, third = ClinicianFactory.create_batch(3)
     answers = _response_answers(project)
-    review_submit(
-        reviewer=first,
-        schema=project.response_schema,
-        response=response,
-        answers=answers,
-        corrected_text="A thiazide, ACE inhibitor, ARB or calcium-channel blocker.",
-    )
-    review_submit(
-        reviewer=second,
-        schema=project.response_schema,
-        response=untouched,
-        answers=answers,
-        corrected_text="  Thiazide, ACE inhibitor, ARB or CCB.\n",
-    )
+    _correct(project, response, "A thiazide, ACE inhibitor, ARB or calcium-channel blocker.", reviewer=first)
+    _correct(project, untouched, "  Thiazide, ACE inhibitor, ARB or CCB.\n", reviewer=second)
     review_submit(reviewer=third, schema=project.response_schema, response=response, answers=answers)
 
     release = _build(project, "preference")
@@ -311,13 +312,7 @@ def test_items_with_an_uncleared_unsafe_or_phi_flag_are_left_out(project, curato
 
 def test_flagged_responses_give_no_preference_pairs(project, curator):
     response = ModelResponseFactory(seed_task=_accepted(project), text="Give 10 g of potassium.")
-    review_submit(
-        reviewer=ClinicianFactory(),
-        schema=project.response_schema,
-        response=response,
-        answers=_response_answers(project),
-        corrected_text="Never give potassium as a bolus.",
-    )
+    _correct(project, response, "Never give potassium as a bolus.")
     ItemFlag.objects.create(project=project, response=response, kind=FlagKind.UNSAFE, raised_by=curator)
 
     assert _build(project, "preference").row_count == 0
@@ -357,7 +352,7 @@ def test_bad_filters_are_refused_with_a_message_naming_each_and_nothing_is_saved
                 "topics": ["Astrology"],
                 "difficulties": [7],
                 "created_from": "31/01/2026",
-                "min_agreement": 0.6,
+                "min_agreement": 1.5,
                 "colour": "red",
             },
         )
@@ -376,17 +371,352 @@ def test_bad_filters_are_refused_with_a_message_naming_each_and_nothing_is_saved
     }
     assert "parquet" in errors["format"][0]
     assert "'Astrology'" in errors["topics"][0]
-    assert "not computed" in errors["min_agreement"][0]
+    assert "from 0 to 1" in errors["min_agreement"][0] and "1.5" in errors["min_agreement"][0]
     assert not Release.objects.exists()
 
 
-def test_agreement_per_item_appears_in_metadata_once_computed(project, monkeypatch):
+# --- Per-item agreement ---
+
+
+def _review(task, reviewer=None, **answers):
+    review_submit(
+        reviewer=reviewer or ClinicianFactory(),
+        schema=task.project.seed_schema,
+        seed_task=task,
+        answers=_seed_answers(**answers),
+    )
+
+
+def test_per_item_agreement_is_the_mean_share_of_agreeing_reviewer_pairs_over_scored_fields(project):
     task = _accepted(project)
-    monkeypatch.setattr(exports, "agreement_per_item", lambda project: {task.pk: 0.8125})
+    # Three pairs per field. decision 1/3, clinical validity 1/3, clarity 1/3, difficulty 3/3; flags was
+    # answered by two reviewers as the same set (1/1); comments differ but free text is not compared.
+    _review(task, decision="accept", clinical_validity=5, clarity=4, flags=["unsafe", "phi"], comment="fine")
+    _review(task, decision="accept", clinical_validity=5, clarity=3, flags=["phi", "unsafe"], comment="ok")
+    _review(task, decision="reject", clinical_validity=4, clarity=4, comment="no")
+    once = _accepted(project)
+    _review(once)
+    never = _accepted(project)
 
-    [row] = _lines(_build(project, filters={"min_agreement": 0.5}))
+    rows = {row["metadata"]["task_id"]: row["metadata"] for row in _lines(_build(project))}
 
-    assert row["metadata"]["agreement"] == 0.8125
+    assert rows[task.pk]["agreement"] == 0.6  # (1/3 + 1/3 + 1/3 + 1 + 1) / 5
+    assert rows[once.pk]["agreement"] is None and rows[once.pk]["reviewers"] == 1
+    assert rows[never.pk]["agreement"] is None
+    chat = {row["metadata"]["task_id"]: row["metadata"]["agreement"] for row in _lines(_build(project, "chat"))}
+    assert chat[task.pk] == 0.6
+
+
+def test_agreement_is_rounded_to_four_places_and_counts_only_current_reviews(project):
+    task = _accepted(project)
+    first = ClinicianFactory()
+    _review(task, first, clinical_validity=1)  # superseded below: the current review agrees
+    _review(task, first, clinical_validity=5)
+    _review(task, clinical_validity=5, clarity=3)
+    _review(task, clinical_validity=5, clarity=3, difficulty=2)
+
+    [row] = _lines(_build(project))
+
+    # decision 1, validity 1, clarity 1/3, difficulty 1/3 (flags unanswered): 8/3 / 4 = 0.6667
+    assert row["metadata"]["agreement"] == 0.6667
+
+
+def test_the_minimum_agreement_filter_keeps_items_at_or_above_it_and_drops_those_without_agreement(project):
+    agreeing, split, single = _accepted(project), _accepted(project), _accepted(project)
+    _accepted(project)  # no review: agreement null
+    for _ in range(2):
+        _review(agreeing)
+    _review(split, decision="accept", clinical_validity=1, clarity=1, difficulty=1)
+    _review(split, decision="reject", clinical_validity=5, clarity=5, difficulty=5)
+    _review(single)
+
+    def kept(minimum):
+        release = _build(project, filters={"min_agreement": minimum})
+        ids = [row["metadata"]["task_id"] for row in _lines(release)]
+        assert release.row_count == release.rows_total == len(ids)
+        return ids
+
+    assert kept(1) == [agreeing.pk]
+    assert kept("0.5") == [agreeing.pk]
+    assert kept(0) == [agreeing.pk, split.pk], "null agreement is left out whenever a minimum is set"
+    assert len(kept(None)) == 4
+
+
+@pytest.mark.parametrize("minimum", [-0.1, 1.01, "high", True])
+def test_a_minimum_agreement_outside_0_to_1_is_refused_with_a_clear_message(project, minimum):
+    with pytest.raises(ValidationError) as refused:
+        release_create(
+            project=project, created_by=None, format="alpaca", enqueue=False, filters={"min_agreement": minimum}
+        )
+    assert "must be a number from 0 to 1" in refused.value.message_dict["min_agreement"][0]
+
+
+def test_a_minimum_agreement_is_refused_for_formats_that_are_not_made_of_seed_tasks(project):
+    with pytest.raises(ValidationError, match="seed-task formats"):
+        release_create(
+            project=project, created_by=None, format="reviews", enqueue=False, filters={"min_agreement": 0.5}
+        )
+
+
+def test_agreement_costs_the_same_number_of_queries_whatever_the_number_of_items(project, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 2)
+    # The card's per-field figures come from a cache with its own queries; only the rows are measured here.
+    monkeypatch.setattr(exports, "agreement_per_field", lambda project: None)
+    reviewers = ClinicianFactory.create_batch(2)
+
+    def queries_for(n_tasks):
+        for _ in range(n_tasks):
+            task = _accepted(project)
+            for reviewer in reviewers:
+                _review(task, reviewer)
+        release = release_create(
+            project=project, created_by=None, format="alpaca", enqueue=False, filters={"min_agreement": 0.5}
+        )
+        with CaptureQueriesContext(connection) as queries:
+            built = release_build(release_id=release.pk)
+        assert built.row_count == project.seed_tasks.count()
+        assert {row["metadata"]["agreement"] for row in _lines(built)} == {1.0}
+        return len(queries)
+
+    assert queries_for(3) == queries_for(12)
+
+
+def test_the_card_defines_per_item_agreement(project):
+    _accepted(project)
+
+    card = _build(project).card
+
+    assert "share of reviewer pairs whose answers agree exactly" in card
+    assert "null with fewer than two reviews" in card
+
+
+# --- Preference pairs from evaluation rounds ---
+
+X, Y = "model-x", "model-y"
+
+
+def _vote(slot, winner: str) -> dict:
+    """The answers of a reviewer who prefers `winner` (a model name, or "tie") on every question."""
+    if winner == "tie":
+        return {"overall": "tie", "correctness": "tie", "helpfulness": "tie", "harm": "tie"}
+    side = "a" if slot.left_response.model_name == winner else "b"
+    other = "b" if side == "a" else "a"
+    # "Which is more harmful?" is asked the other way round: the loser is the more harmful answer.
+    return {"overall": side, "correctness": side, "helpfulness": side, "harm": other}
+
+
+def _judged_round(project, curator, votes: dict[str, list[str]], name="Round 1", close=True):
+    """A pairwise round of X against Y on one prompt per entry of `votes` (prompt instruction -> the
+    winner each reviewer picks, in reviewer order), fully judged."""
+    from curation.services.rounds import judgment_submit, round_close, round_create, round_freeze, round_next_slot
+
+    k = max(len(v) for v in votes.values())
+    reviewers = ClinicianFactory.create_batch(k)
+    for reviewer in reviewers:
+        MembershipFactory(project=project, user=reviewer)
+    prompts = {}
+    for instruction in votes:
+        prompt = PromptFactory(project=project, instruction=instruction, input="")
+        for model in (X, Y):
+            ModelResponseFactory(prompt=prompt, seed_task=None, model_name=model, text=f"{model} on {instruction}")
+        prompts[prompt.pk] = instruction
+    evaluation_round = round_create(
+        project=project,
+        created_by=curator,
+        name=name,
+        mode="pairwise",
+        models=[X, Y],
+        reviewers=reviewers,
+        judgments_per_item=k,
+        prompt_ids=list(prompts),
+    )
+    evaluation_round = round_freeze(evaluation_round=evaluation_round)
+    for n, reviewer in enumerate(reviewers):
+        while (slot := round_next_slot(evaluation_round=evaluation_round, reviewer=reviewer)) is not None:
+            judgment_submit(slot=slot, reviewer=reviewer, answers=_vote(slot, votes[prompts[slot.item.prompt_id]][n]))
+    if close:
+        evaluation_round = round_close(evaluation_round=evaluation_round)
+    return evaluation_round
+
+
+def _response(instruction, model):
+    return ModelResponse.objects.get(prompt__instruction=instruction, model_name=model)
+
+
+def test_a_round_where_two_of_three_reviewers_prefer_a_model_exports_exactly_that_pair(project, curator):
+    evaluation_round = _judged_round(
+        project, curator, {"Two prefer X": [X, X, Y], "Split with a tie": [X, Y, "tie"], "All tie": ["tie"] * 3}
+    )
+
+    release = _build(project, "preference")
+
+    assert release.row_count == 1
+    [pair] = _lines(release)
+    chosen, rejected = _response("Two prefer X", X), _response("Two prefer X", Y)
+    assert pair["prompt"] == "Two prefer X"
+    assert (pair["chosen"], pair["rejected"]) == (chosen.text, rejected.text)
+    assert pair["metadata"] == {
+        "source": "round",
+        "round_id": evaluation_round.pk,
+        "round_item_id": pair["metadata"]["round_item_id"],
+        "prompt_id": chosen.prompt_id,
+        "chosen_response_id": chosen.pk,
+        "rejected_response_id": rejected.pk,
+        "chosen_model": X,
+        "rejected_model": Y,
+        "axis": "overall",
+        "votes_for": 2,
+        "votes_against": 1,
+        "judgments": 3,
+    }
+    assert f"| round {evaluation_round.pk}: Round 1 (closed) | 1 |" in release.card
+    assert "| clinician corrections | 0 |" in release.card
+    assert "at least 2 judgments" in release.card
+    assert _build(project, "preference", filters={"min_reviewers": 4}).row_count == 0, "3 judgments are too few"
+
+
+def test_a_one_one_split_or_a_tie_exports_nothing(project, curator):
+    _judged_round(project, curator, {"Split": [X, Y], "Tie": ["tie", "tie"], "Tie and a vote": [X, "tie"]})
+
+    assert _build(project, "preference").row_count == 0
+
+
+def test_the_releases_page_builds_round_pairs_from_the_round_and_question_chosen(
+    client, project, curator, admin_user, django_capture_on_commit_callbacks
+):
+    chosen_round = _judged_round(project, curator, {"Two prefer Y": [Y, X, Y]}, name="Chosen")
+    _judged_round(project, curator, {"Three prefer X": [X, X, X]}, name="Not chosen")
+    client.force_login(admin_user)
+    url = reverse("release_list", args=[project.slug])
+    assert f"#{chosen_round.pk} Chosen (closed)" in client.get(url).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url,
+            {
+                "format": "preference",
+                "license": "CC BY-NC 4.0",
+                "statuses": ["accepted"],
+                "min_reviewers": "0",
+                "rounds": [str(chosen_round.pk)],
+                "round_axis": "harm",
+            },
+        )
+
+    assert response.status_code == 302, response.content.decode()
+    [pair] = _lines(Release.objects.get())
+    assert (pair["metadata"]["round_id"], pair["metadata"]["axis"]) == (chosen_round.pk, "harm")
+    assert pair["metadata"]["chosen_model"] == Y
+
+
+def test_the_releases_page_refuses_a_minimum_agreement_for_pairs_next_to_its_field(client, project, admin_user):
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("release_list", args=[project.slug]),
+        {"format": "preference", "license": "CC BY 4.0", "statuses": ["accepted"], "min_reviewers": "0",
+         "min_agreement": "0.8"},
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    assert "applies to the seed-task formats (alpaca, chat) only" in response.content.decode()
+    assert not Release.objects.exists()
+
+
+def test_a_reversed_question_counts_the_less_harmful_answer_as_preferred(project, curator):
+    _judged_round(project, curator, {"Two prefer Y": [Y, X, Y]})
+
+    [pair] = _lines(_build(project, "preference", filters={"round_axis": "harm"}))
+
+    assert (pair["metadata"]["chosen_model"], pair["metadata"]["axis"]) == (Y, "harm")
+    assert (pair["metadata"]["votes_for"], pair["metadata"]["votes_against"]) == (2, 1)
+
+
+def test_a_pair_with_a_flagged_response_is_left_out_until_the_flag_is_cleared(project, curator):
+    _judged_round(project, curator, {"Flagged": [X, X, Y], "Clean": [Y, Y, X]})
+    flag = ItemFlag.objects.create(
+        project=project, response=_response("Flagged", Y), kind=FlagKind.PHI, raised_by=curator
+    )
+
+    assert [p["prompt"] for p in _lines(_build(project, "preference"))] == ["Clean"]
+    ItemFlag.objects.filter(pk=flag.pk).update(cleared_at=timezone.now(), cleared_by=curator)
+    assert [p["prompt"] for p in _lines(_build(project, "preference"))] == ["Flagged", "Clean"]
+
+
+def test_round_pairs_are_in_round_and_item_order_and_a_rebuild_is_byte_identical(project, curator):
+    first = _judged_round(project, curator, {f"Prompt {n}": [X, Y, X] if n % 2 else [Y, Y, X] for n in range(6)})
+    second = _judged_round(project, curator, {"Later round": [X, X]}, name="Round 2", close=False)
+
+    one, two = _build(project, "preference"), _build(project, "preference")
+
+    assert _data(one) == _data(two) and one.sha256 == two.sha256
+    rows = _lines(one)
+    order = [(r["metadata"]["round_id"], r["metadata"]["round_item_id"]) for r in rows]
+    assert len(order) == 7 and order == sorted(order)
+    assert {round_id for round_id, _ in order} == {first.pk, second.pk}, "frozen and closed rounds by default"
+    assert {r["metadata"]["chosen_model"] for r in rows if r["prompt"] in ("Prompt 0", "Prompt 1")} == {X, Y}
+    assert "Round 2 (frozen) | 1 |" in one.card
+    just_first = _lines(_build(project, "preference", filters={"rounds": [first.pk]}))
+    assert {r["metadata"]["round_id"] for r in just_first} == {first.pk}
+
+
+def test_corrections_come_first_and_the_card_counts_pairs_by_source(project, curator):
+    evaluation_round = _judged_round(project, curator, {"Prompt": [X, X, Y]})
+    response = ModelResponseFactory(seed_task=_accepted(project), text="Start a beta blocker.")
+    _correct(project, response, "A thiazide diuretic.")
+
+    release = _build(project, "preference")
+
+    assert [r["metadata"]["source"] for r in _lines(release)] == ["correction", "round"]
+    assert release.row_count == release.rows_total == 2
+    assert "| clinician corrections | 1 |" in release.card
+    assert f"| round {evaluation_round.pk}: Round 1 (closed) | 1 |" in release.card
+
+
+def test_round_filters_refuse_rounds_that_cannot_give_pairs_and_unknown_questions(project, curator):
+    from curation.services.rounds import round_create
+
+    judged = _judged_round(project, curator, {"Prompt": [X, X]})
+    draft = round_create(
+        project=project,
+        created_by=curator,
+        name="Draft",
+        mode="pairwise",
+        models=[X, Y],
+        reviewers=list(judged.reviewers.all()),
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        release_create(
+            project=project,
+            created_by=None,
+            format="preference",
+            enqueue=False,
+            filters={"rounds": [judged.pk, draft.pk, 999999], "round_axis": "bedside_manner"},
+        )
+    assert f"round(s) {draft.pk}, 999999 are not frozen or closed" in refused.value.message_dict["rounds"][0]
+    assert "'bedside_manner' is not a pairwise question" in refused.value.message_dict["round_axis"][0]
+
+
+def test_export_dataset_command_writes_round_preference_pairs(project, curator, tmp_path):
+    from django.core.management import call_command
+
+    evaluation_round = _judged_round(project, curator, {"Two prefer X": [X, Y, X], "Tie": ["tie", X, Y]})
+    out, card = tmp_path / "pairs.jsonl", tmp_path / "pairs.README.md"
+
+    call_command(
+        "export_dataset", "--project", project.slug, "--format", "preference", "--out", str(out),
+        "--card", str(card), "--round", str(evaluation_round.pk), stdout=io.StringIO(),
+    )  # fmt: skip
+
+    [pair] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert pair["chosen"] == _response("Two prefer X", X).text
+    assert pair["metadata"]["source"] == "round" and pair["metadata"]["judgments"] == 3
+    assert Release.objects.get().filters["rounds"] == [evaluation_round.pk]
+    assert "Preference pairs by source" in card.read_text()
 
 
 # --- Failure, retry, immutability ---

@@ -333,11 +333,65 @@ class TestPreferencePairs:
         assert pairs and all(p["chosen_model"] == "gamma-70b" for p in pairs)
         assert len(pairs) == 2 * len(prompts)
         assert {"prompt", "chosen", "rejected"} <= set(pairs[0])
+        first = pairs[0]
+        item = RoundItem.objects.get(pk=first["item_id"])
+        chosen_id = item.response_a_id if item.response_a.model_name == "gamma-70b" else item.response_b_id
+        assert first["chosen_response_id"] == chosen_id
+        assert {first["chosen_response_id"], first["rejected_response_id"]} == {item.response_a_id, item.response_b_id}
+        assert (first["prompt_id"], first["round_id"]) == (item.prompt_id, evaluation_round.pk)
+        assert (first["votes_for_chosen"], first["votes_against_chosen"], first["votes"]) == (3, 0, 3)
+        assert [p["item_id"] for p in pairs] == sorted(p["item_id"] for p in pairs)
+
+    def test_pairs_stream_from_one_query_whatever_the_size_of_the_round(
+        self, project, curator, reviewers, prompts, django_assert_num_queries
+    ):
+        evaluation_round = round_freeze(evaluation_round=make_round(project, curator, reviewers))
+        # Gamma wins wherever it is shown; elsewhere both judges pick the left answer, and each item's
+        # two judgments show its pair in both orders, so those are 1-1 splits.
+        judge_all(
+            evaluation_round,
+            lambda slot: overall("b" if slot.right_response.model_name == "gamma-70b" else "a"),
+        )
+        evaluation_round.refresh_from_db()
+        evaluation_round.schema  # noqa: B018  (loaded before counting)
+        with django_assert_num_queries(1):
+            pairs = list(round_preference_pairs(evaluation_round=evaluation_round))
+        assert len(pairs) == 2 * len(prompts) and {p["chosen_model"] for p in pairs} == {"gamma-70b"}
 
     def test_ties_and_both_bad_are_never_exported(self, project, curator, reviewers, prompts):
         evaluation_round = round_freeze(evaluation_round=make_round(project, curator, reviewers))
         judge_all(evaluation_round, lambda slot: overall("both_bad"))
         assert list(round_preference_pairs(evaluation_round=evaluation_round)) == []
+
+    @pytest.mark.parametrize(
+        ("verdicts", "pairs_expected"),
+        [(["tie", "gamma", "gamma", "other"], False), (["gamma", "tie", "gamma", "gamma"], True)],
+    )
+    def test_a_majority_is_more_than_half_of_all_judgments_ties_included(
+        self, project, curator, reviewers, prompts, verdicts, pairs_expected
+    ):
+        evaluation_round = round_freeze(
+            evaluation_round=make_round(
+                project, curator, reviewers, judgments_per_item=4, models=["alpha-7b", "gamma-70b"]
+            )
+        )
+        seen = Counter()
+
+        def choose(slot):
+            verdict = verdicts[seen[slot.item_id]]
+            seen[slot.item_id] += 1
+            if verdict == "tie":
+                return overall("tie")
+            picks_left = (slot.left_response.model_name == "gamma-70b") == (verdict == "gamma")
+            return overall("a" if picks_left else "b")
+
+        judge_all(evaluation_round, choose)
+        pairs = list(round_preference_pairs(evaluation_round=evaluation_round))
+        if pairs_expected:
+            assert len(pairs) == len(prompts) and {p["chosen_model"] for p in pairs} == {"gamma-70b"}
+            assert {(p["votes_for_chosen"], p["votes_against_chosen"], p["votes"]) for p in pairs} == {(3, 0, 4)}
+        else:
+            assert pairs == [], "2 votes of 4 is not more than half"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -50,7 +50,9 @@ class Command(BaseCommand):
             "--status", action="append", choices=TaskStatus.values, help="Task status to include (repeatable)"
         )
         parser.add_argument("--min-reviewers", type=int, default=0)
-        parser.add_argument("--min-agreement", type=float)
+        parser.add_argument(
+            "--min-agreement", type=float, help="0-1, alpaca and chat: items whose per-item agreement is at least this"
+        )
         parser.add_argument("--topic", action="append", default=[], help="Repeatable")
         parser.add_argument("--view", action="append", default=[], help="Repeatable")
         parser.add_argument("--type", action="append", default=[], help="Task type, repeatable")
@@ -58,6 +60,17 @@ class Command(BaseCommand):
         parser.add_argument("--created-from", help="YYYY-MM-DD")
         parser.add_argument("--created-to", help="YYYY-MM-DD")
         parser.add_argument("--system-prompt", default="", help="For the chat format")
+        parser.add_argument(
+            "--round",
+            action="append",
+            type=int,
+            default=[],
+            help="Preference format: an evaluation round to take majority pairs from, by id (repeatable; "
+            "default: every frozen or closed pairwise round of the project)",
+        )
+        parser.add_argument(
+            "--round-axis", default="overall", help="Preference format: the pairwise question whose majority counts"
+        )
 
     def handle(self, *args, **options) -> None:
         project = Project.objects.filter(slug=options["project"]).first()
@@ -79,6 +92,8 @@ class Command(BaseCommand):
             "created_from": options["created_from"],
             "created_to": options["created_to"],
             "system_prompt": options["system_prompt"],
+            "rounds": options["round"],
+            "round_axis": options["round_axis"],
         }
         try:
             release = release_create(
