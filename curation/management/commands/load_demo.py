@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.models import Role
 from curation.services.demo import demo_project_load, demo_users_create
 from curation.services.demo_reviews import demo_reviewers_create, demo_reviews_submit
+from curation.services.demo_rounds import demo_round_judge
 
 
 class Command(BaseCommand):
@@ -16,10 +18,15 @@ class Command(BaseCommand):
             raise CommandError("load_demo creates accounts with published passwords; it runs only with DEBUG on.")
         users = demo_users_create()
         project = demo_project_load(members=[user for user, _ in users])
-        reviews = demo_reviews_submit(project=project, reviewers=demo_reviewers_create())
+        reviewers = demo_reviewers_create()
+        reviews = demo_reviews_submit(project=project, reviewers=reviewers)
+        curator = next(user for user, _ in users if user.role == Role.CURATOR)
+        demo_round = demo_round_judge(project=project, reviewers=reviewers, created_by=curator)
         self.stdout.write(f"Demo project '{project.name}': {project.seed_tasks.count()} seed tasks.")
         if reviews:
             self.stdout.write(f"{reviews} submitted demo reviews, for the agreement page.")
+        if demo_round:
+            self.stdout.write(f"Demo evaluation round '{demo_round.name}': {demo_round.judgments.count()} judgments.")
         self.stdout.write("Demo users (development only):")
         for user, password in users:
             self.stdout.write(f"  {user.get_role_display():<10} {user.email:<26} password: {password}")

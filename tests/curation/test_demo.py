@@ -1,0 +1,55 @@
+"""The demo data a new install starts with: something real to click through on every page."""
+
+import pytest
+from django.core.management import call_command
+
+from curation.models import EvaluationRound, Judgment, Project, Release, RoundStatus
+from curation.services.demo_rounds import DEMO_ROUND_NAME
+from curation.services.exports import release_build, release_create
+from curation.services.rounds import round_results
+
+
+@pytest.fixture
+def demo(db, settings, tmp_path):
+    settings.DEBUG = True
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def test_the_demo_has_a_closed_pairwise_round_judged_by_every_demo_reviewer_on_every_item(demo):
+    demo_round = EvaluationRound.objects.get(name=DEMO_ROUND_NAME)
+
+    assert demo_round.status == RoundStatus.CLOSED
+    assert demo_round.is_pairwise
+    items, reviewers = demo_round.items.count(), demo_round.reviewers.count()
+    assert items == 8 * 3, "8 demo prompts, each pair of the 3 demo models"
+    assert Judgment.objects.filter(round=demo_round).count() == items * reviewers == items * 3
+
+
+def test_the_demo_round_results_rank_the_strongest_demo_model_first(demo):
+    results = round_results(evaluation_round=EvaluationRound.objects.get(name=DEMO_ROUND_NAME), draws=200)
+
+    overall = next(axis for axis in results["axes"] if axis["axis"] == "overall")
+    leaderboard = overall["bradley_terry"]["ratings"]
+    assert leaderboard[0]["model"] == "carenote-70b"
+    assert all(row["ci_low"] <= row["rating"] <= row["ci_high"] for row in leaderboard)
+
+
+def test_loading_the_demo_again_adds_no_second_round_or_judgments(demo):
+    judgments = Judgment.objects.count()
+
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    assert EvaluationRound.objects.filter(name=DEMO_ROUND_NAME).count() == 1
+    assert Judgment.objects.count() == judgments
+
+
+def test_the_demo_round_gives_preference_pairs_to_a_release(demo):
+    project = Project.objects.get(slug="demo")
+    release = release_build(
+        release_id=release_create(project=project, created_by=None, format="preference", enqueue=False).pk
+    )
+
+    assert release.row_count > 0
+    assert "Demo pairwise round" in release.card
+    assert Release.objects.count() == 1
