@@ -93,6 +93,7 @@ RULES = {
     "task_decide": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
     "bulk_decide": ("get", CURATORS_ONLY),
     "api_disagreement_list": ("get", API_CURATORS_ONLY),
+    "api_agreement": ("get", API_CURATORS_ONLY),
     "api_adjudicate": ("post", {**API_CURATORS_ONLY, "curator": 400, "admin": 400}),  # an empty body
     # Evaluation rounds: a clinician sees the rounds they review; setup and results (model names) are curators'.
     "round_list": ("get", MEMBERS_ONLY),
@@ -195,6 +196,7 @@ def world(project, clinician, outsider, curator, admin_user, release):
                 "adjudication_settings",
                 "bulk_decide",
                 "api_disagreement_list",
+                "api_agreement",
                 "api_adjudicate",
             )
         },

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import adjudication, imports, releases, reviews, rounds, views
+from . import adjudication, agreement, imports, releases, reviews, rounds, views
 
 urlpatterns = [
     path("me/", views.MeApi.as_view(), name="api_me"),
@@ -39,6 +39,7 @@ urlpatterns = [
         adjudication.DisagreementListApi.as_view(),
         name="api_disagreement_list",
     ),
+    path("projects/<slug:slug>/agreement/", agreement.AgreementApi.as_view(), name="api_agreement"),
     path("projects/<slug:slug>/adjudications/", adjudication.AdjudicateApi.as_view(), name="api_adjudicate"),
     path("projects/<slug:slug>/rounds/<int:round_id>/next/", rounds.RoundJudgeNextApi.as_view(), name="api_round_next"),
     path(

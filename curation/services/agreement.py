@@ -207,11 +207,14 @@ def project_agreement_refresh(*, project_id: int) -> dict[str, Any]:
     return report
 
 
-def project_agreement_get(*, project: Project, inline_limit: int = INLINE_LIMIT) -> dict[str, Any] | None:
-    """The cached report for the project's current reviews; computed now when small, else queued.
+def project_agreement_get(*, project: Project, inline_limit: int | None = None) -> dict[str, Any] | None:
+    """The cached report for the project's current reviews; computed now when small (up to
+    `inline_limit` reviews, INLINE_LIMIT by default), else queued.
 
     Returns None while a worker computes it (the page says so and refreshes).
     """
+    if inline_limit is None:
+        inline_limit = INLINE_LIMIT
     state = review_state_of(project=project)
     report = cache.get(_cache_key(project.pk, state))
     if report is not None:

@@ -303,3 +303,36 @@ def test_with_one_review_per_item_the_page_says_undefined_and_why(client, projec
     html = client.get(reverse("project_agreement", args=[project.slug])).content.decode()
     assert 'title="fewer than two units have two or more ratings">undefined' in html
     assert "0 by two or more reviewers" in html
+
+
+# The API
+
+
+def test_the_api_returns_the_same_report_as_the_page_as_strict_json(client, project, curator, reviewed):
+    client.force_login(curator)
+
+    response = client.get(reverse("api_agreement", args=[project.slug]))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "NaN" not in body and "Infinity" not in body
+    report = json.loads(body)
+    assert report == json.loads(json.dumps(project_agreement_get(project=project)))
+    assert _field(report, "clarity")["report"]["n_ratings"] == 17
+
+
+def test_the_api_answers_202_while_a_worker_computes_a_large_project(client, project, curator, reviewed, monkeypatch):
+    monkeypatch.setattr(agreement_service, "_cache_is_shared", lambda: True)
+    monkeypatch.setattr(agreement_service, "INLINE_LIMIT", 0)
+    monkeypatch.setattr("curation.tasks.project_agreement_task.delay", lambda project_id: None)
+    client.force_login(curator)
+
+    response = client.get(reverse("api_agreement", args=[project.slug]))
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "computing"
+
+
+def test_the_api_refuses_agreement_to_a_member_clinician(client, project, clinician, reviewed):
+    client.force_login(clinician)
+    assert client.get(reverse("api_agreement", args=[project.slug])).status_code == 403
