@@ -1,11 +1,16 @@
 """Done-when of the evaluation rounds: a pairwise round over real MedInstruct test prompts and three
 real model-output files is set up and frozen by a curator in the browser, judged blind by two
-clinicians, and its results page shows Bradley-Terry ratings with confidence intervals.
+clinicians, and its results page shows Bradley-Terry ratings with confidence intervals; the items
+both clinicians decided the same way export as preference pairs.
 
 Data: AlpaCare / MedInstruct (CC BY-NC 4.0), read in place from ../shared/data/alpacare/.
 """
 
+import json
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from curation.models import EvaluationRound, Judgment, RoundStatus
@@ -58,7 +63,9 @@ def sign_in(page, base_url, user):
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
-def test_a_round_over_real_prompts_is_set_up_judged_blind_and_ranked(live_server, page, screenshot, world):
+def test_a_round_over_real_prompts_is_set_up_judged_blind_and_ranked(
+    live_server, page, screenshot, world, settings, tmp_path
+):
     project, curator, (ana, ben) = world
     base = live_server.url
 
@@ -147,3 +154,32 @@ def test_a_round_over_real_prompts_is_set_up_judged_blind_and_ranked(live_server
     page.get_by_test_id("axis-overall").screenshot(
         path=str(screenshot("round-results").parent / "round-results-overall.png")
     )
+
+    # Items where both clinicians picked the same model export as preference pairs, through the CLI.
+    expected = set()
+    for item in evaluation_round.items.all():
+        picks = []
+        for judgment in Judgment.objects.filter(item=item).select_related("left_response", "right_response"):
+            verdict = judgment.answers["overall"]
+            if verdict in ("a", "b"):
+                picks.append((judgment.left_response if verdict == "a" else judgment.right_response).model_name)
+        if len(picks) == 2 and picks[0] == picks[1]:
+            expected.add((item.pk, picks[0]))
+    assert expected, "the sample should hold at least one item both clinicians decided alike"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    out = tmp_path / "round-pairs.jsonl"
+    call_command(
+        "export_dataset",
+        "--project",
+        project.slug,
+        "--format",
+        "preference",
+        "--round",
+        str(evaluation_round.pk),
+        "--out",
+        str(out),
+        stdout=StringIO(),
+    )
+    pairs = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert {(p["metadata"]["round_item_id"], p["metadata"]["chosen_model"]) for p in pairs} == expected
+    assert all(p["chosen"] != p["rejected"] and p["metadata"]["votes_for"] == 2 for p in pairs)
