@@ -8,7 +8,7 @@ always gives the same bytes. Nothing here collects the dataset in memory: every 
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
@@ -38,6 +38,14 @@ TASK_FIELDS = (
 )
 
 
+class TaskReviews(NamedTuple):
+    """A seed task's current reviews, summarised: its per-item agreement and who reviewed it."""
+
+    task_id: int
+    agreement: float | None
+    reviewer_ids: tuple[int, ...]
+
+
 @dataclass
 class TaskStats:
     """Counts for the dataset card, gathered while the tasks stream by: a few counters, never the rows."""
@@ -52,6 +60,8 @@ class TaskStats:
     sources: Counter = field(default_factory=Counter)
     # Preference pairs written, by where they came from: "correction", or a round's id.
     pair_sources: Counter = field(default_factory=Counter)
+    reviews: int = 0
+    reviewer_ids: set[int] = field(default_factory=set)
 
     def add(self, task: dict[str, Any]) -> None:
         self.tasks += 1
@@ -62,6 +72,8 @@ class TaskStats:
         self.difficulty[str(task["difficulty"]) if task["difficulty"] else "(none)"] += 1
         self.reviewers_per_task[task["n_reviewers"]] += 1
         self.sources[task["origin_file"] or "written in Concord"] += 1
+        self.reviews += len(task["reviewer_ids"])
+        self.reviewer_ids.update(task["reviewer_ids"])
 
 
 @dataclass
@@ -69,7 +81,7 @@ class ExportScope:
     """What a release reads, already filtered; built by curation.services.exports inside its snapshot.
 
     `tasks` is annotated with `n_reviewers`; `reviews` are current reviews with their item joined.
-    `agreements()` streams (task id, agreement) in task id order for the tasks with current reviews
+    `agreements()` streams a TaskReviews in task id order for each task with current reviews
     (agreement None with fewer than two); `task_rows` merges it with the tasks and drops those under
     `min_agreement` when that is set. `round_items` are the evaluation-round items with a clear
     majority on `round_axis` (curation.services.rounds.round_majority_items), for preference pairs.
@@ -81,7 +93,7 @@ class ExportScope:
     schemas: list[RatingSchema]
     salt: str
     system_prompt: str = ""
-    agreements: Callable[[], Iterator[tuple[int, float | None]]] = field(default=lambda: iter(()))
+    agreements: Callable[[], Iterator[TaskReviews]] = field(default=lambda: iter(()))
     min_agreement: float | None = None
     round_items: QuerySet[RoundItem] | None = None
     round_axis: str = "overall"
@@ -98,16 +110,19 @@ class ExportScope:
         return self.min_agreement is None or (agreement is not None and agreement >= self.min_agreement)
 
     def task_rows(self) -> Iterator[dict[str, Any]]:
-        """The tasks as plain dicts with their `agreement`, both streams read in task id order and merged.
+        """The tasks as plain dicts with their `agreement` and `reviewer_ids`, both streams read in task
+        id order and merged.
 
         Building model instances would cost more than writing the line.
         """
         agreements = self.agreements()
-        pending: tuple[int, float | None] | None = next(agreements, None)
+        pending: TaskReviews | None = next(agreements, None)
         for task in self.tasks.values(*TASK_FIELDS).iterator(chunk_size=self.chunk_size):
-            while pending is not None and pending[0] < task["id"]:
+            while pending is not None and pending.task_id < task["id"]:
                 pending = next(agreements, None)
-            task["agreement"] = pending[1] if pending is not None and pending[0] == task["id"] else None
+            reviewed = pending if pending is not None and pending.task_id == task["id"] else None
+            task["agreement"] = reviewed.agreement if reviewed else None
+            task["reviewer_ids"] = reviewed.reviewer_ids if reviewed else ()
             if not self._passes(task["agreement"]):
                 continue
             self.stats.add(task)
@@ -117,7 +132,7 @@ class ExportScope:
         """How many tasks `task_rows` yields: a COUNT, or one pass over the agreements under a minimum."""
         if self.min_agreement is None:
             return self.tasks.count()
-        return sum(1 for _, agreement in self.agreements() if self._passes(agreement))
+        return sum(1 for reviewed in self.agreements() if self._passes(reviewed.agreement))
 
 
 def _term(name: str | None, raw: str) -> str | None:

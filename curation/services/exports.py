@@ -43,7 +43,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from curation.exports.formats import WRITERS, ExportScope
+from curation.exports.formats import WRITERS, ExportScope, TaskReviews
 from curation.models import (
     EvaluationRound,
     FlagKind,
@@ -128,8 +128,8 @@ def item_agreement(reviews: list[tuple[int, dict[str, Any]]], scored_keys: Mappi
 
 def item_agreements(
     *, reviews: QuerySet[Review], schemas: list[RatingSchema], chunk_size: int = CHUNK_SIZE
-) -> Iterator[tuple[int, float | None]]:
-    """(seed task id, agreement) for every task with current reviews among `reviews`, in task id order.
+) -> Iterator[TaskReviews]:
+    """The current reviews of every task among `reviews` that has any, summarised, in task id order.
 
     One query, streamed: the reviews of one task at a time are held, never the project's.
     """
@@ -137,19 +137,21 @@ def item_agreements(
     rows = (
         reviews.filter(seed_task__isnull=False)
         .order_by("seed_task_id", "id")
-        .values_list("seed_task_id", "schema_id", "answers")
+        .values_list("seed_task_id", "schema_id", "reviewer_id", "answers")
         .iterator(chunk_size=chunk_size)
     )
     current: int | None = None
     group: list[tuple[int, dict[str, Any]]] = []
-    for task_id, schema_id, answers in rows:
+    reviewers: list[int] = []
+    for task_id, schema_id, reviewer_id, answers in rows:
         if task_id != current:
             if current is not None:
-                yield current, item_agreement(group, scored_keys)
-            current, group = task_id, []
+                yield TaskReviews(current, item_agreement(group, scored_keys), tuple(reviewers))
+            current, group, reviewers = task_id, [], []
         group.append((schema_id, answers or {}))
+        reviewers.append(reviewer_id)
     if current is not None:
-        yield current, item_agreement(group, scored_keys)
+        yield TaskReviews(current, item_agreement(group, scored_keys), tuple(reviewers))
 
 
 def agreement_per_field(*, project: Project) -> list[dict[str, Any]] | None:
@@ -467,14 +469,11 @@ def _scope(release: Release, project: Project) -> ExportScope:
     filters = {**DEFAULT_FILTERS, **release.filters}
     tasks = release_tasks(project=project, filters=filters)
     reviews = release_reviews(project=project, filters=filters)
-    if WRITERS[release.format].streams_tasks:
-        behind = Review.objects.filter(project=project, is_current=True, seed_task__in=tasks.values("pk"))
-    else:
-        behind = reviews
+    task_reviews = Review.objects.filter(project=project, is_current=True, seed_task__in=tasks.values("pk"))
+    behind = task_reviews if WRITERS[release.format].streams_tasks else reviews
     groups = list(behind.order_by().values("schema_id", "reviewer_id").annotate(n=Count("id")))
     schema_ids = {group["schema_id"] for group in groups}
     schemas = list(RatingSchema.objects.filter(pk__in=schema_ids).order_by("name", "version", "id"))
-    task_reviews = Review.objects.filter(project=project, is_current=True, seed_task__in=tasks.values("pk"))
     rounds = release_rounds(project=project, filters=filters) if release.format == ReleaseFormat.PREFERENCE else []
     return ExportScope(
         tasks=tasks,
@@ -803,8 +802,10 @@ def _card_stats(project: Project, scope: ExportScope, writer_streamed_tasks: boo
         "types": by_count(stats.types),
         "difficulty": sorted(stats.difficulty.items()),
         "reviewers_per_task": sorted(stats.reviewers_per_task.items()),
-        "reviews": scope.review_count,
-        "reviewers": scope.reviewer_count,
+        # The tasks' own reviews, counted as the rows streamed (a minimum agreement drops some tasks);
+        # for the review formats, every review in scope.
+        "reviews": stats.reviews if writer_streamed_tasks else scope.review_count,
+        "reviewers": len(stats.reviewer_ids) if writer_streamed_tasks else scope.reviewer_count,
         "sources": by_count(stats.sources),
         "agreement": agreement_per_field(project=project),
         "pair_sources": stats.pair_sources,

@@ -442,6 +442,22 @@ def test_the_minimum_agreement_filter_keeps_items_at_or_above_it_and_drops_those
     assert len(kept(None)) == 4
 
 
+def test_the_card_counts_only_the_reviews_behind_the_rows_a_minimum_agreement_kept(project):
+    agreeing, split = _accepted(project), _accepted(project)
+    shared_reviewer = ClinicianFactory()
+    _review(agreeing, reviewer=shared_reviewer)
+    _review(agreeing)
+    _review(split, reviewer=shared_reviewer, decision="accept", clinical_validity=1, clarity=1, difficulty=1)
+    _review(split, decision="reject", clinical_validity=5, clarity=5, difficulty=5)
+    _review(split, decision="reject", clinical_validity=3, clarity=3, difficulty=3)
+
+    everything = _build(project)
+    agreed = _build(project, filters={"min_agreement": 1})
+
+    assert "- Current reviews behind these rows: 5 by 4 reviewers" in everything.card
+    assert "- Current reviews behind these rows: 2 by 2 reviewers" in agreed.card
+
+
 @pytest.mark.parametrize("minimum", [-0.1, 1.01, "high", True])
 def test_a_minimum_agreement_outside_0_to_1_is_refused_with_a_clear_message(project, minimum):
     with pytest.raises(ValidationError) as refused:
