@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import (
     AdminFactory,
@@ -9,6 +10,12 @@ from tests.factories import (
     SeedTaskFactory,
 )
 from tests.vocabulary import ensure_default_vocabulary
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Cached reports are keyed by ids, which a rolled-back test may hand out again: start empty."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from curation.access import access_project, access_round, access_round_for_curation, access_round_slot
 from curation.models import Judgment
-from curation.services.rounds import judgment_submit, round_next_slot, round_progress, round_results
+from curation.services.rounds import judgment_submit, round_next_slot, round_progress, round_results_get
 
 
 class RoundPromptOut(serializers.Serializer):
@@ -129,4 +129,4 @@ class RoundResultsApi(APIView):
     def get(self, request: Request, slug: str, round_id: int) -> Response:
         project = access_project(user=request.user, slug=slug)
         evaluation_round = access_round_for_curation(user=request.user, project=project, round_id=round_id)
-        return Response(RoundResultsOut(round_results(evaluation_round=evaluation_round)).data)
+        return Response(RoundResultsOut(round_results_get(evaluation_round=evaluation_round)).data)

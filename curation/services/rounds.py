@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from itertools import combinations
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
@@ -45,6 +46,7 @@ PAIRWISE_VERDICTS = ("a", "b", "tie", "both_bad")
 # Bootstrap draws for the results page; breakdowns use fewer because there are many of them.
 RESULT_DRAWS = 1000
 BREAKDOWN_DRAWS = 300
+RESULTS_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def _pairwise_field(key: str, label: str, *, required: bool, reverse: bool = False) -> dict:
@@ -618,10 +620,9 @@ def _difficulty_breakdown(evaluation_round: EvaluationRound, judgments: list[Jud
     return breakdown
 
 
-def round_results(*, evaluation_round: EvaluationRound, draws: int = RESULT_DRAWS) -> dict[str, Any]:
-    """Everything the results page, the API and the CSV show, computed by curation.stats.ranking."""
-    judgments = list(round_judgments(evaluation_round=evaluation_round))
-    results: dict[str, Any] = {
+def _results_header(evaluation_round: EvaluationRound) -> dict[str, Any]:
+    """The round's definition and progress: what can change without a new judgment."""
+    return {
         "round": {
             "id": evaluation_round.pk,
             "name": evaluation_round.name,
@@ -634,6 +635,27 @@ def round_results(*, evaluation_round: EvaluationRound, draws: int = RESULT_DRAW
             "seed": evaluation_round.seed,
         },
         "progress": round_progress(evaluation_round=evaluation_round),
+    }
+
+
+def round_results_get(*, evaluation_round: EvaluationRound) -> dict[str, Any]:
+    """`round_results`, cached until the round's next judgment (judgments are never edited or removed,
+    so their number and latest id say whether anything changed); the header is always fresh."""
+    state = Judgment.objects.filter(round=evaluation_round).aggregate(n=Count("id"), last=Max("id"))
+    key = f"round-results:v1:{evaluation_round.pk}:{state['n']}:{state['last']}"
+    results = cache.get(key)
+    if results is None:
+        results = round_results(evaluation_round=evaluation_round)
+        cache.set(key, results, RESULTS_CACHE_SECONDS)
+        return results
+    return {**results, **_results_header(evaluation_round)}
+
+
+def round_results(*, evaluation_round: EvaluationRound, draws: int = RESULT_DRAWS) -> dict[str, Any]:
+    """Everything the results page, the API and the CSV show, computed by curation.stats.ranking."""
+    judgments = list(round_judgments(evaluation_round=evaluation_round))
+    results: dict[str, Any] = {
+        **_results_header(evaluation_round),
         "judgments": len(judgments),
         "axes": [],
         "scores": [],

@@ -32,7 +32,7 @@ from curation.services.rounds import (
     round_freeze,
     round_next_slot,
     round_progress,
-    round_results,
+    round_results_get,
     round_votes,
 )
 
@@ -223,7 +223,7 @@ def leaderboard_chart(ratings: list[dict]) -> dict[str, Any]:
 
 
 def _results_context(evaluation_round: EvaluationRound) -> dict[str, Any]:
-    results = round_results(evaluation_round=evaluation_round)
+    results = round_results_get(evaluation_round=evaluation_round)
     for axis in results["axes"]:
         if axis.get("bradley_terry"):
             axis["chart"] = leaderboard_chart(axis["bradley_terry"]["ratings"])
@@ -321,7 +321,7 @@ def round_results_csv(request: HttpRequest, slug: str, round_id: int) -> HttpRes
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="round-{evaluation_round.pk}-results.csv"'
     writer = csv.writer(response)
-    writer.writerows(results_csv_rows(round_results(evaluation_round=evaluation_round)))
+    writer.writerows(results_csv_rows(round_results_get(evaluation_round=evaluation_round)))
     return response
 
 
