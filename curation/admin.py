@@ -4,7 +4,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from curation.models import (
     AcceptanceEvent,
     Assignment,
+    EvaluationRound,
     GoldLabel,
+    Judgment,
     Membership,
     ModelResponse,
     Project,
@@ -16,6 +18,16 @@ from curation.models import (
     VocabularyAlias,
     VocabularyTerm,
 )
+
+
+class ViewOnly:
+    """For records that services write and nobody edits: the admin shows them, never adds or changes them."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class MembershipInline(admin.TabularInline):
@@ -95,61 +107,58 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(ViewOnly, admin.ModelAdmin):
     """Reviews are immutable records: the admin shows them and never edits them."""
 
     list_display = ["id", "project", "reviewer", "schema", "version", "is_current", "submitted_at"]
     list_filter = ["project", "is_current"]
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
 
 @admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
+class ReleaseAdmin(ViewOnly, admin.ModelAdmin):
     """Releases are built by curation.services.exports and immutable once built: the admin only shows them."""
 
     list_display = ["id", "project", "title", "format", "status", "row_count", "created_by", "created_at"]
     list_filter = ["project", "format", "status"]
     exclude = ["salt"]
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
 
 @admin.register(GoldLabel)
-class GoldLabelAdmin(SimpleHistoryAdmin):
+class GoldLabelAdmin(ViewOnly, SimpleHistoryAdmin):
     """Read-only here: gold labels are set on the adjudication page, which checks versions and the form."""
 
     list_display = ["id", "project", "seed_task", "response", "schema", "reason", "version", "adjudicated_by"]
     list_filter = ["project", "reason"]
     readonly_fields = [f.name for f in GoldLabel._meta.fields] + ["reviews"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AcceptanceEvent)
-class AcceptanceEventAdmin(admin.ModelAdmin):
+class AcceptanceEventAdmin(ViewOnly, admin.ModelAdmin):
     """The audit of dataset decisions: never edited or deleted."""
 
     list_display = ["id", "project", "action", "mode", "task_count", "actor", "created_at"]
     list_filter = ["project", "action", "mode"]
 
-    def has_add_permission(self, request):
+    def has_delete_permission(self, request, obj=None):
         return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+
+@admin.register(EvaluationRound)
+class EvaluationRoundAdmin(ViewOnly, admin.ModelAdmin):
+    """Rounds are set up, frozen and closed on their pages, which check the definition and the schedule."""
+
+    list_display = ["id", "project", "name", "mode", "pairing", "status", "judgments_per_item", "created_at"]
+    list_filter = ["project", "mode", "status"]
+    search_fields = ["name"]
+
+
+@admin.register(Judgment)
+class JudgmentAdmin(ViewOnly, admin.ModelAdmin):
+    """Judgments are never edited: the judging page refuses a second answer for a slot."""
+
+    list_display = ["id", "round", "item", "reviewer", "submitted_at"]
+    list_filter = ["round__project", "round"]
+    list_select_related = ["round", "item", "reviewer"]
 
     def has_delete_permission(self, request, obj=None):
         return False
