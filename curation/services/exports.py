@@ -63,7 +63,7 @@ from curation.models import (
 )
 from curation.selectors import review_state_of
 from curation.services.agreement import INLINE_LIMIT, project_agreement_get
-from curation.services.rounds import pairwise_axes, round_majority_items
+from curation.services.rounds import pairwise_axes, round_agreement, round_majority_items
 
 logger = logging.getLogger(__name__)
 
@@ -167,23 +167,25 @@ def agreement_per_field(*, project: Project) -> list[dict[str, Any]] | None:
     report = project_agreement_get(project=project)
     if report is None:
         return None
-    rows = []
-    for schema in report["schemas"]:
-        for field in schema["fields"]:
-            alpha = field["report"].get("alpha") or {}
-            rows.append(
-                {
-                    "schema": schema["schema"],
-                    "field": field["label"],
-                    "statistic": "Krippendorff's alpha",
-                    "value": alpha.get("value"),
-                    "ci_low": alpha.get("ci_low"),
-                    "ci_high": alpha.get("ci_high"),
-                    "n_items": alpha.get("n_units", 0),
-                    "undefined": alpha.get("undefined"),
-                }
-            )
-    return rows
+    return [
+        _alpha_row(schema["schema"], field["label"], field["report"])
+        for schema in report["schemas"]
+        for field in schema["fields"]
+    ]
+
+
+def _alpha_row(schema: str, field: str, report: Mapping[str, Any] | None, undefined: str | None = None) -> dict:
+    alpha = (report or {}).get("alpha") or {}
+    return {
+        "schema": schema,
+        "field": field,
+        "statistic": "Krippendorff's alpha",
+        "value": alpha.get("value"),
+        "ci_low": alpha.get("ci_low"),
+        "ci_high": alpha.get("ci_high"),
+        "n_items": alpha.get("n_units", 0),
+        "undefined": alpha.get("undefined") or undefined,
+    }
 
 
 # --- Filters ---
@@ -212,6 +214,16 @@ def _date(raw: Any, name: str, errors: dict[str, str]) -> str | None:
     except ValueError:
         errors[name] = f"must be a date like 2026-01-31 (got {raw!r})"
         return None
+
+
+def agreement_per_round_axis(*, rounds: list[EvaluationRound]) -> list[dict[str, Any]]:
+    """Krippendorff's alpha per round and question between the rounds' judges (verdicts mapped back to
+    models), in the shape of `agreement_per_field`, for the card of a release with round pairs."""
+    return [
+        _alpha_row(f"round {r.pk}: {r.name}", axis["label"], axis.get("report"), axis.get("undefined"))
+        for r in rounds
+        for axis in round_agreement(evaluation_round=r)
+    ]
 
 
 def _clean_rounds(project: Project, raw: Mapping[str, Any], errors: dict[str, str]) -> tuple[list[int], str]:
@@ -808,6 +820,7 @@ def _card_stats(project: Project, scope: ExportScope, writer_streamed_tasks: boo
         "reviewers": len(stats.reviewer_ids) if writer_streamed_tasks else scope.reviewer_count,
         "sources": by_count(stats.sources),
         "agreement": agreement_per_field(project=project),
+        "round_agreement": agreement_per_round_axis(rounds=scope.rounds),
         "pair_sources": stats.pair_sources,
         "rounds": scope.rounds,
         "round_axis": scope.round_axis,
@@ -827,6 +840,18 @@ def _ci(entry: Mapping[str, Any]) -> str:
     if entry["ci_low"] is None or entry["ci_high"] is None:
         return _md(entry.get("undefined") or "-")
     return f"{entry['ci_low']:.3f} to {entry['ci_high']:.3f}"
+
+
+def _agreement_table(rows: list[Mapping[str, Any]], first: str = "form") -> list[str]:
+    return [
+        f"| {first} | field | statistic | value | 95% CI | items |",
+        "| --- | --- | --- | ---: | --- | ---: |",
+        *(
+            f"| {_md(a['schema'])} | {_md(a['field'])} | {a['statistic']} | {_figure(a['value'])} "
+            f"| {_ci(a)} | {a['n_items']} |"
+            for a in rows
+        ),
+    ]
 
 
 def _table(title: str, rows: list[tuple[Any, int]], first: str) -> list[str]:
@@ -916,18 +941,17 @@ def dataset_card_render(
         "",
     ]
     if stats["agreement"]:
-        lines += ["| form | field | statistic | value | 95% CI | items |", "| --- | --- | --- | ---: | --- | ---: |"]
-        lines += [
-            f"| {_md(a['schema'])} | {_md(a['field'])} | {a['statistic']} | {_figure(a['value'])} "
-            f"| {_ci(a)} | {a['n_items']} |"
-            for a in stats["agreement"]
-        ]
+        lines += _agreement_table(stats["agreement"])
         lines += ["", "Computed over all current reviews of the project, of which this release's items are a part."]
     else:
         lines.append(
             "Inter-rater agreement was not computed for this release (none yet, or the project is large enough "
             "that a worker computes it: see the project's agreement page)."
         )
+    if stats["round_agreement"]:
+        lines += ["", "Between the judges of the evaluation rounds read (each verdict mapped back to the models):", ""]
+        lines += _agreement_table(stats["round_agreement"], first="round")
+        lines += ["", "Items judged by two or more reviewers; 200 bootstrap draws over items, as on the round's page."]
     if release.format in TASK_FORMATS:
         lines += [
             "",

@@ -596,6 +596,11 @@ def _agreement(evaluation_round: EvaluationRound, judgments: list[Judgment]) -> 
     return result
 
 
+def round_agreement(*, evaluation_round: EvaluationRound) -> list[dict]:
+    """Agreement between the round's reviewers per axis (as on the results page), on its judgments so far."""
+    return _agreement(evaluation_round, list(round_judgments(evaluation_round=evaluation_round)))
+
+
 def _difficulty_breakdown(evaluation_round: EvaluationRound, judgments: list[Judgment]) -> list[dict]:
     """Results per prompt difficulty (prompts carry no topic, so difficulty is the breakdown there is)."""
     by_difficulty: dict[int, list[Judgment]] = defaultdict(list)

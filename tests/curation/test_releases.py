@@ -692,6 +692,17 @@ def test_corrections_come_first_and_the_card_counts_pairs_by_source(project, cur
     assert f"| round {evaluation_round.pk}: Round 1 (closed) | 1 |" in release.card
 
 
+def test_the_card_of_round_pairs_gives_the_agreement_between_the_rounds_judges(project, curator):
+    unanimous = _judged_round(project, curator, {"P1": [X, X], "P2": [Y, Y], "P3": [X, X]})
+
+    card = _build(project, "preference").card
+
+    assert "Between the judges of the evaluation rounds read" in card
+    overall_row = f"| round {unanimous.pk}: Round 1 | Overall, which answer is better? | Krippendorff's alpha | 1.000 |"
+    assert overall_row in card
+    assert "| 3 |" in card.split(overall_row, 1)[1].splitlines()[0], "three items judged twice"
+
+
 def test_round_filters_refuse_rounds_that_cannot_give_pairs_and_unknown_questions(project, curator):
     from curation.services.rounds import round_create
 
