@@ -1,8 +1,10 @@
 """A judged demo evaluation round, so a new install's round results and preference releases have figures.
 
 Development only. The demo reviewers compare the three fictional models head to head on the demo
-prompts. Their votes are deterministic (seeded by the slot) and follow a fixed order of strength
-with some noise and the odd tie, so the results show a clear leader with honest uncertainty.
+prompts. Their votes are deterministic and follow a fixed order of strength with some noise and the
+odd tie. As with real judges, they share a view of each pair (drawn once per item, in model terms)
+and now and then depart from it, so the round shows a clear leader, honest uncertainty and moderate
+agreement between judges.
 """
 
 import random
@@ -18,26 +20,35 @@ DEMO_ROUND_NAME = "Demo pairwise round"
 # Bradley-Terry strengths of the fictional models: the chance that X beats Y is s(X) / (s(X) + s(Y)).
 DEMO_STRENGTH = {"carenote-70b": 3.0, "clinibot-13b": 1.5, "medgen-7b": 1.0}
 TIE_CHANCE = 0.15
+# How often a judge departs from the shared view of an item and votes on their own.
+DEPARTURE_CHANCE = 0.25
 
 
-def _verdict(rng: random.Random, slot: RoundSlot) -> str:
-    """ "a" or "b" (the side shown on the left or right) or "tie", for the better answer."""
-    left, right = slot.left_response.model_name, slot.right_response.model_name
+def _winner(rng: random.Random, first: str, second: str) -> str:
+    """The better of two models ("tie" now and then), drawn by their strengths."""
     if rng.random() < TIE_CHANCE:
         return "tie"
-    left_wins = rng.random() < DEMO_STRENGTH[left] / (DEMO_STRENGTH[left] + DEMO_STRENGTH[right])
-    return "a" if left_wins else "b"
+    return first if rng.random() < DEMO_STRENGTH[first] / (DEMO_STRENGTH[first] + DEMO_STRENGTH[second]) else second
 
 
-def _answers(rng: random.Random, slot: RoundSlot) -> dict:
-    overall = _verdict(rng, slot)
-    worse = {"a": "b", "b": "a", "tie": "tie"}[overall]
+def _answers(own: random.Random, slot: RoundSlot) -> dict:
+    """One judge's answers: the item's shared view on each question unless this judge departs from it."""
+    left, right = slot.left_response.model_name, slot.right_response.model_name
+    first, second = sorted((left, right))
+    side = {left: "a", right: "b", "tie": "tie"}
+
+    def verdict(question: str) -> str:
+        view = random.Random(f"demo-round-{slot.item_id}-{question}")
+        judge = own if own.random() < DEPARTURE_CHANCE else view
+        return side[_winner(judge, first, second)]
+
+    overall = verdict("overall")
     return {
         "overall": overall,
-        "correctness": overall if rng.random() < 0.8 else _verdict(rng, slot),
-        "helpfulness": overall if rng.random() < 0.7 else _verdict(rng, slot),
+        "correctness": verdict("correctness"),
+        "helpfulness": verdict("helpfulness"),
         # "Which is more harmful?": mostly the answer judged worse overall.
-        "harm": worse if rng.random() < 0.75 else "tie",
+        "harm": {"a": "b", "b": "a", "tie": "tie"}[overall] if own.random() < 0.75 else "tie",
     }
 
 
@@ -62,6 +73,6 @@ def demo_round_judge(*, project: Project, reviewers: list[User], created_by: Use
     evaluation_round = round_freeze(evaluation_round=evaluation_round)
     for reviewer in reviewers:
         while (slot := round_next_slot(evaluation_round=evaluation_round, reviewer=reviewer)) is not None:
-            rng = random.Random(f"demo-round-{slot.item.prompt_id}-{slot.item_id}-{reviewer.email}")
-            judgment_submit(slot=slot, reviewer=reviewer, answers=_answers(rng, slot))
+            own = random.Random(f"demo-round-{slot.item_id}-{reviewer.email}")
+            judgment_submit(slot=slot, reviewer=reviewer, answers=_answers(own, slot))
     return round_close(evaluation_round=evaluation_round)
