@@ -31,6 +31,13 @@ def _winner(rng: random.Random, first: str, second: str) -> str:
     return first if rng.random() < DEMO_STRENGTH[first] / (DEMO_STRENGTH[first] + DEMO_STRENGTH[second]) else second
 
 
+def _pair_key(slot: RoundSlot) -> str:
+    """Seeds by content, not by database ids, so every database gets the same demo round."""
+    prompt = slot.item.prompt
+    models = sorted((slot.left_response.model_name, slot.right_response.model_name))
+    return f"demo-round-{prompt.external_id or prompt.instruction}-{models[0]}-{models[1]}"
+
+
 def _answers(own: random.Random, slot: RoundSlot) -> dict:
     """One judge's answers: the item's shared view on each question unless this judge departs from it."""
     left, right = slot.left_response.model_name, slot.right_response.model_name
@@ -38,7 +45,7 @@ def _answers(own: random.Random, slot: RoundSlot) -> dict:
     side = {left: "a", right: "b", "tie": "tie"}
 
     def verdict(question: str) -> str:
-        view = random.Random(f"demo-round-{slot.item_id}-{question}")
+        view = random.Random(f"{_pair_key(slot)}-{question}")
         judge = own if own.random() < DEPARTURE_CHANCE else view
         return side[_winner(judge, first, second)]
 
@@ -73,6 +80,6 @@ def demo_round_judge(*, project: Project, reviewers: list[User], created_by: Use
     evaluation_round = round_freeze(evaluation_round=evaluation_round)
     for reviewer in reviewers:
         while (slot := round_next_slot(evaluation_round=evaluation_round, reviewer=reviewer)) is not None:
-            own = random.Random(f"demo-round-{slot.item_id}-{reviewer.email}")
+            own = random.Random(f"{_pair_key(slot)}-{reviewer.email}")
             judgment_submit(slot=slot, reviewer=reviewer, answers=_answers(own, slot))
     return round_close(evaluation_round=evaluation_round)
