@@ -1,6 +1,5 @@
 """Disagreement detection, gold labels, dynamic overlap and audited dataset decisions."""
 
-import os
 import threading
 
 import pytest
@@ -41,6 +40,7 @@ from tests.factories import (
     ProjectFactory,
     SeedTaskFactory,
 )
+from tests.markers import on_postgres
 
 AGREED = {"decision": "accept", "clinical_validity": 4, "clarity": 4, "difficulty": 3}
 
@@ -641,11 +641,6 @@ def test_the_settings_page_changes_the_rule(client, project, curator):
 
 
 # --- concurrency (row locks need PostgreSQL) --------------------------------------------------------
-
-on_postgres = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres") and not os.environ.get("CI"),
-    reason="row locks need PostgreSQL (SQLite serialises whole-database writes)",
-)
 
 
 def _together(n, work):

@@ -14,12 +14,8 @@ from curation.models import Release, ReleaseStatus, SeedTask, TaskStatus
 from curation.services.exports import release_build, release_create
 from curation.tasks import release_build_task
 from tests.factories import ProjectFactory, SeedTaskFactory
+from tests.markers import on_postgres
 from tests.worker import running_worker, wait_until, worker_available
-
-on_postgres = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres") and not os.environ.get("CI"),
-    reason="needs DATABASE_URL on PostgreSQL (CI always has it)",
-)
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,5 @@
 """The review workspace's rules, stated through its services: assignment, claiming, submitting, drafts, flags."""
 
-import os
 import threading
 import uuid
 from collections import Counter
@@ -23,6 +22,7 @@ from tests.factories import (
     ProjectFactory,
     SeedTaskFactory,
 )
+from tests.markers import on_postgres
 
 SEED_ANSWERS = {"decision": "accept", "clinical_validity": 4, "clarity": 5, "difficulty": 2}
 RESPONSE_ANSWERS = {
@@ -165,12 +165,6 @@ def test_an_editor_cannot_submit_a_rating_of_a_response_to_the_task_they_edited(
     with pytest.raises(ValidationError, match="edited the seed task"):
         review_submit_for_assignment(assignment_id=rating.pk, reviewer=clinician, answers=RESPONSE_ANSWERS)
     assert not Review.objects.exists()
-
-
-on_postgres = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres") and not os.environ.get("CI"),
-    reason="row locks need PostgreSQL (SQLite serialises whole-database writes)",
-)
 
 
 def _in_threads(n, work):

@@ -19,6 +19,7 @@ from curation.services.rounds import (
 )
 from curation.stats import ranking
 from tests.factories import ClinicianFactory, MembershipFactory, ModelResponseFactory, PromptFactory
+from tests.markers import on_postgres
 
 MODELS = ("alpha-7b", "beta-13b", "gamma-70b")
 
@@ -394,14 +395,14 @@ class TestPreferencePairs:
             assert pairs == [], "2 votes of 4 is not more than half"
 
 
+@on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_an_item_being_submitted_in_another_tab_is_skipped(project, curator, reviewers, prompts):
     import threading
 
     from django.db import connection, transaction
 
-    if not connection.features.has_select_for_update_skip_locked:
-        pytest.skip("SKIP LOCKED needs PostgreSQL; SQLite serialises writers instead")
+    assert connection.features.has_select_for_update_skip_locked, "SKIP LOCKED needs PostgreSQL"
     evaluation_round = round_freeze(evaluation_round=make_round(project, curator, reviewers))
     reviewer = reviewers[0]
     first = round_next_slot(evaluation_round=evaluation_round, reviewer=reviewer)
