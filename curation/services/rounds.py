@@ -725,14 +725,12 @@ def round_majority_items(
     # A vote for the item's response in `column`: "a" (left) when it was shown left, "b" (right) when
     # it was shown right; on a reversed question, the other way round.
     def for_response(column: str) -> Coalesce:
-        left = {"straight": "a", "reversed": "b"}
-        right = {"straight": "b", "reversed": "a"}
+        answer = f"answers__{axis}"
         picked = Q(pk__in=[])
-        for round_ids, key in ((straight, "straight"), (reversed_, "reversed")):
+        for round_ids, if_left, if_right in ((straight, "a", "b"), (reversed_, "b", "a")):
             if round_ids:
-                answer = f"answers__{axis}"
-                picked |= Q(round_id__in=round_ids, **{answer: left[key]}, left_response_id=OuterRef(column))
-                picked |= Q(round_id__in=round_ids, **{answer: right[key]}, right_response_id=OuterRef(column))
+                picked |= Q(round_id__in=round_ids, **{answer: if_left}, left_response_id=OuterRef(column))
+                picked |= Q(round_id__in=round_ids, **{answer: if_right}, right_response_id=OuterRef(column))
         return _judgment_count(picked)
 
     return (
