@@ -409,6 +409,15 @@ def round_progress(*, evaluation_round: EvaluationRound, reviewer: User | None =
     return {"total": counts["total"], "done": counts["done"], "left": counts["total"] - counts["done"]}
 
 
+def round_progress_by_reviewer(*, evaluation_round: EvaluationRound) -> list[tuple[User, dict[str, int]]]:
+    """Each reviewer of the round (by name) with their progress, as `round_progress` gives it: one query."""
+    reviewers = evaluation_round.reviewers.annotate(
+        total=Count("round_slots", filter=Q(round_slots__round=evaluation_round)),
+        done=Count("round_slots", filter=Q(round_slots__round=evaluation_round, round_slots__judgment__isnull=False)),
+    ).order_by("name", "email")
+    return [(r, {"total": r.total, "done": r.done, "left": r.total - r.done}) for r in reviewers]
+
+
 def round_next_slot(*, evaluation_round: EvaluationRound, reviewer: User) -> RoundSlot | None:
     """The reviewer's first unjudged slot in queue order, or None when they are done.
 

@@ -32,6 +32,7 @@ from curation.services.rounds import (
     round_freeze,
     round_next_slot,
     round_progress,
+    round_progress_by_reviewer,
     round_results_get,
     round_votes,
 )
@@ -85,11 +86,7 @@ def round_detail(request: HttpRequest, slug: str, round_id: int) -> HttpResponse
         context |= {
             "progress": round_progress(evaluation_round=evaluation_round),
             "prompt_count": evaluation_round.round_prompts.count(),
-            "reviewers": evaluation_round.reviewers.order_by("name", "email"),
-            "reviewer_progress": [
-                (reviewer, round_progress(evaluation_round=evaluation_round, reviewer=reviewer))
-                for reviewer in evaluation_round.reviewers.order_by("name", "email")
-            ],
+            "reviewer_progress": round_progress_by_reviewer(evaluation_round=evaluation_round),
         }
     return render(request, "curation/rounds/detail.html", context)
 

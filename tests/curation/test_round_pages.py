@@ -4,6 +4,8 @@ import csv
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from curation.models import EvaluationRound, Judgment, RoundStatus
@@ -115,6 +117,36 @@ class TestSetupPage:
         client.force_login(curator)
         response = client.post(reverse("round_freeze", args=[project.slug, open_round.pk]), follow=True)
         assert "can no longer change" in response.content.decode()
+
+    def test_the_round_page_shows_each_reviewers_progress_in_queries_that_do_not_grow_with_reviewers(
+        self, client, project, curator, clinician, second_clinician, prompts
+    ):
+        def round_with(reviewers, name):
+            made = round_create(
+                project=project, created_by=curator, name=name, mode="pairwise", models=list(MODELS),
+                reviewers=reviewers, judgments_per_item=2,
+            )  # fmt: skip
+            return round_freeze(evaluation_round=made)
+
+        small = round_with([clinician, second_clinician], "Two reviewers")
+        extra = [ClinicianFactory() for _ in range(4)]
+        for user in extra:
+            MembershipFactory(project=project, user=user)
+        large = round_with([clinician, second_clinician, *extra], "Six reviewers")
+        slot = round_next_slot(evaluation_round=small, reviewer=clinician)
+        judgment_submit(slot=slot, reviewer=clinician, answers={k[2:]: v for k, v in ANSWERS.items()})
+        client.force_login(curator)
+
+        def page(evaluation_round):
+            with CaptureQueriesContext(connection) as queries:
+                html = client.get(reverse("round_detail", args=[project.slug, evaluation_round.pk])).content.decode()
+            return html, len(queries)
+
+        (small_html, small_queries), (large_html, large_queries) = page(small), page(large)
+        assert f"{clinician.get_full_name() or clinician.email}: 1 / 12" in small_html
+        assert f"{second_clinician.get_full_name() or second_clinician.email}: 0 / 12" in small_html
+        assert large_html.count(" / 4</li>") == 6
+        assert large_queries == small_queries
 
     def test_closing_a_round_stops_judging(self, client, project, curator, clinician, open_round):
         client.force_login(curator)
