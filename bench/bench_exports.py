@@ -26,7 +26,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 import django
 django.setup()
 from curation.models import Release
-from curation.services.exports import release_build
+from curation.services.releases import release_build
 release_id = int(sys.argv[1])
 started = time.perf_counter()
 if release_id:
@@ -76,10 +76,10 @@ def _populate() -> int:
     from django.db import transaction
 
     from accounts.models import Role, User
-    from curation.default_schemas import SEED_REVIEW
     from curation.models import Project, RatingSchema, Review, SchemaTarget, SeedTask, TaskStatus
-    from curation.services.hashing import content_hash
+    from curation.schemas.defaults import SEED_REVIEW
     from curation.services.vocabulary import vocabulary_term_get_or_create
+    from curation.text.hashing import content_hash
 
     texts = _texts()
     output = (
@@ -145,7 +145,7 @@ def run() -> str:
     from django.db import connection
 
     from curation.models import Project
-    from curation.services.exports import release_create
+    from curation.services.releases import release_create
 
     started = time.perf_counter()
     project = Project.objects.get(pk=_populate())
@@ -178,7 +178,7 @@ def run() -> str:
 Setup: {ITEMS:,} accepted seed tasks (AlpaCare instructions cycled, ~800-character outputs, 20 topics)
 with {REVIEWERS_PER_ITEM} current reviews each ({ITEMS * REVIEWERS_PER_ITEM:,} reviews), created with
 `bulk_create` in {populate_seconds:.1f} s. Each run builds one `alpaca` release through
-`curation.services.exports.release_build` in a fresh child process, as a worker would: one REPEATABLE
+`curation.services.releases.release_build` in a fresh child process, as a worker would: one REPEATABLE
 READ snapshot, a server-side cursor read in chunks of 2,000, the data file and the dataset card written
 to a hidden directory and renamed into place. Peak RSS is the child's VmHWM;
 a child that only starts Django and runs one query peaks at {baseline["maxrss_mb"]:.0f} MB, so the export

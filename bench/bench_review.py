@@ -24,9 +24,9 @@ from django.urls import reverse
 
 from accounts.models import Role, User
 from curation.models import Assignment, SeedTask, TaskStatus
-from curation.services.assignment import assignments_create
-from curation.services.hashing import content_hash
+from curation.services.assignments import assignments_create
 from curation.services.projects import project_create, project_member_add
+from curation.text.hashing import content_hash
 
 TASKS = 50_000
 REVIEWERS = 60  # 50 for the concurrent run, the rest for single-client runs and the batch assignment

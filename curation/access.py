@@ -9,10 +9,9 @@ from django.http import Http404
 
 from accounts.models import User
 from curation.models import Assignment, ImportJob, ItemFlag, Project, SeedTask
-from curation.models.exports import Release
+from curation.models.releases import Release
 from curation.models.rounds import EvaluationRound, RoundSlot
-
-from .selectors import projects_visible_to
+from curation.selectors.projects import projects_visible_to
 
 
 def access_project(*, user: User, slug: str) -> Project:

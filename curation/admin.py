@@ -116,7 +116,7 @@ class ReviewAdmin(ViewOnly, admin.ModelAdmin):
 
 @admin.register(Release)
 class ReleaseAdmin(ViewOnly, admin.ModelAdmin):
-    """Releases are built by curation.services.exports and immutable once built: the admin only shows them."""
+    """Releases are built by curation.services.releases and immutable once built: the admin only shows them."""
 
     list_display = ["id", "project", "title", "format", "status", "row_count", "created_by", "created_at"]
     list_filter = ["project", "format", "status"]

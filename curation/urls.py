@@ -1,31 +1,43 @@
 from django.urls import path
 
-from curation.views import adjudication, agreement, dashboard, imports, oversight, releases, review, rounds, tasks
+from curation.views import (
+    adjudication,
+    agreement,
+    assignments,
+    flags,
+    imports,
+    projects,
+    releases,
+    reviews,
+    rounds,
+    seed_tasks,
+    vocabulary,
+)
 
 urlpatterns = [
-    path("", dashboard.dashboard, name="dashboard"),
-    path("projects/<slug:slug>/", tasks.task_list, name="task_list"),
-    path("projects/<slug:slug>/guidelines/", tasks.project_guidelines, name="project_guidelines"),
-    path("projects/<slug:slug>/tasks/<int:task_id>/", tasks.task_detail, name="task_detail"),
-    path("projects/<slug:slug>/tasks/<int:task_id>/edit/", tasks.task_edit, name="task_edit"),
+    path("", projects.dashboard, name="dashboard"),
+    path("projects/<slug:slug>/", seed_tasks.task_list, name="task_list"),
+    path("projects/<slug:slug>/guidelines/", seed_tasks.project_guidelines, name="project_guidelines"),
+    path("projects/<slug:slug>/tasks/<int:task_id>/", seed_tasks.task_detail, name="task_detail"),
+    path("projects/<slug:slug>/tasks/<int:task_id>/edit/", seed_tasks.task_edit, name="task_edit"),
     path("projects/<slug:slug>/imports/", imports.import_list, name="import_list"),
     path("projects/<slug:slug>/imports/<int:job_id>/", imports.import_detail, name="import_detail"),
-    path("projects/<slug:slug>/vocabulary/", imports.vocabulary, name="vocabulary"),
-    path("projects/<slug:slug>/vocabulary/map/", imports.vocabulary_map, name="vocabulary_map"),
-    path("projects/<slug:slug>/vocabulary/merge/", imports.vocabulary_merge, name="vocabulary_merge"),
+    path("projects/<slug:slug>/vocabulary/", vocabulary.vocabulary, name="vocabulary"),
+    path("projects/<slug:slug>/vocabulary/map/", vocabulary.vocabulary_map, name="vocabulary_map"),
+    path("projects/<slug:slug>/vocabulary/merge/", vocabulary.vocabulary_merge, name="vocabulary_merge"),
     path("projects/<slug:slug>/agreement/", agreement.project_agreement, name="project_agreement"),
-    path("projects/<slug:slug>/review/", review.review_queue, name="review_queue"),
-    path("projects/<slug:slug>/review/next/", review.review_next, name="review_next"),
-    path("projects/<slug:slug>/review/<int:assignment_id>/", review.review_item, name="review_item"),
-    path("projects/<slug:slug>/review/<int:assignment_id>/draft/", review.review_draft, name="review_draft"),
+    path("projects/<slug:slug>/review/", reviews.review_queue, name="review_queue"),
+    path("projects/<slug:slug>/review/next/", reviews.review_next, name="review_next"),
+    path("projects/<slug:slug>/review/<int:assignment_id>/", reviews.review_item, name="review_item"),
+    path("projects/<slug:slug>/review/<int:assignment_id>/draft/", reviews.review_draft, name="review_draft"),
     path(
-        "projects/<slug:slug>/review/<int:assignment_id>/edit/", review.review_task_edit_view, name="review_task_edit"
+        "projects/<slug:slug>/review/<int:assignment_id>/edit/", reviews.review_task_edit_view, name="review_task_edit"
     ),
-    path("projects/<slug:slug>/review/<int:assignment_id>/flag/", review.review_flag, name="review_flag"),
-    path("projects/<slug:slug>/review/<int:assignment_id>/skip/", review.review_skip, name="review_skip"),
-    path("projects/<slug:slug>/attention/", oversight.attention_list, name="attention_list"),
-    path("projects/<slug:slug>/attention/<int:flag_id>/clear/", oversight.flag_clear, name="flag_clear"),
-    path("projects/<slug:slug>/assign/", oversight.assign, name="assign"),
+    path("projects/<slug:slug>/review/<int:assignment_id>/flag/", reviews.review_flag, name="review_flag"),
+    path("projects/<slug:slug>/review/<int:assignment_id>/skip/", reviews.review_skip, name="review_skip"),
+    path("projects/<slug:slug>/attention/", flags.attention_list, name="attention_list"),
+    path("projects/<slug:slug>/attention/<int:flag_id>/clear/", flags.flag_clear, name="flag_clear"),
+    path("projects/<slug:slug>/assign/", assignments.assign, name="assign"),
     path("projects/<slug:slug>/releases/", releases.release_list, name="release_list"),
     path("projects/<slug:slug>/releases/<int:release_id>/", releases.release_detail, name="release_detail"),
     path(

@@ -1,6 +1,7 @@
 import pytest
 from django.core.cache import cache
 
+from tests.default_vocabulary import ensure_default_vocabulary
 from tests.factories import (
     AdminFactory,
     ClinicianFactory,
@@ -9,7 +10,6 @@ from tests.factories import (
     ProjectFactory,
     SeedTaskFactory,
 )
-from tests.vocabulary import ensure_default_vocabulary
 
 
 @pytest.fixture(autouse=True)

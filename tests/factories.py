@@ -2,9 +2,9 @@ import factory
 from factory.django import DjangoModelFactory
 
 from accounts.models import Role, User
-from curation.default_schemas import RESPONSE_REVIEW, SEED_REVIEW
 from curation.models import Membership, ModelResponse, Project, Prompt, RatingSchema, SchemaTarget, SeedTask
-from curation.services.hashing import content_hash
+from curation.schemas.defaults import RESPONSE_REVIEW, SEED_REVIEW
+from curation.text.hashing import content_hash
 
 
 class UserFactory(DjangoModelFactory):

@@ -141,7 +141,7 @@ def test_every_route_has_an_access_rule():
 
 @pytest.fixture
 def release(project, admin_user, settings, tmp_path):
-    from curation.services.exports import release_build, release_create
+    from curation.services.releases import release_build, release_create
 
     settings.MEDIA_ROOT = tmp_path / "media"
     release = release_create(project=project, created_by=admin_user, format="alpaca", enqueue=False)

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from curation.access import access_item_for_adjudication, access_project_for_adjudication
 from curation.models import GoldLabel, ReasonCode
-from curation.selectors_adjudication import schema_for_item
+from curation.selectors.adjudication import schema_for_item
 from curation.services.adjudication import AdjudicationConflict, disagreements_detect, gold_label_adjudicate
 
 

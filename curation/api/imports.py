@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from curation.access import access_import_job, access_imports
 from curation.models import ImportFormat, ImportJob
-from curation.selectors_imports import import_jobs_of
+from curation.selectors.imports import import_jobs_of
 from curation.services.imports import import_job_create, upload_request_too_large
 
 

@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 
 from curation.access import access_release, access_releases
 from curation.models import Release, ReleaseFormat, TaskStatus
-from curation.selectors_releases import releases_of
-from curation.services.exports import DEFAULT_LICENSE, ReleaseNotRetryable, release_create, release_retry
+from curation.selectors.releases import releases_of
+from curation.services.releases import DEFAULT_LICENSE, ReleaseNotRetryable, release_create, release_retry
 from curation.views.releases import release_card_response, release_file_response
 
 

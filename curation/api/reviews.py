@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 
 from curation.access import access_assignment, access_project
 from curation.models import Assignment, Review
-from curation.selectors_review import my_reviews
-from curation.services.assignment import assignment_next
+from curation.selectors.reviews import my_reviews
+from curation.services.assignments import assignment_next
 from curation.services.reviews import review_submit_for_assignment
 
 

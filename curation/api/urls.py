@@ -1,13 +1,13 @@
 from django.urls import path
 
-from . import adjudication, agreement, imports, releases, reviews, rounds, views
+from curation.api import adjudication, agreement, imports, projects, releases, reviews, rounds, seed_tasks
 
 urlpatterns = [
-    path("me/", views.MeApi.as_view(), name="api_me"),
-    path("projects/", views.ProjectListApi.as_view(), name="api_project_list"),
-    path("projects/<slug:slug>/", views.ProjectDetailApi.as_view(), name="api_project_detail"),
-    path("projects/<slug:slug>/tasks/", views.SeedTaskListApi.as_view(), name="api_task_list"),
-    path("projects/<slug:slug>/tasks/<int:task_id>/", views.SeedTaskDetailApi.as_view(), name="api_task_detail"),
+    path("me/", projects.MeApi.as_view(), name="api_me"),
+    path("projects/", projects.ProjectListApi.as_view(), name="api_project_list"),
+    path("projects/<slug:slug>/", projects.ProjectDetailApi.as_view(), name="api_project_detail"),
+    path("projects/<slug:slug>/tasks/", seed_tasks.SeedTaskListApi.as_view(), name="api_task_list"),
+    path("projects/<slug:slug>/tasks/<int:task_id>/", seed_tasks.SeedTaskDetailApi.as_view(), name="api_task_detail"),
     path("projects/<slug:slug>/review/next/", reviews.ReviewNextApi.as_view(), name="api_review_next"),
     path("projects/<slug:slug>/reviews/", reviews.ReviewSubmitApi.as_view(), name="api_review_submit"),
     path("projects/<slug:slug>/reviews/mine/", reviews.MyReviewListApi.as_view(), name="api_my_reviews"),

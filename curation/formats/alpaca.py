@@ -4,8 +4,8 @@
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .alpacare_seed import seed_task
-from .base import Problem, RawRecord, SeedTaskRecord, get_id, iter_json_records
+from curation.formats.alpacare_seed import seed_task
+from curation.formats.base import Problem, RawRecord, SeedTaskRecord, get_id, iter_json_records
 
 NAME = "alpaca"
 

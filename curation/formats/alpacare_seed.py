@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from pathlib import Path
 
-from .base import Problem, RawRecord, SeedTaskRecord, get_difficulty, get_text, iter_json_records
+from curation.formats.base import Problem, RawRecord, SeedTaskRecord, get_difficulty, get_text, iter_json_records
 
 NAME = "alpacare_seed"
 NO_INPUT = "<noinput>"

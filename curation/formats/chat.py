@@ -8,7 +8,7 @@ message the reference output, and any system message or turns in between the inp
 from collections.abc import Iterator
 from pathlib import Path
 
-from .base import Problem, SeedTaskRecord, get_difficulty, get_text, iter_jsonl, text_problem
+from curation.formats.base import Problem, SeedTaskRecord, get_difficulty, get_text, iter_jsonl, text_problem
 
 NAME = "chat"
 ROLES = ("system", "user", "assistant")

@@ -5,8 +5,8 @@ import csv as csvlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from .alpaca import parse_rows
-from .base import Problem, RawRecord, SeedTaskRecord, iter_lines
+from curation.formats.alpaca import parse_rows
+from curation.formats.base import Problem, RawRecord, SeedTaskRecord, iter_lines
 
 NAME = "csv"
 COLUMNS = ("instruction", "input", "output", "topic", "view", "type", "difficulty", "id")

@@ -8,7 +8,15 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from .base import Problem, PromptRecord, get_difficulty, get_id, get_text, iter_json_records, text_problem
+from curation.formats.base import (
+    Problem,
+    PromptRecord,
+    get_difficulty,
+    get_id,
+    get_text,
+    iter_json_records,
+    text_problem,
+)
 
 NAME = "medinstruct_test"
 PROMPT_FIELDS = {"id", "instruction", "input", "difficulty"}

@@ -6,7 +6,7 @@
 from collections.abc import Iterator
 from pathlib import Path
 
-from .base import Problem, ResponseRecord, get_id, get_text, iter_json_records
+from curation.formats.base import Problem, ResponseRecord, get_id, get_text, iter_json_records
 
 NAME = "model_outputs"
 

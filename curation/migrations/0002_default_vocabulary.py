@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def load_default_vocabulary(apps, schema_editor):
-    from curation.vocabulary import DEFAULT_VOCABULARY, normalise_key
+    from curation.text.vocabulary import DEFAULT_VOCABULARY, normalise_key
 
     Term = apps.get_model("curation", "VocabularyTerm")
     Alias = apps.get_model("curation", "VocabularyAlias")

@@ -1,4 +1,4 @@
-from .adjudication import (
+from curation.models.adjudication import (
     AcceptanceAction,
     AcceptanceEvent,
     AcceptanceMode,
@@ -7,16 +7,26 @@ from .adjudication import (
     GoldLabel,
     ReasonCode,
 )
-from .exports import Release, ReleaseFormat, ReleaseStatus
-from .feedback import FlagKind, ItemFlag, ReviewDraft
-from .imports import ImportFormat, ImportJob, ImportStatus
-from .projects import Membership, Project, ReviewVisibility
-from .responses import ModelResponse, Prompt
-from .reviews import Assignment, AssignmentStatus, Review
-from .rounds import EvaluationRound, Judgment, RoundItem, RoundMode, RoundPairing, RoundPrompt, RoundSlot, RoundStatus
-from .schemas import RatingSchema, SchemaTarget
-from .tasks import Difficulty, SeedTask, TaskSource, TaskStatus
-from .vocabulary import VocabularyAlias, VocabularyKind, VocabularyTerm
+from curation.models.assignments import Assignment, AssignmentStatus
+from curation.models.flags import FlagKind, ItemFlag
+from curation.models.imports import ImportFormat, ImportJob, ImportStatus
+from curation.models.projects import Membership, Project, ReviewVisibility
+from curation.models.releases import Release, ReleaseFormat, ReleaseStatus
+from curation.models.responses import ModelResponse, Prompt
+from curation.models.reviews import Review, ReviewDraft
+from curation.models.rounds import (
+    EvaluationRound,
+    Judgment,
+    RoundItem,
+    RoundMode,
+    RoundPairing,
+    RoundPrompt,
+    RoundSlot,
+    RoundStatus,
+)
+from curation.models.schemas import RatingSchema, SchemaTarget
+from curation.models.seed_tasks import Difficulty, SeedTask, TaskSource, TaskStatus
+from curation.models.vocabulary import VocabularyAlias, VocabularyKind, VocabularyTerm
 
 __all__ = [
     "AcceptanceAction",

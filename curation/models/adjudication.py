@@ -3,11 +3,11 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .projects import Project
-from .responses import ModelResponse
-from .reviews import Review
-from .schemas import RatingSchema
-from .tasks import SeedTask
+from curation.models.projects import Project
+from curation.models.responses import ModelResponse
+from curation.models.reviews import Review
+from curation.models.schemas import RatingSchema
+from curation.models.seed_tasks import SeedTask
 
 _ONE_ITEM = models.Q(seed_task__isnull=False, response__isnull=True) | models.Q(
     seed_task__isnull=True, response__isnull=False

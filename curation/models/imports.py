@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .projects import Project
+from curation.models.projects import Project
 
 
 class ImportFormat(models.TextChoices):

@@ -1,8 +1,8 @@
 from django.db import models
 from django.utils import timezone
 
-from .projects import Project
-from .tasks import SeedTask
+from curation.models.projects import Project
+from curation.models.seed_tasks import SeedTask
 
 
 class Prompt(models.Model):

@@ -2,55 +2,11 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .projects import Project
-from .responses import ModelResponse
-from .schemas import RatingSchema
-from .tasks import SeedTask
-
-_ONE_ITEM = models.Q(seed_task__isnull=False, response__isnull=True) | models.Q(
-    seed_task__isnull=True, response__isnull=False
-)
-
-
-class AssignmentStatus(models.TextChoices):
-    PENDING = "pending", "To do"
-    DONE = "done", "Done"
-    SKIPPED = "skipped", "Skipped"
-
-
-class Assignment(models.Model):
-    """One reviewer asked to review one item (a seed task or a model response)."""
-
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
-    seed_task = models.ForeignKey(SeedTask, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    response = models.ForeignKey(ModelResponse, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    status = models.CharField(max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING)
-    assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    completed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [models.Index(fields=["reviewer", "status"])]
-        constraints = [
-            models.CheckConstraint(condition=_ONE_ITEM, name="assignment_is_for_one_item"),
-            models.UniqueConstraint(
-                fields=["reviewer", "seed_task"],
-                condition=models.Q(seed_task__isnull=False),
-                name="one_assignment_per_reviewer_and_task",
-            ),
-            models.UniqueConstraint(
-                fields=["reviewer", "response"],
-                condition=models.Q(response__isnull=False),
-                name="one_assignment_per_reviewer_and_response",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.reviewer} on {self.seed_task or self.response}"
+from curation.models.assignments import ONE_ITEM, Assignment
+from curation.models.projects import Project
+from curation.models.responses import ModelResponse
+from curation.models.schemas import RatingSchema
+from curation.models.seed_tasks import SeedTask
 
 
 class Review(models.Model):
@@ -81,7 +37,7 @@ class Review(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=_ONE_ITEM, name="review_is_for_one_item"),
+            models.CheckConstraint(condition=ONE_ITEM, name="review_is_for_one_item"),
             models.UniqueConstraint(
                 fields=["reviewer", "seed_task", "schema"],
                 condition=models.Q(is_current=True, seed_task__isnull=False),
@@ -96,3 +52,18 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"Review {self.pk} v{self.version} by {self.reviewer}"
+
+
+class ReviewDraft(models.Model):
+    """A reviewer's unsubmitted answers, saved as they type so a reload or a dropped connection loses nothing.
+
+    Visible to its author only: never to other reviewers, curators' queues or the API of anyone else.
+    """
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="draft")
+    answers = models.JSONField(default=dict, blank=True)
+    corrected_text = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Draft for {self.assignment}"

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .projects import Project
-from .responses import ModelResponse, Prompt
-from .schemas import RatingSchema
+from curation.models.projects import Project
+from curation.models.responses import ModelResponse, Prompt
+from curation.models.schemas import RatingSchema
 
 
 class RoundMode(models.TextChoices):

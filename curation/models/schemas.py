@@ -2,9 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from curation.schema_definitions import validate_schema_definition
-
-from .projects import Project
+from curation.models.projects import Project
+from curation.schemas.definitions import validate_schema_definition
 
 
 class SchemaTarget(models.TextChoices):

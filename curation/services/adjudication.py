@@ -36,9 +36,8 @@ from curation.models import (
     SeedTask,
     TaskStatus,
 )
-from curation.schema_definitions import clean_answers, field_level, field_options
-
-from .tasks import seed_task_set_status
+from curation.schemas.definitions import clean_answers, field_level, field_options
+from curation.services.seed_tasks import seed_task_set_status
 
 SAFETY_KINDS = (FlagKind.UNSAFE, FlagKind.PHI)
 FLAG_ANSWER_FIELD = "flags"

@@ -1,7 +1,7 @@
 """Inter-annotator agreement of a project's current reviews, per rating form and field.
 
 A unit is one reviewed item (seed task or model response) under one form; a rater is a reviewer.
-How a field is compared follows its kind and measurement level (curation.schema_definitions):
+How a field is compared follows its kind and measurement level (curation.schemas.definitions):
 
 - single and pairwise choices are coded by their position in the options, so an ordinal choice
   keeps its order; scales and numbers are compared as numbers;
@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from curation.models import Project, RatingSchema
-from curation.schema_definitions import field_level, field_options
-from curation.selectors import AGREEMENT_REVIEW_COLUMNS, agreement_reviews_of, review_state_of
+from curation.schemas.definitions import field_level, field_options
+from curation.selectors.agreement import AGREEMENT_REVIEW_COLUMNS, agreement_reviews_of, review_state_of
 from curation.stats.agreement import DRAWS, SEED, agreement_report, rater_breakdown, ratings_from_rows, slice_breakdown
 
 SLICES = (("topic", "Topic"), ("view", "View"), ("task_type", "Task type"), ("difficulty", "Difficulty"))
@@ -223,7 +223,7 @@ def project_agreement_get(*, project: Project, inline_limit: int | None = None) 
         report = project_agreement_compute(project=project)
         cache.set(_cache_key(project.pk, state), report, CACHE_SECONDS)
         return report
-    from curation.tasks import project_agreement_task
+    from curation.jobs import project_agreement_task
 
     # add() is atomic: only the first request for this state enqueues a computation.
     if cache.add(_pending_key(project.pk, state), True, 15 * 60):

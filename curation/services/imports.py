@@ -44,10 +44,9 @@ from curation.models import (
     TaskStatus,
     VocabularyKind,
 )
-from curation.vocabulary import normalise_key
-
-from .hashing import content_hash
-from .vocabulary import vocabulary_index
+from curation.services.vocabulary import vocabulary_index
+from curation.text.hashing import content_hash
+from curation.text.vocabulary import normalise_key
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +141,7 @@ def import_job_create(
     upload.seek(0)
     job.file.save(file_name, upload, save=False)
     job.save()
-    from curation.tasks import import_run_task
+    from curation.jobs import import_run_task
 
     transaction.on_commit(partial(import_run_task.delay, job.pk))
     return job

@@ -1,8 +1,8 @@
 from django.db import transaction
 
 from accounts.models import User
-from curation.default_schemas import RESPONSE_REVIEW, SEED_REVIEW
 from curation.models import Membership, Project, RatingSchema, SchemaTarget
+from curation.schemas.defaults import RESPONSE_REVIEW, SEED_REVIEW
 
 
 @transaction.atomic

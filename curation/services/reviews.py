@@ -6,16 +6,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from curation.models import (
-    Assignment,
-    AssignmentStatus,
-    ModelResponse,
-    RatingSchema,
-    Review,
-    ReviewDraft,
-    SeedTask,
-)
-from curation.schema_definitions import clean_answers
+from curation.models import Assignment, AssignmentStatus, ModelResponse, RatingSchema, Review, ReviewDraft, SeedTask
+from curation.schemas.definitions import clean_answers
+
+DRAFT_TEXT_LIMIT = 100_000
 
 
 @transaction.atomic
@@ -74,7 +68,7 @@ def review_submit(
         assignment.status = AssignmentStatus.DONE
         assignment.completed_at = timezone.now()
         assignment.save(update_fields=["status", "completed_at"])
-    from .adjudication import overlap_after_review
+    from curation.services.adjudication import overlap_after_review
 
     overlap_after_review(review=review)
     return review
@@ -95,7 +89,7 @@ def review_submit_for_assignment(
     serialise here and the second finds the review the first made. Unsafe and PHI choices in the
     answers raise flags for the curators; the draft is removed; the assignment is marked done.
     """
-    from .feedback import FLAG_ANSWER_FIELD, item_flag_raise
+    from curation.services.flags import FLAG_ANSWER_FIELD, item_flag_raise
 
     assignment = (
         Assignment.objects.select_for_update(of=("self",))
@@ -113,7 +107,7 @@ def review_submit_for_assignment(
         raise ValidationError("You skipped this item; it is no longer yours to review.")
     project = assignment.project
     if assignment.response_id is not None:
-        from .assignment import reviewer_edited_task
+        from curation.services.assignments import reviewer_edited_task
 
         if assignment.response.seed_task_id and reviewer_edited_task(
             reviewer=reviewer, task_id=assignment.response.seed_task_id
@@ -143,3 +137,27 @@ def review_submit_for_assignment(
             )
     ReviewDraft.objects.filter(assignment=assignment).delete()
     return review
+
+
+@transaction.atomic
+def review_draft_save(*, assignment: Assignment, answers: dict[str, Any], corrected_text: str = "") -> ReviewDraft:
+    """Keep what the reviewer has entered so far, unchecked: required fields are checked on submit only.
+
+    Only the form's own field keys are kept. Precondition: the caller got `assignment` through
+    access_assignment for the reviewer who owns it.
+    """
+    if assignment.status != AssignmentStatus.PENDING:
+        raise ValidationError("This item is no longer to do; there is nothing to save a draft for.")
+    schema = assignment.project.response_schema if assignment.response_id else assignment.project.seed_schema
+    keys = {f["key"] for f in schema.fields} if schema else set()
+    kept = {key: value for key, value in answers.items() if key in keys}
+    if len(corrected_text) > DRAFT_TEXT_LIMIT or any(
+        isinstance(v, str) and len(v) > DRAFT_TEXT_LIMIT for v in kept.values()
+    ):
+        raise ValidationError(f"A draft field is longer than {DRAFT_TEXT_LIMIT:,} characters.")
+    draft, _ = ReviewDraft.objects.select_for_update().get_or_create(assignment=assignment)
+    draft.answers = kept
+    draft.corrected_text = corrected_text if assignment.response_id else ""
+    draft.updated_at = timezone.now()
+    draft.save(update_fields=["answers", "corrected_text", "updated_at"])
+    return draft

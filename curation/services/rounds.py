@@ -38,7 +38,7 @@ from curation.models import (
     RoundStatus,
     SchemaTarget,
 )
-from curation.schema_definitions import PAIRWISE_OPTIONS, clean_answers, field_level, field_options
+from curation.schemas.definitions import PAIRWISE_OPTIONS, clean_answers, field_level, field_options
 from curation.stats import ranking
 
 PAIRWISE_SCHEMA_NAME = "Pairwise judgment"

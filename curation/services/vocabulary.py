@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from curation.models import VocabularyAlias, VocabularyKind, VocabularyTerm
-from curation.vocabulary import normalise_key
+from curation.text.vocabulary import normalise_key
 
 
 def vocabulary_resolve(*, kind: str, raw: str) -> VocabularyTerm | None:

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
-from curation.markdown import render_markdown
+from curation.text.markdown import render_markdown
 
 register = template.Library()
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from curation.access import access_item_for_adjudication, access_project_for_adjudication
 from curation.filters import SeedTaskFilter
-from curation.forms_adjudication import (
+from curation.forms.adjudication import (
     AdjudicationSettingsForm,
     BulkDecisionForm,
     DecisionForm,
@@ -20,14 +20,14 @@ from curation.forms_adjudication import (
     gold_values_from_post,
 )
 from curation.models import AcceptanceAction, AcceptanceEvent, ModelResponse, Project, SeedTask
-from curation.selectors import seed_tasks_of
-from curation.selectors_adjudication import (
+from curation.selectors.adjudication import (
     field_rows,
     review_columns,
     schema_for_item,
     soft_label_rows,
     text_edits,
 )
+from curation.selectors.seed_tasks import seed_tasks_of
 from curation.services.adjudication import (
     AdjudicationConflict,
     adjudication_settings_of,

@@ -19,7 +19,7 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
     report = project_agreement_get(project=project)
     schemas = [_present_schema(schema) for schema in report["schemas"]] if report else []
     computed_at = datetime.fromisoformat(report["computed_at"]) if report else None
-    template = "curation/agreement.html" + ("#agreement-body" if request.htmx else "")
+    template = "curation/agreement/detail.html" + ("#agreement-body" if request.htmx else "")
     return render(
         request,
         template,

@@ -11,10 +11,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from curation.access import access_release, access_releases
+from curation.forms.releases import ReleaseForm
 from curation.models import Release, ReleaseStatus
-from curation.release_forms import ReleaseForm
-from curation.selectors_releases import releases_of
-from curation.services.exports import (
+from curation.selectors.releases import releases_of
+from curation.services.releases import (
     ReleaseNotRetryable,
     release_create,
     release_is_stalled,
@@ -90,7 +90,7 @@ def release_list(request: HttpRequest, slug: str) -> HttpResponse:
         status = 400
     return render(
         request,
-        "curation/releases.html",
+        "curation/releases/list.html",
         {"project": project, "form": form, "releases": releases_of(project=project)},
         status=status,
     )
@@ -110,7 +110,7 @@ def _filters_shown(release: Release) -> list[tuple[str, str]]:
 def release_detail(request: HttpRequest, slug: str, release_id: int) -> HttpResponse:
     project = access_releases(user=request.user, slug=slug)
     release = access_release(user=request.user, release_id=release_id, project=project)
-    template = "curation/release_detail.html" + ("#release-status" if request.htmx else "")
+    template = "curation/releases/detail.html" + ("#release-status" if request.htmx else "")
     return render(
         request,
         template,

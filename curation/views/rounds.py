@@ -21,10 +21,10 @@ from curation.access import (
     access_round_slot,
     require_curator,
 )
-from curation.forms_rounds import RoundCreateForm
+from curation.forms.reviews import answers_from_post, form_fields
+from curation.forms.rounds import RoundCreateForm
 from curation.models import EvaluationRound, RoundSlot
-from curation.review_forms import answers_from_post, form_fields
-from curation.selectors_rounds import rounds_visible_to
+from curation.selectors.rounds import rounds_visible_to
 from curation.services.rounds import (
     judgment_submit,
     round_close,

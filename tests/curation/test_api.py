@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from curation.services.tasks import seed_task_create
+from curation.services.seed_tasks import seed_task_create
 from tests.factories import ProjectFactory, SeedTaskFactory
 
 

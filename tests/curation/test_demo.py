@@ -3,9 +3,9 @@
 import pytest
 from django.core.management import call_command
 
+from curation.demo.rounds import DEMO_ROUND_NAME
 from curation.models import EvaluationRound, Judgment, Project, Release, RoundStatus
-from curation.services.demo_rounds import DEMO_ROUND_NAME
-from curation.services.exports import release_build, release_create
+from curation.services.releases import release_build, release_create
 from curation.services.rounds import round_results
 
 

@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from curation.services.tasks import seed_task_create
+from curation.services.seed_tasks import seed_task_create
 from tests.factories import SeedTaskFactory
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>[click](javascript:alert(1))'

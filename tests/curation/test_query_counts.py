@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from curation.models import Assignment
-from curation.services.tasks import seed_task_create, seed_task_edit
+from curation.services.seed_tasks import seed_task_create, seed_task_edit
 from tests.factories import ProjectFactory, SeedTaskFactory
 
 

@@ -3,10 +3,10 @@ import uuid
 
 import pytest
 
+from curation.jobs import relink_vocabulary_task
 from curation.models import SeedTask
-from curation.services.tasks import seed_task_create
+from curation.services.seed_tasks import seed_task_create
 from curation.services.vocabulary import vocabulary_alias_add, vocabulary_term_get_or_create
-from curation.tasks import relink_vocabulary_task
 from tests.factories import ProjectFactory
 from tests.worker import running_worker, wait_until, worker_available
 

@@ -1,10 +1,10 @@
 import pytest
 
 from accounts.models import Role, User
-from curation.services.demo import demo_project_load, demo_users_create
+from curation.demo.projects import demo_project_load, demo_users_create
 from curation.services.projects import project_member_add
 from curation.services.reviews import review_submit
-from curation.services.tasks import seed_task_edit
+from curation.services.seed_tasks import seed_task_edit
 
 from .conftest import needs_browser
 

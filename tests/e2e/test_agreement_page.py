@@ -1,7 +1,7 @@
 import pytest
 
-from curation.services.demo import demo_project_load, demo_users_create
-from curation.services.demo_reviews import demo_reviewers_create, demo_reviews_submit
+from curation.demo.projects import demo_project_load, demo_users_create
+from curation.demo.reviews import demo_reviewers_create, demo_reviews_submit
 
 from .conftest import SCREENSHOTS, needs_browser
 

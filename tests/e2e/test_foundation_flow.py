@@ -1,7 +1,7 @@
 import pytest
 
-from curation.services.demo import DEMO_USERS, demo_project_load, demo_users_create
-from curation.services.tasks import seed_task_edit
+from curation.demo.projects import DEMO_USERS, demo_project_load, demo_users_create
+from curation.services.seed_tasks import seed_task_edit
 
 from .conftest import needs_browser
 

@@ -4,12 +4,12 @@ import threading
 import pytest
 from django.db import connection
 
-from curation import tasks
+from curation import jobs
 from curation.models import ImportStatus, SeedTask
 from curation.services.imports import import_job_run
 from tests.data import SEED, needs_alpacare
+from tests.default_vocabulary import ensure_default_vocabulary
 from tests.factories import CuratorFactory, ProjectFactory
-from tests.vocabulary import ensure_default_vocabulary
 
 from .conftest import SCREENSHOTS, needs_browser
 
@@ -55,7 +55,7 @@ class BackgroundImports:
 def background(monkeypatch, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     runner = BackgroundImports()
-    monkeypatch.setattr(tasks.import_run_task, "delay", runner.delay)
+    monkeypatch.setattr(jobs.import_run_task, "delay", runner.delay)
     yield runner
     runner.join()
 

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from curation.models import Release, TaskStatus
-from curation.services import exports
-from curation.services.exports import release_build
+from curation.services import releases as release_service
+from curation.services.releases import release_build
 from tests.factories import AdminFactory, ProjectFactory, SeedTaskFactory
 
 from .conftest import needs_browser
@@ -18,7 +18,7 @@ def world(transactional_db, settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     # The worker is this test: the release stays queued until the test builds it, so the page's
     # progress is seen before the manifest.
-    monkeypatch.setattr(exports, "_enqueue", lambda release: None)
+    monkeypatch.setattr(release_service, "_enqueue", lambda release: None)
     project = ProjectFactory(slug="cardio", name="Cardiology seeds")
     for n, (topic, difficulty) in enumerate([("Cardiology", 2), ("Cardiology", 4), ("Nephrology", 3)] * 8):
         SeedTaskFactory(

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
+from curation.demo.projects import demo_project_load, demo_users_create
 from curation.models import Assignment, AssignmentStatus, Review, SeedTask
-from curation.services.demo import demo_project_load, demo_users_create
 
 from .conftest import needs_browser
 

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from curation.models import Project, ReleaseFormat, ReleaseStatus, TaskStatus
-from curation.services.exports import DEFAULT_LICENSE, release_build, release_create
+from curation.services.releases import DEFAULT_LICENSE, release_build, release_create
 
 
 def _copy_atomically(source: Path, target: Path) -> None:

@@ -2,9 +2,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Role
-from curation.services.demo import demo_project_load, demo_users_create
-from curation.services.demo_reviews import demo_reviewers_create, demo_reviews_submit
-from curation.services.demo_rounds import demo_round_judge
+from curation.demo.projects import demo_project_load, demo_users_create
+from curation.demo.reviews import demo_reviewers_create, demo_reviews_submit
+from curation.demo.rounds import demo_round_judge
 
 
 class Command(BaseCommand):

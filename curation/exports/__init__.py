@@ -1,1 +1,0 @@
-"""Dataset release formats: how one curated item or review becomes lines of a JSONL or CSV file."""

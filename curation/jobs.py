@@ -1,0 +1,36 @@
+"""Background jobs (Celery tasks): thin wrappers that take ids and call a service."""
+
+from celery import shared_task
+
+from curation.services.vocabulary import seed_tasks_relink_vocabulary
+
+
+@shared_task
+def relink_vocabulary_task(project_id: int) -> int:
+    return seed_tasks_relink_vocabulary(project_id=project_id)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def release_build_task(self, release_id: int) -> str:
+    """Build a release. The message is acknowledged only after the build, so a worker killed mid-build
+    has it redelivered; the redelivered run takes over the release its dead predecessor left running."""
+    from curation.services.releases import release_build
+
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    return release_build(release_id=release_id, resume_running=redelivered).status
+
+
+@shared_task
+def import_run_task(job_id: int) -> str:
+    """Run an uploaded import; a job already started or finished is left as it is (redelivery is harmless)."""
+    from curation.services.imports import import_job_run
+
+    return import_job_run(job_id=job_id).status
+
+
+@shared_task
+def project_agreement_task(project_id: int) -> int:
+    """Compute and cache a project's agreement report; returns the number of reviews it covers."""
+    from curation.services.agreement import project_agreement_refresh
+
+    return project_agreement_refresh(project_id=project_id)["n_reviews"]

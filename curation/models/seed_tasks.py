@@ -1,0 +1,104 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from curation.models.projects import Project
+from curation.models.vocabulary import VocabularyTerm
+
+
+class Difficulty(models.IntegerChoices):
+    TRIVIAL = 1, "1 (easiest)"
+    EASY = 2, "2"
+    MODERATE = 3, "3"
+    HARD = 4, "4"
+    EXPERT = 5, "5 (hardest)"
+
+
+class TaskSource(models.TextChoices):
+    CLINICIAN = "clinician", "Clinician-written"
+    IMPORTED = "imported", "Imported"
+    MACHINE = "machine", "Machine-generated"
+
+
+class TaskStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class SeedTask(models.Model):
+    """An instruction-tuning seed: instruction, optional input and a reference output, with its metadata.
+
+    `input` is "" when the task has none (files spell that "<noinput>"; importers translate it).
+    `version` increases on every edit: an edit names the version it started from, so two people
+    editing at once cannot silently overwrite each other (curation.services.seed_tasks.seed_task_edit).
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="seed_tasks")
+    instruction = models.TextField()
+    input = models.TextField(blank=True, default="")
+    reference_output = models.TextField(blank=True, default="")
+    topic_raw = models.CharField(max_length=200, blank=True)
+    view_raw = models.CharField(max_length=200, blank=True)
+    task_type_raw = models.CharField(max_length=200, blank=True)
+    topic = models.ForeignKey(
+        VocabularyTerm,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": "topic"},
+    )
+    view = models.ForeignKey(
+        VocabularyTerm,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": "view"},
+    )
+    task_type = models.ForeignKey(
+        VocabularyTerm,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": "task_type"},
+    )
+    difficulty = models.PositiveSmallIntegerField(choices=Difficulty.choices, null=True, blank=True)
+    source = models.CharField(max_length=16, choices=TaskSource.choices, default=TaskSource.CLINICIAN)
+    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.DRAFT)
+    external_id = models.CharField(max_length=200, blank=True)
+    origin_file = models.CharField(max_length=500, blank=True)
+    origin_line = models.PositiveIntegerField(null=True, blank=True)
+    import_job = models.ForeignKey(
+        "ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="seed_tasks"
+    )
+    content_hash = models.CharField(max_length=64, db_index=True)
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords(excluded_fields=["content_hash", "updated_at"], cascade_delete_history=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["project", "status"]),
+            models.Index(fields=["project", "difficulty"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(difficulty__isnull=True) | models.Q(difficulty__gte=1, difficulty__lte=5),
+                name="seed_task_difficulty_1_to_5",
+            ),
+            models.CheckConstraint(condition=~models.Q(input="<noinput>"), name="seed_task_input_never_noinput"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Task {self.pk}: {self.instruction[:60]}"

@@ -1,0 +1,152 @@
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from curation.models import Project, SeedTask, TaskSource, TaskStatus, VocabularyKind
+from curation.services.vocabulary import vocabulary_resolve
+from curation.text.hashing import content_hash
+
+EDITABLE_FIELDS = (
+    "instruction",
+    "input",
+    "reference_output",
+    "topic_raw",
+    "view_raw",
+    "task_type_raw",
+    "difficulty",
+)
+_RAW_TO_TERM = {
+    "topic_raw": ("topic", VocabularyKind.TOPIC),
+    "view_raw": ("view", VocabularyKind.VIEW),
+    "task_type_raw": ("task_type", VocabularyKind.TASK_TYPE),
+}
+NO_INPUT = "<noinput>"
+# simple-history keeps the change reason (the edit's rationale) in a varchar(100).
+RATIONALE_MAX_LENGTH = 100
+
+
+class EditConflict(Exception):
+    """Someone saved the task after the editor loaded it. `current` is the task as it is now."""
+
+    def __init__(self, current: SeedTask):
+        super().__init__(f"Task {current.pk} changed to version {current.version} meanwhile")
+        self.current = current
+
+
+def _link_terms(task: SeedTask, raw_fields: list[str]) -> list[str]:
+    linked = []
+    for raw_field in raw_fields:
+        term_field, kind = _RAW_TO_TERM[raw_field]
+        setattr(task, term_field, vocabulary_resolve(kind=kind, raw=getattr(task, raw_field)))
+        linked.append(term_field)
+    return linked
+
+
+def _rehash(task: SeedTask) -> None:
+    task.content_hash = content_hash(task.instruction, task.input, task.reference_output)
+
+
+@transaction.atomic
+def seed_task_create(
+    *,
+    project: Project,
+    instruction: str,
+    input: str = "",
+    reference_output: str = "",
+    topic: str = "",
+    view: str = "",
+    task_type: str = "",
+    difficulty: int | None = None,
+    source: str = TaskSource.CLINICIAN,
+    status: str = TaskStatus.DRAFT,
+    external_id: str = "",
+    origin_file: str = "",
+    origin_line: int | None = None,
+    created_by: User | None = None,
+) -> SeedTask:
+    task = SeedTask(
+        project=project,
+        instruction=instruction,
+        input="" if input.strip() == NO_INPUT else input,
+        reference_output=reference_output,
+        topic_raw=topic,
+        view_raw=view,
+        task_type_raw=task_type,
+        difficulty=difficulty,
+        source=source,
+        status=status,
+        external_id=external_id,
+        origin_file=origin_file,
+        origin_line=origin_line,
+        created_by=created_by,
+    )
+    _link_terms(task, list(_RAW_TO_TERM))
+    _rehash(task)
+    task.full_clean()
+    task._history_user = created_by
+    task._change_reason = "created"
+    task.save()
+    return task
+
+
+@transaction.atomic
+def seed_task_edit(
+    *, task_id: int, editor: User, expected_version: int, changes: dict[str, Any], rationale: str
+) -> SeedTask:
+    """Apply an edit made on `expected_version` of the task; every edit becomes a revision with its rationale.
+
+    Raises EditConflict when the task has moved on since the editor loaded it: the caller shows both
+    versions and nothing is overwritten. Raises ValidationError for a missing rationale or a bad value.
+    """
+    rationale = rationale.strip()
+    if not rationale:
+        raise ValidationError({"rationale": "Say briefly why you made this edit."})
+    if len(rationale) > RATIONALE_MAX_LENGTH:
+        raise ValidationError(
+            {"rationale": f"Keep it to {RATIONALE_MAX_LENGTH} characters (this one has {len(rationale)})."}
+        )
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({field: "cannot be edited" for field in sorted(unknown)})
+    task = SeedTask.objects.select_for_update().get(pk=task_id)
+    if task.version != expected_version:
+        raise EditConflict(task)
+    changed = [field for field, value in changes.items() if getattr(task, field) != value]
+    if not changed:
+        return task
+    for field in changed:
+        setattr(task, field, changes[field])
+    if task.input.strip() == NO_INPUT:
+        task.input = ""
+    linked = _link_terms(task, [f for f in changed if f in _RAW_TO_TERM])
+    _rehash(task)
+    task.version += 1
+    task.updated_at = timezone.now()
+    task.full_clean()
+    task._history_user = editor
+    task._change_reason = rationale
+    task.save(update_fields=[*changed, *linked, "content_hash", "version", "updated_at"])
+    # An editor does not also rate the responses to what they edited: their pending ratings go back.
+    from curation.services.assignments import assignments_skip_responses_of_edited_task
+
+    assignments_skip_responses_of_edited_task(reviewer=editor, task_id=task.pk)
+    return task
+
+
+@transaction.atomic
+def seed_task_set_status(*, task_id: int, actor: User, status: str, rationale: str) -> SeedTask:
+    if status not in TaskStatus.values:
+        raise ValidationError({"status": f"must be one of {', '.join(TaskStatus.values)}"})
+    task = SeedTask.objects.select_for_update().get(pk=task_id)
+    if task.status == status:
+        return task
+    task.status = status
+    task.version += 1
+    task.updated_at = timezone.now()
+    task._history_user = actor
+    task._change_reason = rationale.strip() or f"status set to {task.get_status_display().lower()}"
+    task.save(update_fields=["status", "version", "updated_at"])
+    return task
