@@ -105,12 +105,15 @@ class _Values:
 
     def PHONE(self) -> str:
         a, b, c = self.r.randint(201, 989), self.r.randint(200, 999), self.digits(4)
-        return self.r.choice([f"({a}) {b}-{c}", f"{a}-{b}-{c}", f"{a}.{b}.{c}", f"+1 {a} {b} {c}", f"{a}-{b}-{c} x{self.digits(3)}"])  # noqa: E501
+        return self.r.choice(
+            [f"({a}) {b}-{c}", f"{a}-{b}-{c}", f"{a}.{b}.{c}", f"+1 {a} {b} {c}", f"{a}-{b}-{c} x{self.digits(3)}"]
+        )
 
     FAX = PHONE
 
     def EMAIL(self) -> str:
-        user = f"{self.r.choice(self.given).lower()}{self.r.choice(['.', '_', ''])}{self.r.choice(self.surnames).lower()}"
+        given, surname = self.r.choice(self.given).lower(), self.r.choice(self.surnames).lower()
+        user = f"{given}{self.r.choice(['.', '_', ''])}{surname}"
         return f"{user.replace(chr(39), '')}{self.r.choice(['', self.digits(2)])}@{self.r.choice(DOMAINS)}"
 
     def SSN(self) -> str:
@@ -118,16 +121,31 @@ class _Values:
         return f"{area:03d}-{self.r.randint(1, 99):02d}-{self.r.randint(1, 9999):04d}"
 
     def MRN(self) -> str:
-        return self.r.choice([self.digits(8), self.digits(7), f"{self.letters(2)}{self.digits(6)}", f"MR-{self.digits(7)}"])
+        return self.r.choice(
+            [self.digits(8), self.digits(7), f"{self.letters(2)}{self.digits(6)}", f"MR-{self.digits(7)}"]
+        )
 
     def HEALTH_PLAN(self) -> str:
-        return self.r.choice([f"{self.letters(3)}{self.digits(9)}", f"W{self.digits(8)}", f"{self.digits(3)}-{self.digits(6)}-{self.digits(2)}"])  # noqa: E501
+        return self.r.choice(
+            [
+                f"{self.letters(3)}{self.digits(9)}",
+                f"W{self.digits(8)}",
+                f"{self.digits(3)}-{self.digits(6)}-{self.digits(2)}",
+            ]
+        )
 
     def ACCOUNT(self) -> str:
         return self.r.choice([self.digits(10), f"A{self.digits(8)}", f"{self.digits(4)}-{self.digits(6)}"])
 
     def LICENSE(self) -> str:
-        return self.r.choice([f"{self.letters(1)}{self.digits(7)}", f"{self.letters(2)}{self.digits(7)}", f"MD{self.digits(6)}", self.digits(10)])  # noqa: E501
+        return self.r.choice(
+            [
+                f"{self.letters(1)}{self.digits(7)}",
+                f"{self.letters(2)}{self.digits(7)}",
+                f"MD{self.digits(6)}",
+                self.digits(10),
+            ]
+        )
 
     def VIN(self) -> str:
         body = [self.r.choice(VIN_CHARS) for _ in range(17)]
@@ -141,14 +159,33 @@ class _Values:
         return "".join(body)
 
     def PLATE(self) -> str:
-        return self.r.choice([f"{self.digits(1)}{self.letters(3)}{self.digits(3)}", f"{self.letters(3)}-{self.digits(4)}", f"{self.letters(2)} {self.digits(4)}"])  # noqa: E501
+        return self.r.choice(
+            [
+                f"{self.digits(1)}{self.letters(3)}{self.digits(3)}",
+                f"{self.letters(3)}-{self.digits(4)}",
+                f"{self.letters(2)} {self.digits(4)}",
+            ]
+        )
 
     def DEVICE(self) -> str:
-        return self.r.choice([f"{self.letters(3)}{self.digits(7)}", f"SN{self.digits(9)}", f"{self.digits(4)}-{self.letters(2)}-{self.digits(4)}"])  # noqa: E501
+        return self.r.choice(
+            [
+                f"{self.letters(3)}{self.digits(7)}",
+                f"SN{self.digits(9)}",
+                f"{self.digits(4)}-{self.letters(2)}-{self.digits(4)}",
+            ]
+        )
 
     def URL(self) -> str:
         slug = "".join(self.r.choice(string.ascii_lowercase) for _ in range(6))
-        return self.r.choice([f"https://www.{slug}.com/profile/{self.digits(5)}", f"http://{slug}.org/{slug}", f"www.{slug}.net", f"https://portal.{slug}.health/p?id={self.digits(6)}"])  # noqa: E501
+        return self.r.choice(
+            [
+                f"https://www.{slug}.com/profile/{self.digits(5)}",
+                f"http://{slug}.org/{slug}",
+                f"www.{slug}.net",
+                f"https://portal.{slug}.health/p?id={self.digits(6)}",
+            ]
+        )
 
     def IP(self) -> str:
         return ".".join(str(self.r.randint(1, 254)) for _ in range(4))

@@ -90,7 +90,8 @@ class ContextPatternRecognizer(EntityRecognizer):
 
 # --- shared pieces ---------------------------------------------------------------------------
 
-I = regex.IGNORECASE
+ICASE = regex.IGNORECASE
+APOS = "['\u2019]"  # straight or typographic apostrophe
 MONTH_FULL = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?"
@@ -112,9 +113,12 @@ STREET_SUFFIX = (
     r"|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Row|Close|Crescent)"
 )
 # A capitalised name token: Smith, O'Brien, McDonald, Garcia-Lopez.
-NAME_TOKEN = r"(?:[A-Z][a-z]*['’][A-Z][a-z]+|Ma?c[A-Z][a-z]+|[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
+NAME_TOKEN = r"(?:[A-Z][a-z]*" + APOS + r"[A-Z][a-z]+|Ma?c[A-Z][a-z]+|[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
 # An identifier: letters, digits and dashes with at least one digit, five characters or more.
-ID_VALUE = r"(?!\d+(?:\.\d+)?(?:mg|mcg|ml|g|kg|units?|iu|mmol|meq)\b)(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,24}[A-Za-z0-9](?![\w-])"
+ID_VALUE = (
+    r"(?!\d+(?:\.\d+)?(?:mg|mcg|ml|g|kg|units?|iu|mmol|meq)\b)"
+    r"(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,24}[A-Za-z0-9](?![\w-])"
+)
 # Between a context word and the identifier: "number", "no.", "#", "is", ":" in any order.
 ID_GAP = r"(?:\s*(?:number|numbers|no\.?|num\.?|#|ID|identifier|is|was|of|reads|on\s+file|:|=|-)){0,4}\s*[:#=]?\s*"
 
@@ -125,28 +129,29 @@ EPONYM_WORDS = (
     r"|diverticulum|formula|equation|position|needle|catheter|tube|solution|anomaly|aneurysm|cyst|gland"
     r"|duct|space|membrane|line|point|ring|index|method|technique|repair|incision|spot|reaction|effect)"
 )
-_EPONYM_AFTER = regex.compile(r"(?:['’]s?)?(?:\s*-\s*" + NAME_TOKEN + r")*\s+" + EPONYM_WORDS + r"\b", I)
-_POSSESSIVE_ALONE = regex.compile(r"['’]s?(?!\w)")
+_EPONYM_AFTER = regex.compile(r"(?:" + APOS + r"s?)?(?:\s*-\s*" + NAME_TOKEN + r")*\s+" + EPONYM_WORDS + r"\b", ICASE)
+_POSSESSIVE_ALONE = regex.compile(APOS + r"s?(?!\w)")
 
 # Capitalised words that follow "patient", "son" and similar context words without being names.
-STOPWORDS = frozenset(
-    """A An The This That These Those He She They We I It His Her Their Our My Its Was Is Are Were Has Have
-    Had Be Been Being And Or But If Then When While With Without For From To In On At By Of As Not No Yes
-    Denies Reports Reported States Stated Presents Presented Complains Admits Admitted Discharged Transferred
-    Seen Evaluated Started Continued Stopped Given Received Underwent Tolerated Education Instructions
-    Information History Medications Medication Allergies Allergy Plan Assessment Diagnosis Summary Note Notes
-    Care Name Age Sex Male Female Unknown None Other Status Stable Alert Oriented Afebrile Today Yesterday
-    Tomorrow Morning Evening Night Day Week Month Year Monday Tuesday Wednesday Thursday Friday Saturday
-    Sunday Hospital Clinic Unit Room Bed Emergency Department Service Team Nurse Doctor Physician Provider
-    Patient Patients Family Mother Father Son Daughter Wife Husband Brother Sister Also Both Either Neither
-    Some Any All Each Every Mr Mrs Ms Dr Please Follow Return Call Contact Check Review Monitor Type Stage
-    Grade Class Level Left Right Bilateral Upper Lower Chest Abdomen Head Neck Back Heart Lung Lungs Liver
-    Kidney Brain Blood Urine BP HR RR Temp Pain Fever Cough Nausea Vomiting Diarrhea Fatigue Weakness
+_STOPWORD_TEXT = """
+    A An The This That These Those He She They We I It His Her Their Our My Its Was Is Are Were Has Have Had
+    Be Been Being And Or But If Then When While With Without For From To In On At By Of As Not No Yes Denies
+    Reports Reported States Stated Presents Presented Complains Admits Admitted Discharged Transferred Seen
+    Evaluated Started Continued Stopped Given Received Underwent Tolerated Education Instructions
+    Information History Medications Medication Allergies Allergy Plan Assessment Diagnosis Summary Note
+    Notes Care Name Age Sex Male Female Unknown None Other Status Stable Alert Oriented Afebrile Today
+    Yesterday Tomorrow Morning Evening Night Day Week Month Year Monday Tuesday Wednesday Thursday Friday
+    Saturday Sunday Hospital Clinic Unit Room Bed Emergency Department Service Team Nurse Doctor Physician
+    Provider Patient Patients Family Mother Father Son Daughter Wife Husband Brother Sister Also Both Either
+    Neither Some Any All Each Every Mr Mrs Ms Dr Please Follow Return Call Contact Check Review Monitor Type
+    Stage Grade Class Level Left Right Bilateral Upper Lower Chest Abdomen Head Neck Back Heart Lung Lungs
+    Liver Kidney Brain Blood Urine BP HR RR Temp Pain Fever Cough Nausea Vomiting Diarrhea Fatigue Weakness
     Medicine Surgery Therapy Physical Occupational Speech Internal General Social Work Nursing Pharmacy
     Emergency Intensive Critical Palliative Infectious Diseases Anesthesia Obstetrics Gynecology ENT ICU
     Tylenol Advil Motrin Lasix Coumadin Eliquis Xarelto Lipitor Zoloft Prozac Norvasc Synthroid Humira
-    Keytruda Ozempic Januvia Plavix Benadryl Zofran Ativan Xanax Valium Narcan Epipen""".split()
-)
+    Keytruda Ozempic Januvia Plavix Benadryl Zofran Ativan Xanax Valium Narcan Epipen
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 # Specialties and roles ("referred by Cardiology", "signed by Hospitalist") are not people.
 _NOT_A_NAME_ENDING = ("ology", "iatry", "iatrics", "ics", "ist", "ery")
 
@@ -197,7 +202,7 @@ class NameRecognizer(EntityRecognizer):
 
     def __init__(self, *, given: frozenset[str], surnames: frozenset[str]):
         self.given, self.surnames = given, surnames
-        self._token = regex.compile(NAME_TOKEN + r"(?!['’]?\w)|[A-Z]\.(?=\s)")
+        self._token = regex.compile(NAME_TOKEN + r"(?!" + APOS + r"?\w)|[A-Z]\.(?=\s)")
         self._titled = regex.compile(
             r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Professor|Sister|Nurse|Rev)\.?\s+"
             r"(?P<phi>" + NAME_TOKEN + r"(?:\s+(?:[A-Z]\.\s+)?" + NAME_TOKEN + r"){0,2})"
@@ -281,7 +286,7 @@ class NameRecognizer(EntityRecognizer):
 class PhoneFaxRecognizer(ContextPatternRecognizer):
     """North American and international numbers; a number after the word "fax" is a fax number."""
 
-    _fax_before = regex.compile(r"fax|facsimile", I)
+    _fax_before = regex.compile(r"fax|facsimile", ICASE)
 
     def __init__(self):
         super().__init__(
@@ -298,7 +303,7 @@ class PhoneFaxRecognizer(ContextPatternRecognizer):
                     r"\b(?:phone|tel|telephone|cell|mobile|call|fax|pager|contact)\b[^\d\n]{0,15}"
                     r"(?P<phi>(?<!\d)\d{10}(?!\d))",
                     0.75,
-                    I,
+                    ICASE,
                 ),
             ],
         )
@@ -364,7 +369,7 @@ def build_recognizers(*, given: frozenset[str] | None = None, surnames: frozense
                     r"(?:,\s*[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2},\s*" + STATES + r"\b)?",
                     0.85,
                 ),
-                (r"\bP\.?\s?O\.?\s+Box\s+\d+\b", 0.85, I),
+                (r"\bP\.?\s?O\.?\s+Box\s+\d+\b", 0.85, ICASE),
                 (
                     r"\b(?:lives|resides|residing|living|moved)\s+(?:on|at|to)\s+(?P<phi>(?:[A-Z][a-z]+\s+){1,3}"
                     + STREET_SUFFIX
@@ -378,7 +383,7 @@ def build_recognizers(*, given: frozenset[str] | None = None, surnames: frozense
             kind=PhiKind.ZIP,
             patterns=[
                 (r"\b" + STATES + r"\.?,?\s+(?P<phi>\d{5}(?:-\d{4})?)\b", 0.85),
-                (r"\b(?:zip|zip\s*code|postal\s+code|zipcode)\W{0,3}(?P<phi>\d{5}(?:-\d{4})?)\b", 0.85, I),
+                (r"\b(?:zip|zip\s*code|postal\s+code|zipcode)\W{0,3}(?P<phi>\d{5}(?:-\d{4})?)\b", 0.85, ICASE),
             ],
         ),
         ContextPatternRecognizer(
@@ -398,7 +403,7 @@ def build_recognizers(*, given: frozenset[str] | None = None, surnames: frozense
                 (
                     r"\b" + date_context + r"\s*:?\s+(?P<phi>(?P<a>\d{1,2})/(?P<b>\d{1,2}))(?![\d/])",
                     0.7,
-                    I,
+                    ICASE,
                 ),
             ],
             validate=lambda m, t: "a" not in m.re.groupindex or m.group("a") is None or _valid_numeric_date(m, t),
@@ -410,10 +415,15 @@ def build_recognizers(*, given: frozenset[str] | None = None, surnames: frozense
                 (
                     r"\b(?P<phi>(?:9\d|1[01]\d|12[0-5])(?:\s*|-)(?:years?|yrs?|y)(?:\s*|-)(?:old|of\s+age|o\b|/o\b|\.o\.))",
                     0.85,
-                    I,
+                    ICASE,
                 ),
-                (r"\b(?P<phi>(?:9\d|1[01]\d|12[0-5])\s?(?:yo|y/o|yr\s+old)\b)", 0.85, I),
-                (r"\b(?:aged?|age\s+of|age\s+is|age\s*:)\s*(?P<phi>(?:9\d|1[01]\d|12[0-5]))(?!\s*(?:mg|%|mmHg|kg))\b", 0.8, I),
+                (r"\b(?P<phi>(?:9\d|1[01]\d|12[0-5])\s?(?:yo|y/o|yr\s+old)\b)", 0.85, ICASE),
+                (
+                    r"\b(?:aged?|age\s+of|age\s+is|age\s*:)\s*(?P<phi>(?:9\d|1[01]\d|12[0-5]))"
+                    r"(?!\s*(?:mg|%|mmHg|kg))\b",
+                    0.8,
+                    ICASE,
+                ),
                 (r"\b(?P<phi>(?:9\d|1[01]\d)\s?(?:M|F|yo\s?[MF]))\b(?=\s|,|$)", 0.6),
             ],
         ),
@@ -428,8 +438,12 @@ def build_recognizers(*, given: frozenset[str] | None = None, surnames: frozense
             kind=PhiKind.SSN,
             patterns=[
                 (r"(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])", 0.85),
-                (r"\b(?:SSN|SS#|social\s+security(?:\s+(?:number|no\.?|#))?)\W{0,5}(?P<phi>\d{9})\b", 0.9, I),
-                (r"\b(?:SSN|SS#|social\s+security(?:\s+(?:number|no\.?|#))?)\W{0,5}(?P<phi>\d{3}-\d{2}-\d{4})\b", 0.9, I),
+                (r"\b(?:SSN|SS#|social\s+security(?:\s+(?:number|no\.?|#))?)\W{0,5}(?P<phi>\d{9})\b", 0.9, ICASE),
+                (
+                    r"\b(?:SSN|SS#|social\s+security(?:\s+(?:number|no\.?|#))?)\W{0,5}(?P<phi>\d{3}-\d{2}-\d{4})\b",
+                    0.9,
+                    ICASE,
+                ),
             ],
         ),
         ContextPatternRecognizer(
@@ -442,7 +456,7 @@ def build_recognizers(*, given: frozenset[str] | None = None, surnames: frozense
                         r"|hospital\s+(?:number|no\.?|ID)|patient\s+ID|unit\s+number"
                     ),
                     0.85,
-                    I,
+                    ICASE,
                 ),
             ],
         ),
@@ -456,7 +470,7 @@ def build_recognizers(*, given: frozenset[str] | None = None, surnames: frozense
                         r"|group|Medicaid|Medicare(?:\s+beneficiary)?|beneficiary|plan|MBI|coverage"
                     ),
                     0.8,
-                    I,
+                    ICASE,
                 ),
                 (
                     r"\b[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?"
@@ -470,11 +484,9 @@ def build_recognizers(*, given: frozenset[str] | None = None, surnames: frozense
             kind=PhiKind.ACCOUNT,
             patterns=[
                 (
-                    _id_context(
-                        r"account|acct\.?|billing|invoice|encounter|visit|claim|bank|routing|IBAN|card"
-                    ),
+                    _id_context(r"account|acct\.?|billing|invoice|encounter|visit|claim|bank|routing|IBAN|card"),
                     0.8,
-                    I,
+                    ICASE,
                 ),
             ],
         ),
@@ -485,11 +497,13 @@ def build_recognizers(*, given: frozenset[str] | None = None, surnames: frozense
             patterns=[
                 (
                     _id_context(
-                        r"licen[cs]e(?!\s+plate)|driver['’]?s?\s+licen[cs]e|DEA|NPI|certificate|cert\.?|certification"
+                        r"licen[cs]e(?!\s+plate)|driver"
+                        + APOS
+                        + r"?s?\s+licen[cs]e|DEA|NPI|certificate|cert\.?|certification"
                         r"|registration|passport|permit|board\s+certification"
                     ),
                     0.8,
-                    I,
+                    ICASE,
                 ),
             ],
         ),
@@ -501,14 +515,15 @@ def build_recognizers(*, given: frozenset[str] | None = None, surnames: frozense
                     r"(?P<ctx>\b(?:VIN|vehicle\s+identification\s+number|vehicle\s+ID)" + ID_GAP + r")?"
                     r"\b(?P<phi>[A-HJ-NPR-Z0-9]{17})\b",
                     0.85,
-                    I,
+                    ICASE,
                 ),
                 (
-                    r"\b(?:licen[cs]e\s+plate|plate|tag|registration\s+plate|car\s+registration)\b" + ID_GAP
+                    r"\b(?:licen[cs]e\s+plate|plate|tag|registration\s+plate|car\s+registration)\b"
+                    + ID_GAP
                     + r"(?P<phi>(?-i:(?=[A-Z0-9]{0,4}[ -]?[A-Z0-9]{0,4}\d)[A-Z0-9]{1,4}[ -]?[A-Z0-9]{1,4}"
                     r"(?:[ -]?[A-Z0-9]{1,3})?))(?![\w-])",
                     0.8,
-                    I,
+                    ICASE,
                 ),
             ],
             validate=lambda m, t: "ctx" not in m.re.groupindex or _vin(m, t),
@@ -522,7 +537,7 @@ def build_recognizers(*, given: frozenset[str] | None = None, surnames: frozense
                         r"serial|S/N|SN|device(?:\s+(?:ID|identifier|serial))?|UDI|IMEI|lot|implant\s+ID|model\s+and\s+serial"
                     ),
                     0.8,
-                    I,
+                    ICASE,
                 ),
                 (r"\(01\)\d{14}(?:\(\d{2}\)[A-Za-z0-9]+)*", 0.85),
             ],
@@ -531,12 +546,12 @@ def build_recognizers(*, given: frozenset[str] | None = None, surnames: frozense
             name="UrlRecognizer",
             kind=PhiKind.URL,
             patterns=[
-                (r"\b(?:https?://|www\.)[^\s<>\"']+(?<![.,;:!?)\]])", 0.85, I),
+                (r"\b(?:https?://|www\.)[^\s<>\"']+(?<![.,;:!?)\]])", 0.85, ICASE),
                 (
                     r"(?<![@\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|us|info|health|care|me)\b"
                     r"(?:/[^\s<>\"']*(?<![.,;:!?)\]]))?",
                     0.7,
-                    I,
+                    ICASE,
                 ),
             ],
         ),

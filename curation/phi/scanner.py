@@ -8,6 +8,7 @@ PHI_NLP_CONFIG setting or the CONCORD_PHI_NLP_CONFIG environment variable (docs/
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -59,6 +60,8 @@ def _build_engine() -> Any:
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpEngineProvider, NoOpNlpEngine
 
+    # Presidio logs every analyze call at INFO ("Fetching all recognizers"): noise in a worker's log.
+    logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
     config = nlp_config_path()
     registry = RecognizerRegistry(recognizers=build_recognizers(), supported_languages=["en"])
     if config is None:
