@@ -1,6 +1,5 @@
 """Imports over the API: upload a file (it is imported on a worker), then poll the job for progress and report."""
 
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -92,16 +91,13 @@ class ImportListApi(APIView):
             return Response({"file": [too_large]}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         data = ImportCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            job = import_job_create(
-                project=project,
-                upload=data.validated_data["file"],
-                created_by=request.user,
-                format=data.validated_data["format"],
-                model_name=data.validated_data["model_name"],
-            )
-        except ValidationError as exc:
-            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        job = import_job_create(
+            project=project,
+            upload=data.validated_data["file"],
+            created_by=request.user,
+            format=data.validated_data["format"],
+            model_name=data.validated_data["model_name"],
+        )
         return Response(ImportJobOut(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 

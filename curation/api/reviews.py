@@ -4,7 +4,6 @@ Blind review holds here as in the pages: an item comes with the caller's own dra
 comes without its model's name, and the list of reviews is the caller's own, never anyone else's.
 """
 
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
@@ -142,17 +141,13 @@ class ReviewSubmitApi(APIView):
         data = data_in.validated_data
         assignment = access_assignment(user=request.user, assignment_id=data["assignment"], project=project)
         replay = Review.objects.filter(submission_key=data["submission_key"], reviewer=request.user).exists()
-        try:
-            review = review_submit_for_assignment(
-                assignment_id=assignment.pk,
-                reviewer=request.user,
-                answers=data["answers"],
-                corrected_text=data["corrected_text"],
-                submission_key=data["submission_key"],
-            )
-        except ValidationError as exc:
-            body = {"answers": exc.message_dict} if hasattr(exc, "error_dict") else {"detail": exc.messages}
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        review = review_submit_for_assignment(
+            assignment_id=assignment.pk,
+            reviewer=request.user,
+            answers=data["answers"],
+            corrected_text=data["corrected_text"],
+            submission_key=data["submission_key"],
+        )
         return Response(ReviewOut(review).data, status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
 
 

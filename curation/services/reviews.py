@@ -12,6 +12,12 @@ from curation.schemas.definitions import clean_answers
 DRAFT_TEXT_LIMIT = 100_000
 
 
+class AnswersInvalid(ValidationError):
+    """The answers refused, keyed by the form's field keys; the API reports them under `answers`."""
+
+    input_field = "answers"
+
+
 @transaction.atomic
 def review_submit(
     *,
@@ -40,7 +46,10 @@ def review_submit(
     item_project_id = seed_task.project_id if seed_task else response.item.project_id
     if schema.project_id != item_project_id:
         raise ValidationError("The form belongs to another project than the item.")
-    cleaned = clean_answers(schema.definition, answers)
+    try:
+        cleaned = clean_answers(schema.definition, answers)
+    except ValidationError as exc:
+        raise AnswersInvalid(exc.error_dict if hasattr(exc, "error_dict") else exc.error_list) from exc
     previous = (
         Review.objects.select_for_update()
         .filter(reviewer=reviewer, schema=schema, seed_task=seed_task, response=response, is_current=True)
