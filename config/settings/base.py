@@ -151,6 +151,8 @@ CONCORD_INVITATION_DAYS = int(env("CONCORD_INVITATION_DAYS", "7"))
 # Imports: the largest file accepted (uploads and the CLI), and the largest single record or line.
 CONCORD_IMPORT_MAX_BYTES = int(env("CONCORD_IMPORT_MAX_BYTES", str(512 * 1024 * 1024)))
 CONCORD_IMPORT_MAX_RECORD_BYTES = int(env("CONCORD_IMPORT_MAX_RECORD_BYTES", str(1024 * 1024)))
+# How many levels of objects and arrays one record may nest; deeper records are refused while being read.
+CONCORD_IMPORT_MAX_DEPTH = int(env("CONCORD_IMPORT_MAX_DEPTH", "64"))
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Concord <concord@localhost>")

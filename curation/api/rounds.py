@@ -14,8 +14,7 @@ from rest_framework.views import APIView
 
 from curation.access import access_project, access_round, access_round_for_curation, access_round_slot
 from curation.models import Judgment
-from curation.selectors.rounds import round_next_slot, round_progress, round_results_get
-from curation.services.rounds import judgment_submit
+from curation.services.rounds import judgment_submit, round_next_slot, round_progress, round_results_get
 
 
 class RoundPromptOut(serializers.Serializer):

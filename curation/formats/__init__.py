@@ -39,7 +39,15 @@ __all__ = [
 
 
 class FormatUnknown(Exception):
-    """The format cannot be told from the file; the message says what to pass instead."""
+    """The format cannot be told from the file; the message says what to pass instead.
+
+    `problem` is set when the first record could not be read at all (too deep, malformed, ...):
+    that defect, with its line, is what to report, not the format.
+    """
+
+    def __init__(self, message: str, problem: Problem | None = None):
+        super().__init__(message)
+        self.problem = problem
 
 
 def detect_format(path: Path, file_name: str) -> str:
@@ -49,7 +57,9 @@ def detect_format(path: Path, file_name: str) -> str:
     for item in iter_json_records(path):
         sample = item
         break
-    if sample is None or isinstance(sample, Problem) or not isinstance(sample.data, dict):
+    if isinstance(sample, Problem):
+        raise FormatUnknown(_ask_for_format(f"its first record cannot be read: {sample}"), problem=sample)
+    if sample is None or not isinstance(sample.data, dict):
         raise FormatUnknown(_ask_for_format("its first record is not a JSON object"))
     matches = [module.NAME for module in _DETECTION_ORDER if module.detect(sample.data)]
     if not matches:

@@ -4,9 +4,15 @@ Each format module turns raw records (a JSON object or a CSV row, with where it 
 typed records or problems. The byte-level checks live here so every format reports a NUL byte,
 invalid UTF-8, a UTF-16 file, a byte-order mark, NaN or an oversized line the same way: with the
 line (or, inside a JSON array, the record number), the field and the reason.
+
+Nesting depth and record size are bounded while reading, before a record is built: a JSON array
+is read as parser events and each record assembled here, refused as soon as it passes a limit;
+a JSON line's depth is measured by a bracket scan before `json.loads` builds anything. Neither a
+deeply nested file nor a huge record can make the import hold more than about one record.
 """
 
 import codecs
+import io
 import json
 import math
 import re
@@ -20,7 +26,6 @@ from django.conf import settings
 
 CHUNK = 1 << 16
 NUL = b"\x00"
-MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,20 @@ Record = SeedTaskRecord | PromptRecord | ResponseRecord
 
 
 def max_record_bytes() -> int:
-    return int(getattr(settings, "CONCORD_IMPORT_MAX_RECORD_BYTES", 1_000_000))
+    return int(getattr(settings, "CONCORD_IMPORT_MAX_RECORD_BYTES", 1_048_576))
+
+
+def max_depth() -> int:
+    """How many levels of objects and arrays a record may nest, the record itself being level 1."""
+    return int(getattr(settings, "CONCORD_IMPORT_MAX_DEPTH", 64))
+
+
+def _too_deep(limit: int, where: str) -> str:
+    return f"nested more than {limit} levels deep {where} (setting CONCORD_IMPORT_MAX_DEPTH)"
+
+
+def _too_large(limit: int, where: str) -> str:
+    return f"the record is larger than the {limit:,}-byte limit {where} (setting CONCORD_IMPORT_MAX_RECORD_BYTES)"
 
 
 def head_problem(head: bytes) -> Problem | None:
@@ -132,20 +150,6 @@ def _reject_constant(name: str) -> float:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if depth > MAX_DEPTH:
-            return depth
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return deepest
-
-
 def _kind(value: Any) -> str:
     return {dict: "an object", list: "an array", str: "a string", bool: "true/false", type(None): "null"}.get(
         type(value), "a number"
@@ -155,15 +159,9 @@ def _kind(value: Any) -> str:
 def _checked_object(value: Any, where: int, unit: str) -> RawRecord | Problem:
     if type(value) is not dict:
         return Problem(where, "", f"expected a JSON object, found {_kind(value)}", unit)
-    nested = False
     for key, item in value.items():
-        kind = type(item)
-        if kind is dict or kind is list:
-            nested = True
-        elif kind is float and not math.isfinite(item):
+        if type(item) is float and not math.isfinite(item):
             return Problem(where, key, "NaN and Infinity are not valid JSON values", unit)
-    if nested and _depth(value) > MAX_DEPTH:
-        return Problem(where, "", f"nested more than {MAX_DEPTH} levels deep", unit)
     return RawRecord(where, value, unit)
 
 
@@ -195,7 +193,35 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str] | Problem]:
             yield number, text
 
 
+# A JSON string (escapes and all) or one structural character; a lone quote starts an unterminated string.
+_STRUCTURE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}"]')
+
+
+def nesting_column(text: str, limit: int) -> int | None:
+    """The column at which `text` opens its (limit + 1)th level of objects or arrays, else None.
+
+    Brackets inside strings do not count. The scan stops at the first level too many, so a line
+    nested a hundred thousand levels deep costs a few dozen steps and never reaches `json.loads`.
+    Malformed JSON is left to the parser to describe.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return None  # too few opening brackets to pass the limit: the usual case, counted in C
+    depth = 0
+    for match in _STRUCTURE.finditer(text):
+        char = text[match.start()]
+        if char == "[" or char == "{":
+            depth += 1
+            if depth > limit:
+                return match.start() + 1
+        elif char == "]" or char == "}":
+            depth -= 1
+        elif match.end() - match.start() == 1:
+            return None
+    return None
+
+
 def iter_jsonl(path: Path) -> Iterator[RawRecord | Problem]:
+    limit = max_depth()
     for item in iter_lines(path):
         if isinstance(item, Problem):
             yield item
@@ -203,10 +229,16 @@ def iter_jsonl(path: Path) -> Iterator[RawRecord | Problem]:
         number, text = item
         if not text.strip():
             continue
+        column = nesting_column(text, limit)
+        if column is not None:
+            yield Problem(number, "", _too_deep(limit, f"at column {column}"))
+            continue
         try:
             value = _DECODER.decode(text)
-        except RecursionError:
-            yield Problem(number, "", f"nested more than {MAX_DEPTH} levels deep")
+        except RecursionError:  # only with a depth limit set beyond what the parser can follow
+            yield Problem(
+                number, "", f"nested too deeply to read; lower the setting CONCORD_IMPORT_MAX_DEPTH ({limit})"
+            )
             continue
         except ValueError as exc:
             yield Problem(number, "", f"malformed JSON: {exc}")
@@ -219,52 +251,134 @@ class _ByteProblem(Exception):
         self.problem = problem
 
 
-class _CheckedReader:
-    """A binary stream for ijson that refuses NUL bytes and invalid UTF-8, naming the line they are on."""
+class _TokenTooLong(Exception):
+    """The parser saw no event in more bytes than a record may hold: one string or number is that long."""
 
-    def __init__(self, handle):
+
+class _CheckedReader:
+    """A binary stream for ijson that refuses NUL bytes and invalid UTF-8, naming the line they are on.
+
+    The file is checked in blocks, but handed to the parser at most one line per read, so the
+    events of a read come from line `line`. `unparsed` counts the bytes read since the caller last
+    saw an event: past the record limit, a single value is longer than any record may be, and
+    reading stops before the parser holds it.
+    """
+
+    def __init__(self, handle, limit: int):
         self.handle = handle
+        self.limit = limit
         self.decoder = codecs.getincrementaldecoder("utf-8")()
-        self.line = 1
+        self.block = io.BytesIO()
+        self.block_line = 1  # the line the next block starts on
+        self.line = 0
+        self.line_ended = True
+        self.unparsed = 0
+
+    def _next_block(self) -> None:
+        data = self.handle.read(CHUNK)
+        if NUL in data:
+            line = self.block_line + data.count(b"\n", 0, data.index(NUL))
+            raise _ByteProblem(Problem(line, "", "contains a NUL byte"))
+        try:
+            self.decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            line = self.block_line + data.count(b"\n", 0, max(exc.start, 0))
+            raise _ByteProblem(Problem(line, "", "invalid UTF-8; save the file as UTF-8")) from None
+        self.block_line += data.count(b"\n")
+        self.block = io.BytesIO(data)
 
     def read(self, size: int = CHUNK) -> bytes:
-        chunk = self.handle.read(size)
-        if b"\x00" in chunk:
-            nul = chunk.index(b"\x00")
-            raise _ByteProblem(Problem(self.line + chunk.count(b"\n", 0, nul), "", "contains a NUL byte"))
-        try:
-            self.decoder.decode(chunk, final=not chunk)
-        except UnicodeDecodeError as exc:
-            line = self.line + chunk.count(b"\n", 0, max(exc.start, 0))
-            raise _ByteProblem(Problem(line, "", "invalid UTF-8; save the file as UTF-8")) from None
-        self.line += chunk.count(b"\n")
+        chunk = self.block.readline(size)
+        if not chunk and size:  # ijson's first read is of 0 bytes
+            self._next_block()
+            chunk = self.block.readline(size)
+        if chunk:
+            if self.unparsed > self.limit:  # a read is one line, which may hold many events: count before it
+                raise _TokenTooLong
+            self.line += self.line_ended
+            self.line_ended = chunk[-1] == 10  # b"\n"
+            self.unparsed += len(chunk)
         return chunk
 
 
+def _add(container: dict | list, key: str, value: Any) -> None:
+    if type(container) is dict:
+        container[key] = value
+    else:
+        container.append(value)
+
+
 def iter_json_array(path: Path) -> Iterator[RawRecord | Problem]:
-    """Objects of a top-level JSON array, one at a time (ijson), numbered from 1 as records."""
-    limit = max_record_bytes()
-    count = 0
+    """Objects of a top-level JSON array, one at a time, numbered from 1 as records.
+
+    Records are assembled here from ijson's parser events (not with `ijson.items`, whose prefix
+    bookkeeping grows with the square of the nesting depth), counting each record's depth and
+    size as it grows. A record past either limit is dropped at once with a problem naming it and
+    its line. Past the size limit the rest of the record is read without being kept and the next
+    record read as usual; past the depth limit reading stops.
+    """
+    size_limit, depth_limit = max_record_bytes(), max_depth()
+    count = depth = size = 0
+    record: dict | list | None = None
+    stack: list[dict | list] = []  # the record's containers still open, outermost first
+    key = ""
+    skipping = False
     with open(path, "rb") as handle:
-        reader = _CheckedReader(handle)
+        reader = _CheckedReader(handle, size_limit)
+        events = ijson.basic_parse(reader, use_float=True)
         try:
-            for value in ijson.items(reader, "item", use_float=True):
-                count += 1
-                record = _checked_object(value, count, "record")
-                if isinstance(record, RawRecord) and _size(record.data) > limit:
-                    record = Problem(count, "", f"the record is larger than the {limit:,}-byte limit", "record")
-                yield record
+            next(events, None)  # the array's opening bracket (the caller checked the first character)
+            for event, value in events:
+                reader.unparsed = 0
+                if depth == 0:  # between records
+                    if event == "end_array":
+                        continue
+                    count, size, skipping = count + 1, 0, False
+                    if event == "start_map":
+                        record, depth = {}, 1
+                        stack = [record]
+                    else:
+                        kind = "an array" if event == "start_array" else _kind(value)
+                        yield Problem(count, "", f"expected a JSON object, found {kind}", "record")
+                        depth, skipping = (1, True) if event == "start_array" else (0, False)
+                elif event == "start_map" or event == "start_array":
+                    depth += 1
+                    if depth > depth_limit:
+                        # Reading on would cost a parser event per bracket of what may be millions.
+                        reason = _too_deep(depth_limit, f"on line {reader.line}")
+                        yield Problem(count, "", f"{reason}; the rest of the file was not read", "record")
+                        return
+                    if skipping:
+                        continue
+                    container: dict | list = {} if event == "start_map" else []
+                    _add(stack[-1], key, container)
+                    stack.append(container)
+                    size += 2
+                elif event == "end_map" or event == "end_array":
+                    depth -= 1
+                    if skipping:
+                        continue
+                    stack.pop()
+                    if depth == 0:
+                        yield _checked_object(record, count, "record")
+                        record = None
+                elif not skipping:
+                    if event == "map_key":
+                        key = value
+                        size += len(value) + 3
+                    else:
+                        _add(stack[-1], key, value)
+                        size += len(value) + 2 if event == "string" else 8
+                    if size > size_limit:
+                        yield Problem(count, "", _too_large(size_limit, f"on line {reader.line}"), "record")
+                        skipping, record, stack = True, None, []
         except _ByteProblem as exc:
             yield exc.problem
+        except _TokenTooLong:
+            yield Problem(count + (depth == 0), "", _too_large(size_limit, f"on line {reader.line}"), "record")
         except ijson.common.JSONError as exc:
             # yajl reports every syntax error as "incomplete"; the record number is exact, a line would not be.
-            yield Problem(count + 1, "", f"malformed or truncated JSON: {_short(exc)}", "record")
-        except RecursionError:
-            yield Problem(count + 1, "", f"nested more than {MAX_DEPTH} levels deep", "record")
-
-
-def _size(data: dict) -> int:
-    return sum(len(v) for v in data.values() if isinstance(v, str))
+            yield Problem(count + (depth == 0), "", f"malformed or truncated JSON: {_short(exc)}", "record")
 
 
 def _short(exc: Exception) -> str:

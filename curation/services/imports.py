@@ -283,7 +283,7 @@ class _Run:
             try:
                 job.format = formats.detect_format(self.path, job.file_name)
             except FormatUnknown as exc:
-                problem = Problem(1, "format", str(exc))
+                problem = exc.problem or Problem(1, "format", str(exc))
         if problem is None and job.format == ImportFormat.MODEL_OUTPUTS and not job.model_name:
             job.model_name = model_from_file_name(job.file_name)
             if not job.model_name:

@@ -36,7 +36,7 @@ def line_of(record: dict) -> bytes:
 DEEP_LINE_START = b'{"instruction": "Define sepsis.", "output": "Infection.", "meta": '
 DEEP_LINE = DEEP_LINE_START + deep(DEEP) + b"}"
 
-# A pretty-printed array whose second record starts on line 3 and goes deep on line 5.
+# A pretty-printed array whose second record starts on line 3 and goes deep on line 6.
 DEEP_ARRAY = (
     b"[\n  "
     + line_of(alpaca(1))
@@ -53,7 +53,7 @@ CORPUS = {
     "a JSON array record nested 100,000 levels deep": (
         "seed.json",
         DEEP_ARRAY,
-        ("record", 2, "nested more than 64 levels deep on line 5 (setting CONCORD_IMPORT_MAX_DEPTH)"),
+        ("record", 2, "nested more than 64 levels deep on line 6 (setting CONCORD_IMPORT_MAX_DEPTH)"),
     ),
     "a JSON line nested 100,000 levels deep": (
         "seed.jsonl",
@@ -264,3 +264,20 @@ def test_a_deep_upload_over_the_api_fails_with_the_same_report(
     assert response.status_code == 202, response.content
     job = ImportJob.objects.get(pk=response.json()["id"])
     assert_refused(job, unit, line, reason, seed_tasks_before)
+
+
+@pytest.mark.parametrize(
+    ("file_name", "content", "unit"),
+    [("seed.json", b"[" + DEEP_LINE + b"]", "record"), ("seed.jsonl", DEEP_LINE + b"\n", "line")],
+)
+def test_a_deep_first_record_is_reported_for_its_depth_not_as_an_unknown_format(
+    project, curator, tmp_path, file_name, content, unit
+):
+    path = tmp_path / file_name
+    path.write_bytes(content)
+
+    job = import_file(project=project, path=path, created_by=curator)
+
+    assert job.status == ImportStatus.FAILED
+    assert [(p["unit"], p["line"], p["field"]) for p in job.problems] == [(unit, 1, "")]
+    assert "nested more than 64 levels deep" in job.problems[0]["reason"]
