@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 
 from curation.access import access_project, access_round, access_round_for_curation, access_round_slot
 from curation.models import Judgment
-from curation.services.rounds import judgment_submit, round_next_slot, round_progress, round_results_get
+from curation.selectors.rounds import round_next_slot, round_progress, round_results_get
+from curation.services.rounds import judgment_submit
 
 
 class RoundPromptOut(serializers.Serializer):

@@ -13,7 +13,8 @@ from django.db import transaction
 
 from accounts.models import User
 from curation.models import EvaluationRound, Project, RoundSlot
-from curation.services.rounds import judgment_submit, round_close, round_create, round_freeze, round_next_slot
+from curation.selectors.rounds import round_next_slot
+from curation.services.rounds import judgment_submit, round_close, round_create, round_freeze
 
 DEMO_ROUND_NAME = "Demo pairwise round"
 # Bradley-Terry strengths of the fictional models: the chance that X beats Y is s(X) / (s(X) + s(Y)).

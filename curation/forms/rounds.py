@@ -5,7 +5,7 @@ from django import forms
 
 from accounts.models import User
 from curation.models import Project, RoundMode, RoundPairing
-from curation.services.rounds import project_model_choices
+from curation.selectors.rounds import project_model_choices
 
 SEP = "::"
 

@@ -1,9 +1,45 @@
-"""Reads for evaluation rounds."""
+"""Reads for evaluation rounds: who sees which round, progress, the next slot to judge, the votes and
+scores, the results (computed by curation.stats.ranking), and the majority pairs releases export.
 
-from django.db.models import Count, Q, QuerySet
+Pairwise answers are recorded as the reviewer saw them: "a" is the answer shown on the left, "b" the
+one on the right. Everything that counts votes in Python goes through `_verdict_for_models`, which maps
+the sides back to the models with the slot's left/right record; `round_majority_items` does the same
+mapping in SQL for exports, which must stream rather than load a round.
+
+"Both bad" counts as a tie in ratings and win rates (each answer got the same, low, verdict) and is
+never exported as a preference.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from curation.models import EvaluationRound, Project
+from curation.models import (
+    EvaluationRound,
+    Judgment,
+    ModelResponse,
+    Project,
+    Prompt,
+    RoundItem,
+    RoundSlot,
+    RoundStatus,
+)
+from curation.schemas.definitions import field_level, field_options
+from curation.stats import ranking
+from curation.stats.agreement import agreement_report, ratings_from_rows
+
+PAIRWISE_VERDICTS = ("a", "b", "tie", "both_bad")
+# Bootstrap draws for the results page; breakdowns use fewer because there are many of them.
+RESULT_DRAWS = 1000
+BREAKDOWN_DRAWS = 300
+RESULTS_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def rounds_visible_to(*, user: User, project: Project) -> QuerySet[EvaluationRound]:
@@ -19,3 +55,336 @@ def rounds_visible_to(*, user: User, project: Project) -> QuerySet[EvaluationRou
         my_slots=Count("slots", filter=mine, distinct=True),
         my_done=Count("slots", filter=mine & Q(slots__judgment__isnull=False), distinct=True),
     ).order_by("-created_at", "-pk")
+
+
+def project_model_choices(*, project: Project) -> list[dict[str, Any]]:
+    """Model name/version pairs with responses to the project's prompts, and how many prompts each answered."""
+    rows = (
+        ModelResponse.objects.filter(prompt__project=project)
+        .values("model_name", "model_version")
+        .annotate(prompts=Count("prompt", distinct=True))
+        .order_by("model_name", "model_version")
+    )
+    return [{"name": r["model_name"], "version": r["model_version"], "prompts": r["prompts"]} for r in rows]
+
+
+def model_responses_of(
+    *, prompts: QuerySet[Prompt] | Iterable[Prompt | int], spec: dict[str, str]
+) -> QuerySet[ModelResponse]:
+    """The responses of one compared model (`{"name", "version"}`; "" for any version) to `prompts`."""
+    responses = ModelResponse.objects.filter(prompt__in=prompts, model_name=spec["name"])
+    if spec["version"]:
+        responses = responses.filter(model_version=spec["version"])
+    return responses
+
+
+def round_progress(*, evaluation_round: EvaluationRound, reviewer: User | None = None) -> dict[str, int]:
+    slots = RoundSlot.objects.filter(round=evaluation_round)
+    if reviewer is not None:
+        slots = slots.filter(reviewer=reviewer)
+    counts = slots.aggregate(total=Count("pk"), done=Count("pk", filter=Q(judgment__isnull=False)))
+    return {"total": counts["total"], "done": counts["done"], "left": counts["total"] - counts["done"]}
+
+
+def round_progress_by_reviewer(*, evaluation_round: EvaluationRound) -> list[tuple[User, dict[str, int]]]:
+    """Each reviewer of the round (by name) with their progress, as `round_progress` gives it: one query."""
+    reviewers = evaluation_round.reviewers.annotate(
+        total=Count("round_slots", filter=Q(round_slots__round=evaluation_round)),
+        done=Count("round_slots", filter=Q(round_slots__round=evaluation_round, round_slots__judgment__isnull=False)),
+    ).order_by("name", "email")
+    return [(r, {"total": r.total, "done": r.done, "left": r.total - r.done}) for r in reviewers]
+
+
+def round_next_slot(*, evaluation_round: EvaluationRound, reviewer: User) -> RoundSlot | None:
+    """The reviewer's first unjudged slot in queue order, or None when they are done.
+
+    On PostgreSQL a slot whose submission is in flight (locked by `judgment_submit`) is skipped, so a
+    second tab never opens the item the first tab is submitting."""
+    if evaluation_round.status != RoundStatus.FROZEN:
+        return None
+    slots = RoundSlot.objects.filter(round=evaluation_round, reviewer=reviewer, judgment__isnull=True).order_by(
+        "position", "pk"
+    )
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            slot_id = slots.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True).first()
+        else:
+            slot_id = slots.values_list("pk", flat=True).first()
+    if slot_id is None:
+        return None
+    return RoundSlot.objects.select_related("item__prompt", "left_response", "right_response", "round__schema").get(
+        pk=slot_id
+    )
+
+
+def round_judgments(*, evaluation_round: EvaluationRound) -> QuerySet[Judgment]:
+    return Judgment.objects.filter(round=evaluation_round).select_related(
+        "item__prompt", "item__response_a", "item__response_b", "left_response", "right_response"
+    )
+
+
+def _verdict_for_models(judgment: Judgment, field: dict) -> str | None:
+    """The verdict on the item's response_a / response_b ("a", "b", "tie", "both_bad") from the
+    reviewer's left/right answer, with reversed questions ("which is more harmful") turned round."""
+    value = judgment.answers.get(field["key"])
+    if value not in PAIRWISE_VERDICTS:
+        return None
+    if value in ("a", "b"):
+        left_is_a = judgment.left_response_id == judgment.item.response_a_id
+        picked_a = (value == "a") == left_is_a
+        if field.get("reverse"):
+            picked_a = not picked_a
+        return "a" if picked_a else "b"
+    return value
+
+
+def _prompt_key(prompt: Prompt) -> str:
+    return prompt.external_id or f"prompt-{prompt.pk}"
+
+
+def pairwise_axes(evaluation_round: EvaluationRound) -> list[dict]:
+    return [f for f in evaluation_round.schema.fields if f["kind"] == "pairwise_choice"]
+
+
+def round_votes(*, evaluation_round: EvaluationRound, axis: str, judgments: Iterable[Judgment] | None = None) -> list:
+    """The round's pairwise votes on one axis as the statistics engine takes them."""
+    field = next((f for f in pairwise_axes(evaluation_round) if f["key"] == axis), None)
+    if field is None:
+        raise ValidationError(f"{axis!r} is not a pairwise axis of this round's form.")
+    votes = []
+    for judgment in judgments if judgments is not None else round_judgments(evaluation_round=evaluation_round):
+        verdict = _verdict_for_models(judgment, field)
+        if verdict is None:
+            continue
+        item = judgment.item
+        votes.append(
+            ranking.PairwiseVote(
+                prompt=_prompt_key(item.prompt),
+                model_a=item.response_a.model_name,
+                model_b=item.response_b.model_name,
+                winner="tie" if verdict == "both_bad" else verdict,
+                length_a=float(len(item.response_a.text)),
+                length_b=float(len(item.response_b.text)),
+                a_side="left" if judgment.left_response_id == item.response_a_id else "right",
+            )
+        )
+    return votes
+
+
+def _numeric_fields(evaluation_round: EvaluationRound) -> list[dict]:
+    return [f for f in evaluation_round.schema.fields if f["kind"] in ("ordinal_scale", "number")]
+
+
+def round_scores(*, evaluation_round: EvaluationRound, judgments: Iterable[Judgment] | None = None) -> list:
+    """Absolute-mode scores on every numeric axis (scales and numbers) of the response form."""
+    fields = _numeric_fields(evaluation_round)
+    scores = []
+    for judgment in judgments if judgments is not None else round_judgments(evaluation_round=evaluation_round):
+        for field in fields:
+            value = judgment.answers.get(field["key"])
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                scores.append(
+                    ranking.AbsoluteScore(
+                        prompt=_prompt_key(judgment.item.prompt),
+                        model=judgment.item.response_a.model_name,
+                        axis=field["key"],
+                        score=float(value),
+                    )
+                )
+    return scores
+
+
+def _pairwise_block(evaluation_round: EvaluationRound, votes: list, draws: int) -> dict:
+    if not votes:
+        return {"votes": 0, "reason": "no judgment on this axis yet"}
+    models = {v.model_a for v in votes} | {v.model_b for v in votes}
+    reference = evaluation_round.reference_model if evaluation_round.reference_model in models else None
+    return ranking.pairwise_results(votes, reference=reference, draws=draws, seed=evaluation_round.seed)
+
+
+def _agreement(evaluation_round: EvaluationRound, judgments: list[Judgment]) -> list[dict]:
+    """Agreement per axis over items judged by two or more reviewers, on model-relative verdicts."""
+    rows_by_field: list[tuple[dict, str, list, list | None]] = []
+    if evaluation_round.is_pairwise:
+        for field in pairwise_axes(evaluation_round):
+            rows = [(j.item_id, j.reviewer_id, _verdict_for_models(j, field)) for j in judgments]
+            rows_by_field.append((field, "nominal", rows, list(PAIRWISE_VERDICTS)))
+    else:
+        for field in evaluation_round.schema.fields:
+            level = field_level(field)
+            if field["kind"] in ("ordinal_scale", "number"):
+                rows = [(j.item_id, j.reviewer_id, j.answers.get(field["key"])) for j in judgments]
+                rows_by_field.append((field, level, rows, None))
+            elif field["kind"] == "single_choice":
+                order = [o["value"] for o in field_options(field)]
+                rows = [(j.item_id, j.reviewer_id, j.answers.get(field["key"])) for j in judgments]
+                rows_by_field.append((field, level, rows, order))
+    result = []
+    for field, level, rows, order in rows_by_field:
+        table = ratings_from_rows(rows, order=order)
+        entry = {"axis": field["key"], "label": field.get("label", field["key"]), "level": level}
+        if table.matrix.size == 0:
+            result.append(entry | {"undefined": "no judgment yet"})
+            continue
+        report = agreement_report(
+            table.matrix,
+            level,
+            raters=table.raters,
+            n_categories=len(order) if order else None,
+            draws=200,
+            seed=evaluation_round.seed,
+            pairs=False,
+        )
+        result.append(entry | {"report": report})
+    return result
+
+
+def round_agreement(*, evaluation_round: EvaluationRound) -> list[dict]:
+    """Agreement between the round's reviewers per axis (as on the results page), on its judgments so far."""
+    return _agreement(evaluation_round, list(round_judgments(evaluation_round=evaluation_round)))
+
+
+def _difficulty_breakdown(evaluation_round: EvaluationRound, judgments: list[Judgment]) -> list[dict]:
+    """Results per prompt difficulty (prompts carry no topic, so difficulty is the breakdown there is)."""
+    by_difficulty: dict[int, list[Judgment]] = defaultdict(list)
+    for judgment in judgments:
+        if judgment.item.prompt.difficulty is not None:
+            by_difficulty[judgment.item.prompt.difficulty].append(judgment)
+    breakdown = []
+    for difficulty in sorted(by_difficulty):
+        subset = by_difficulty[difficulty]
+        entry: dict[str, Any] = {"difficulty": difficulty, "judgments": len(subset)}
+        if evaluation_round.is_pairwise:
+            axis = pairwise_axes(evaluation_round)[0]["key"]
+            votes = round_votes(evaluation_round=evaluation_round, axis=axis, judgments=subset)
+            entry["axis"] = axis
+            entry["results"] = _pairwise_block(evaluation_round, votes, BREAKDOWN_DRAWS) if votes else None
+        else:
+            scores = round_scores(evaluation_round=evaluation_round, judgments=subset)
+            entry["scores"] = (
+                ranking.absolute_scores(scores, draws=BREAKDOWN_DRAWS, seed=evaluation_round.seed) if scores else []
+            )
+        breakdown.append(entry)
+    return breakdown
+
+
+def _results_header(evaluation_round: EvaluationRound) -> dict[str, Any]:
+    """The round's definition and progress: what can change without a new judgment."""
+    return {
+        "round": {
+            "id": evaluation_round.pk,
+            "name": evaluation_round.name,
+            "mode": evaluation_round.mode,
+            "pairing": evaluation_round.pairing,
+            "status": evaluation_round.status,
+            "models": evaluation_round.compared_models,
+            "reference_model": evaluation_round.reference_model or None,
+            "judgments_per_item": evaluation_round.judgments_per_item,
+            "seed": evaluation_round.seed,
+        },
+        "progress": round_progress(evaluation_round=evaluation_round),
+    }
+
+
+def round_results_get(*, evaluation_round: EvaluationRound) -> dict[str, Any]:
+    """`round_results`, cached until the round's next judgment (judgments are never edited or removed,
+    so their number and latest id say whether anything changed); the header is always fresh."""
+    state = Judgment.objects.filter(round=evaluation_round).aggregate(n=Count("id"), last=Max("id"))
+    key = f"round-results:v1:{evaluation_round.pk}:{state['n']}:{state['last']}"
+    results = cache.get(key)
+    if results is None:
+        results = round_results(evaluation_round=evaluation_round)
+        cache.set(key, results, RESULTS_CACHE_SECONDS)
+        return results
+    return {**results, **_results_header(evaluation_round)}
+
+
+def round_results(*, evaluation_round: EvaluationRound, draws: int = RESULT_DRAWS) -> dict[str, Any]:
+    """Everything the results page, the API and the CSV show, computed by curation.stats.ranking."""
+    judgments = list(round_judgments(evaluation_round=evaluation_round))
+    results: dict[str, Any] = {
+        **_results_header(evaluation_round),
+        "judgments": len(judgments),
+        "axes": [],
+        "scores": [],
+    }
+    if evaluation_round.is_pairwise:
+        for field in pairwise_axes(evaluation_round):
+            votes = round_votes(evaluation_round=evaluation_round, axis=field["key"], judgments=judgments)
+            both_bad = sum(1 for j in judgments if j.answers.get(field["key"]) == "both_bad")
+            results["axes"].append(
+                {
+                    "axis": field["key"],
+                    "label": field.get("label", field["key"]),
+                    "reversed": bool(field.get("reverse")),
+                    "both_bad": both_bad,
+                    **_pairwise_block(evaluation_round, votes, draws),
+                }
+            )
+    else:
+        scores = round_scores(evaluation_round=evaluation_round, judgments=judgments)
+        labels = {f["key"]: f.get("label", f["key"]) for f in _numeric_fields(evaluation_round)}
+        if scores:
+            for row in ranking.absolute_scores(scores, draws=draws, seed=evaluation_round.seed):
+                results["scores"].append(row | {"label": labels.get(row["axis"], row["axis"])})
+    results["by_difficulty"] = _difficulty_breakdown(evaluation_round, judgments)
+    results["agreement"] = _agreement(evaluation_round, judgments)
+    return results
+
+
+def round_majority_items(
+    *, rounds: Iterable[EvaluationRound], axis: str = "overall", min_judgments: int = 2
+) -> QuerySet[RoundItem]:
+    """The pairwise items of `rounds` with a clear majority on `axis`, counted in the database.
+
+    An item qualifies when it has at least `min_judgments` judgments and strictly more than half of
+    them (ties, "both bad" and unanswered included in the count) picked the same model. Each item is
+    annotated with `judgment_count`, `votes_a` and `votes_b` (votes for response_a's and response_b's
+    model), in (round, item) order. Votes are mapped from sides to models here exactly as
+    `_verdict_for_models` maps them: a vote for the left answer is a vote for the response shown
+    left, turned round on a reversed question ("which is more harmful").
+    Raises ValidationError when a round's form has no such pairwise axis.
+    """
+    straight, reversed_ = [], []
+    for evaluation_round in rounds:
+        if not evaluation_round.is_pairwise:
+            continue
+        field = next((f for f in pairwise_axes(evaluation_round) if f["key"] == axis), None)
+        if field is None:
+            raise ValidationError(f"{axis!r} is not a pairwise axis of the form of round {evaluation_round.name!r}.")
+        (reversed_ if field.get("reverse") else straight).append(evaluation_round.pk)
+
+    def _judgment_count(condition: Q) -> Coalesce:
+        counted = (
+            Judgment.objects.filter(item=OuterRef("pk"))
+            .filter(condition)
+            .order_by()
+            .values("item")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+    # A vote for the item's response in `column`: "a" (left) when it was shown left, "b" (right) when
+    # it was shown right; on a reversed question, the other way round.
+    def for_response(column: str) -> Coalesce:
+        answer = f"answers__{axis}"
+        picked = Q(pk__in=[])
+        for round_ids, if_left, if_right in ((straight, "a", "b"), (reversed_, "b", "a")):
+            if round_ids:
+                picked |= Q(round_id__in=round_ids, **{answer: if_left}, left_response_id=OuterRef(column))
+                picked |= Q(round_id__in=round_ids, **{answer: if_right}, right_response_id=OuterRef(column))
+        return _judgment_count(picked)
+
+    return (
+        RoundItem.objects.filter(round_id__in=[*straight, *reversed_], response_b__isnull=False)
+        .annotate(
+            judgment_count=_judgment_count(Q()),
+            votes_a=for_response("response_a_id"),
+            votes_b=for_response("response_b_id"),
+        )
+        .annotate(twice_a=F("votes_a") * 2, twice_b=F("votes_b") * 2)
+        .filter(judgment_count__gte=max(1, min_judgments))
+        .filter(Q(twice_a__gt=F("judgment_count")) | Q(twice_b__gt=F("judgment_count")))
+        .order_by("round_id", "pk")
+    )

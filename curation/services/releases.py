@@ -62,8 +62,8 @@ from curation.models import (
     TaskStatus,
 )
 from curation.selectors.agreement import review_state_of
+from curation.selectors.rounds import pairwise_axes, round_agreement, round_majority_items
 from curation.services.agreement import INLINE_LIMIT, project_agreement_get
-from curation.services.rounds import pairwise_axes, round_agreement, round_majority_items
 
 logger = logging.getLogger(__name__)
 

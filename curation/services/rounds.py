@@ -1,32 +1,23 @@
-"""Human-evaluation rounds: setup, freezing and scheduling, judging, and the results.
+"""Human-evaluation rounds: setup, freezing and scheduling, closing, and judging.
 
-Pairwise answers are recorded as the reviewer saw them: "a" is the answer shown on the left, "b" the
-one on the right. Everything that counts votes in Python goes through `_verdict_for_models`, which maps the
-sides back to the models with the slot's left/right record; `round_majority_items` does the same
-mapping in SQL for exports, which must stream rather than load a round.
-
-"Both bad" counts as a tie in ratings and win rates (each answer got the same, low, verdict) and is
-never exported as a preference.
+The reads (progress, the next slot, votes, results and majorities) are in curation.selectors.rounds.
 """
 
 import random
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable
 from itertools import combinations
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
 from curation.models import (
     EvaluationRound,
     Judgment,
-    ModelResponse,
     Project,
     Prompt,
     RatingSchema,
@@ -38,15 +29,10 @@ from curation.models import (
     RoundStatus,
     SchemaTarget,
 )
-from curation.schemas.definitions import PAIRWISE_OPTIONS, clean_answers, field_level, field_options
-from curation.stats import ranking
+from curation.schemas.definitions import PAIRWISE_OPTIONS, clean_answers
+from curation.selectors.rounds import model_responses_of
 
 PAIRWISE_SCHEMA_NAME = "Pairwise judgment"
-PAIRWISE_VERDICTS = ("a", "b", "tie", "both_bad")
-# Bootstrap draws for the results page; breakdowns use fewer because there are many of them.
-RESULT_DRAWS = 1000
-BREAKDOWN_DRAWS = 300
-RESULTS_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def _pairwise_field(key: str, label: str, *, required: bool, reverse: bool = False) -> dict:
@@ -92,19 +78,8 @@ def pairwise_schema_for(*, project: Project) -> RatingSchema:
     return schema
 
 
-def project_model_choices(*, project: Project) -> list[dict[str, Any]]:
-    """Model name/version pairs with responses to the project's prompts, and how many prompts each answered."""
-    rows = (
-        ModelResponse.objects.filter(prompt__project=project)
-        .values("model_name", "model_version")
-        .annotate(prompts=Count("prompt", distinct=True))
-        .order_by("model_name", "model_version")
-    )
-    return [{"name": r["model_name"], "version": r["model_version"], "prompts": r["prompts"]} for r in rows]
-
-
 # ------------------------------------------------------------------------------------------------
-# Setup and freezing
+# Setup
 # ------------------------------------------------------------------------------------------------
 
 
@@ -125,22 +100,84 @@ def _normalise_models(models: Iterable[dict | str]) -> list[dict[str, str]]:
     return specs
 
 
-def _responses_of(*, prompts: QuerySet[Prompt] | Iterable[Prompt], spec: dict[str, str]) -> QuerySet[ModelResponse]:
-    responses = ModelResponse.objects.filter(prompt__in=prompts, model_name=spec["name"])
-    if spec["version"]:
-        responses = responses.filter(model_version=spec["version"])
-    return responses
+def _definition_errors(
+    *,
+    project: Project,
+    name: str,
+    mode: str,
+    pairing: str,
+    specs: list[dict[str, str]],
+    reference_model: str,
+    reviewers: list[User],
+    judgments_per_item: int,
+    sample_size: int | None,
+) -> dict[str, str]:
+    """Every field of a round definition that cannot be used, with what is wrong with it."""
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "A round needs a name."
+    elif EvaluationRound.objects.filter(project=project, name=name).exists():
+        errors["name"] = f"This project already has a round named {name!r}."
+    if mode not in RoundMode.values:
+        errors["mode"] = f"Mode must be one of {', '.join(RoundMode.values)}."
+    if pairing not in RoundPairing.values:
+        errors["pairing"] = f"Pairing must be one of {', '.join(RoundPairing.values)}."
+    minimum = 2 if mode == RoundMode.PAIRWISE else 1
+    if len(specs) < minimum:
+        errors["models"] = f"A {mode} round compares at least {minimum} model{'s' if minimum > 1 else ''}."
+    if reference_model and reference_model not in [m["name"] for m in specs]:
+        errors["reference_model"] = "The reference model must be one of the models compared."
+    if pairing == RoundPairing.VS_REFERENCE and mode == RoundMode.PAIRWISE and not reference_model:
+        errors["reference_model"] = "Pairing each model against the reference needs a reference model."
+    outside = [r.email for r in reviewers if not (r.is_curator or project.memberships.filter(user=r).exists())]
+    if outside:
+        errors["reviewers"] = f"Reviewers must be members of the project: {', '.join(outside)}."
+    if not isinstance(judgments_per_item, int) or judgments_per_item < 1:
+        errors["judgments_per_item"] = "Judgments per item must be at least 1."
+    elif judgments_per_item > len(reviewers):
+        errors["judgments_per_item"] = (
+            f"{judgments_per_item} judgments per item need at least {judgments_per_item} reviewers "
+            f"(no reviewer judges an item twice); {len(reviewers)} chosen."
+        )
+    if sample_size is not None and sample_size < 1:
+        errors["sample_size"] = "The sample size must be at least 1."
+    return errors
 
 
-def _eligible_prompts(*, project: Project, specs: list[dict[str, str]], prompt_ids: Iterable[int] | None) -> list[int]:
-    """Prompt ids of the project (restricted to `prompt_ids` if given) that every model answered."""
+def _round_prompt_ids(
+    *,
+    project: Project,
+    specs: list[dict[str, str]],
+    prompt_ids: Iterable[int] | None,
+    sample_size: int | None,
+    seed: int,
+) -> list[int]:
+    """Prompt ids of the project (restricted to `prompt_ids` if given) that every model answered,
+    optionally a seeded sample of `sample_size` of them."""
+    for spec in specs:
+        if not model_responses_of(prompts=Prompt.objects.filter(project=project), spec=spec).exists():
+            label = spec["name"] + (f" {spec['version']}" if spec["version"] else "")
+            raise ValidationError({"models": f"No response from {label} to a prompt of this project."})
     prompts = Prompt.objects.filter(project=project)
     if prompt_ids is not None:
         prompts = prompts.filter(pk__in=list(prompt_ids))
     ids = set(prompts.values_list("pk", flat=True))
     for spec in specs:
-        ids &= set(_responses_of(prompts=prompts, spec=spec).values_list("prompt_id", flat=True))
-    return sorted(ids)
+        ids &= set(model_responses_of(prompts=prompts, spec=spec).values_list("prompt_id", flat=True))
+    eligible = sorted(ids)
+    if not eligible:
+        raise ValidationError({"prompts": "No prompt has a response from every chosen model."})
+    if sample_size is not None and sample_size < len(eligible):
+        eligible = sorted(random.Random(seed).sample(eligible, sample_size))
+    return eligible
+
+
+def _round_schema(*, project: Project, mode: str) -> RatingSchema:
+    if mode == RoundMode.PAIRWISE:
+        return pairwise_schema_for(project=project)
+    if project.response_schema is None:
+        raise ValidationError({"mode": "The project has no response form to rate responses with."})
+    return project.response_schema
 
 
 @transaction.atomic
@@ -163,63 +200,31 @@ def round_create(
     optionally a seeded sample of `sample_size` of them. Raises ValidationError and creates nothing
     when the definition is not usable."""
     name = (name or "").strip()
-    errors: dict[str, str] = {}
-    if not name:
-        errors["name"] = "A round needs a name."
-    elif EvaluationRound.objects.filter(project=project, name=name).exists():
-        errors["name"] = f"This project already has a round named {name!r}."
-    if mode not in RoundMode.values:
-        errors["mode"] = f"Mode must be one of {', '.join(RoundMode.values)}."
-    if pairing not in RoundPairing.values:
-        errors["pairing"] = f"Pairing must be one of {', '.join(RoundPairing.values)}."
-    specs = _normalise_models(models)
-    names = [m["name"] for m in specs]
-    minimum = 2 if mode == RoundMode.PAIRWISE else 1
-    if len(specs) < minimum:
-        errors["models"] = f"A {mode} round compares at least {minimum} model{'s' if minimum > 1 else ''}."
     reference_model = (reference_model or "").strip()
-    if reference_model and reference_model not in names:
-        errors["reference_model"] = "The reference model must be one of the models compared."
-    if pairing == RoundPairing.VS_REFERENCE and mode == RoundMode.PAIRWISE and not reference_model:
-        errors["reference_model"] = "Pairing each model against the reference needs a reference model."
     reviewers = list(reviewers)
-    outside = [r.email for r in reviewers if not (r.is_curator or project.memberships.filter(user=r).exists())]
-    if outside:
-        errors["reviewers"] = f"Reviewers must be members of the project: {', '.join(outside)}."
-    if not isinstance(judgments_per_item, int) or judgments_per_item < 1:
-        errors["judgments_per_item"] = "Judgments per item must be at least 1."
-    elif judgments_per_item > len(reviewers):
-        errors["judgments_per_item"] = (
-            f"{judgments_per_item} judgments per item need at least {judgments_per_item} reviewers "
-            f"(no reviewer judges an item twice); {len(reviewers)} chosen."
-        )
-    if sample_size is not None and sample_size < 1:
-        errors["sample_size"] = "The sample size must be at least 1."
+    specs = _normalise_models(models)
+    errors = _definition_errors(
+        project=project,
+        name=name,
+        mode=mode,
+        pairing=pairing,
+        specs=specs,
+        reference_model=reference_model,
+        reviewers=reviewers,
+        judgments_per_item=judgments_per_item,
+        sample_size=sample_size,
+    )
     if errors:
         raise ValidationError(errors)
-
-    for spec in specs:
-        if not _responses_of(prompts=Prompt.objects.filter(project=project), spec=spec).exists():
-            label = spec["name"] + (f" {spec['version']}" if spec["version"] else "")
-            raise ValidationError({"models": f"No response from {label} to a prompt of this project."})
-    eligible = _eligible_prompts(project=project, specs=specs, prompt_ids=prompt_ids)
-    if not eligible:
-        raise ValidationError({"prompts": "No prompt has a response from every chosen model."})
-    if sample_size is not None and sample_size < len(eligible):
-        eligible = sorted(random.Random(seed).sample(eligible, sample_size))
-
-    if mode == RoundMode.PAIRWISE:
-        schema = pairwise_schema_for(project=project)
-    else:
-        schema = project.response_schema
-        if schema is None:
-            raise ValidationError({"mode": "The project has no response form to rate responses with."})
+    eligible = _round_prompt_ids(
+        project=project, specs=specs, prompt_ids=prompt_ids, sample_size=sample_size, seed=seed
+    )
     evaluation_round = EvaluationRound(
         project=project,
         name=name,
         mode=mode,
         pairing=pairing if mode == RoundMode.PAIRWISE else RoundPairing.ALL_PAIRS,
-        schema=schema,
+        schema=_round_schema(project=project, mode=mode),
         compared_models=specs,
         reference_model=reference_model,
         judgments_per_item=judgments_per_item,
@@ -233,38 +238,17 @@ def round_create(
     return evaluation_round
 
 
+# ------------------------------------------------------------------------------------------------
+# Freezing and scheduling
+# ------------------------------------------------------------------------------------------------
+
+
 def _require_draft(evaluation_round: EvaluationRound) -> None:
     if evaluation_round.status != RoundStatus.DRAFT:
         raise ValidationError(
             f"The round {evaluation_round.name!r} is {evaluation_round.get_status_display().lower()}: "
             "its definition can no longer change. Set up a new round instead."
         )
-
-
-@transaction.atomic
-def round_update(
-    *,
-    evaluation_round: EvaluationRound,
-    name: str | None = None,
-    judgments_per_item: int | None = None,
-    reviewers: Iterable[User] | None = None,
-) -> EvaluationRound:
-    """Change a draft round. A frozen or closed round refuses, whatever the change."""
-    evaluation_round = EvaluationRound.objects.select_for_update().get(pk=evaluation_round.pk)
-    _require_draft(evaluation_round)
-    fields = []
-    if name is not None:
-        evaluation_round.name = name.strip()
-        fields.append("name")
-    if judgments_per_item is not None:
-        evaluation_round.judgments_per_item = judgments_per_item
-        fields.append("judgments_per_item")
-    evaluation_round.full_clean()
-    if fields:
-        evaluation_round.save(update_fields=fields)
-    if reviewers is not None:
-        evaluation_round.reviewers.set(list(reviewers))
-    return evaluation_round
 
 
 def _model_pairs(evaluation_round: EvaluationRound) -> list[tuple[str, str]]:
@@ -276,70 +260,63 @@ def _model_pairs(evaluation_round: EvaluationRound) -> list[tuple[str, str]]:
 
 
 def _latest_responses(evaluation_round: EvaluationRound, prompt_ids: list[int]) -> dict[tuple[int, str], int]:
-    """(prompt id, model name) -> response id; when a model answered a prompt twice, its latest answer."""
+    """(prompt id, model name) -> response id; when a model answered a prompt twice, its latest answer.
+    Raises ValidationError when an answer the round was set up with is gone."""
     chosen: dict[tuple[int, str], int] = {}
     for spec in evaluation_round.compared_models:
-        rows = _responses_of(prompts=prompt_ids, spec=spec).values("prompt_id").annotate(latest=Max("pk"))
+        rows = model_responses_of(prompts=prompt_ids, spec=spec).values("prompt_id").annotate(latest=Max("pk"))
         for row in rows:
             chosen[(row["prompt_id"], spec["name"])] = row["latest"]
-    return chosen
-
-
-@transaction.atomic
-def round_freeze(*, evaluation_round: EvaluationRound) -> EvaluationRound:
-    """Freeze the definition and schedule every judgment.
-
-    Items: one per prompt and model (absolute), or one per prompt and pair of models (pairwise:
-    every pair, or each model against the reference), so every pair is covered on every prompt.
-    Slots: `judgments_per_item` per item, each to a different reviewer, the least-loaded first. The
-    k slots of an item alternate sides, and the first slot's side alternates over a pair's items in
-    a seeded random order, so each pair is shown in both orders equally often (to within one) and
-    each reviewer sees each pair's models on both sides.
-    """
-    evaluation_round = EvaluationRound.objects.select_for_update().get(pk=evaluation_round.pk)
-    _require_draft(evaluation_round)
-    reviewers = list(evaluation_round.reviewers.order_by("pk"))
-    k = evaluation_round.judgments_per_item
-    if len(reviewers) < k:
-        raise ValidationError(f"{k} judgments per item need at least {k} reviewers; the round has {len(reviewers)}.")
-    prompt_ids = list(evaluation_round.round_prompts.values_list("prompt_id", flat=True))
-    if not prompt_ids:
-        raise ValidationError("The round has no prompts.")
-    responses = _latest_responses(evaluation_round, prompt_ids)
-    missing = [(p, name) for p in prompt_ids for name in evaluation_round.model_names if (p, name) not in responses]
+    missing = [(p, name) for p in prompt_ids for name in evaluation_round.model_names if (p, name) not in chosen]
     if missing:
         prompt_id, name = missing[0]
         raise ValidationError(
             f"{len(missing)} answer(s) the round was set up with are gone (e.g. {name} on prompt {prompt_id}); "
             "set up a new round."
         )
-    rng = random.Random(evaluation_round.seed)
+    return chosen
 
-    items: list[RoundItem] = []
+
+def _round_items(
+    evaluation_round: EvaluationRound, prompt_ids: list[int], responses: dict[tuple[int, str], int], rng: random.Random
+) -> list[RoundItem]:
+    """One item per prompt and model (absolute), or per prompt and pair of models (pairwise), saved in a
+    seeded random order."""
     if evaluation_round.is_pairwise:
-        pairs = _model_pairs(evaluation_round)
-        for prompt_id in prompt_ids:
-            for first, second in pairs:
-                items.append(
-                    RoundItem(
-                        round=evaluation_round,
-                        prompt_id=prompt_id,
-                        response_a_id=responses[(prompt_id, first)],
-                        response_b_id=responses[(prompt_id, second)],
-                    )
-                )
+        items = [
+            RoundItem(
+                round=evaluation_round,
+                prompt_id=prompt_id,
+                response_a_id=responses[(prompt_id, first)],
+                response_b_id=responses[(prompt_id, second)],
+            )
+            for prompt_id in prompt_ids
+            for first, second in _model_pairs(evaluation_round)
+        ]
     else:
-        for prompt_id in prompt_ids:
-            for name in evaluation_round.model_names:
-                items.append(
-                    RoundItem(round=evaluation_round, prompt_id=prompt_id, response_a_id=responses[(prompt_id, name)])
-                )
+        items = [
+            RoundItem(round=evaluation_round, prompt_id=prompt_id, response_a_id=responses[(prompt_id, name)])
+            for prompt_id in prompt_ids
+            for name in evaluation_round.model_names
+        ]
     rng.shuffle(items)
     items = RoundItem.objects.bulk_create(items)
-    if any(item.pk is None for item in items):
+    if any(item.pk is None for item in items):  # databases that do not return ids from a bulk insert
         items = list(RoundItem.objects.filter(round=evaluation_round).order_by("pk"))
+    return items
 
-    model_of = {pk: name for (_, name), pk in responses.items()}
+
+def _schedule_slots(
+    evaluation_round: EvaluationRound,
+    items: list[RoundItem],
+    reviewers: list[User],
+    model_of: dict[int, str],
+    rng: random.Random,
+) -> list[RoundSlot]:
+    """`judgments_per_item` slots per item, each to a different reviewer, the least-loaded first. The
+    k slots of an item alternate sides, and the first slot's side alternates over a pair's items, so
+    each pair is shown in both orders equally often (to within one) and each reviewer sees each pair's
+    models on both sides."""
     reviewer_order = {r.pk: rng.random() for r in reviewers}
     load: Counter[int] = Counter()
     # (reviewer, model, side) -> how often the reviewer saw that model's answer on that side.
@@ -354,7 +331,7 @@ def round_freeze(*, evaluation_round: EvaluationRound) -> EvaluationRound:
             first_left = pair_starts[pair] % 2 == 0
             pair_starts[pair] += 1
         taken: set[int] = set()
-        for index in range(k):
+        for index in range(evaluation_round.judgments_per_item):
             a_left = first_left if index % 2 == 0 else not first_left
             side = "left" if a_left else "right"
             candidates = [r for r in reviewers if r.pk not in taken]
@@ -365,10 +342,8 @@ def round_freeze(*, evaluation_round: EvaluationRound) -> EvaluationRound:
             taken.add(reviewer.pk)
             load[reviewer.pk] += 1
             sides_seen[(reviewer.pk, model_a, side)] += 1
-            if item.response_b_id is None or a_left:
-                left, right = item.response_a_id, item.response_b_id
-            else:
-                left, right = item.response_b_id, item.response_a_id
+            shown = (item.response_a_id, item.response_b_id)
+            left, right = shown if item.response_b_id is None or a_left else shown[::-1]
             slots.append(
                 RoundSlot(
                     round=evaluation_round,
@@ -379,7 +354,31 @@ def round_freeze(*, evaluation_round: EvaluationRound) -> EvaluationRound:
                     right_response_id=right,
                 )
             )
-    RoundSlot.objects.bulk_create(slots)
+    return slots
+
+
+@transaction.atomic
+def round_freeze(*, evaluation_round: EvaluationRound) -> EvaluationRound:
+    """Freeze the definition and schedule every judgment.
+
+    Items: one per prompt and model (absolute), or one per prompt and pair of models (pairwise:
+    every pair, or each model against the reference), so every pair is covered on every prompt.
+    Slots: see `_schedule_slots`.
+    """
+    evaluation_round = EvaluationRound.objects.select_for_update().get(pk=evaluation_round.pk)
+    _require_draft(evaluation_round)
+    reviewers = list(evaluation_round.reviewers.order_by("pk"))
+    k = evaluation_round.judgments_per_item
+    if len(reviewers) < k:
+        raise ValidationError(f"{k} judgments per item need at least {k} reviewers; the round has {len(reviewers)}.")
+    prompt_ids = list(evaluation_round.round_prompts.values_list("prompt_id", flat=True))
+    if not prompt_ids:
+        raise ValidationError("The round has no prompts.")
+    responses = _latest_responses(evaluation_round, prompt_ids)
+    rng = random.Random(evaluation_round.seed)
+    items = _round_items(evaluation_round, prompt_ids, responses, rng)
+    model_of = {pk: name for (_, name), pk in responses.items()}
+    RoundSlot.objects.bulk_create(_schedule_slots(evaluation_round, items, reviewers, model_of, rng))
     evaluation_round.status = RoundStatus.FROZEN
     evaluation_round.frozen_at = timezone.now()
     evaluation_round.save(update_fields=["status", "frozen_at"])
@@ -399,45 +398,6 @@ def round_close(*, evaluation_round: EvaluationRound) -> EvaluationRound:
 # ------------------------------------------------------------------------------------------------
 # Judging
 # ------------------------------------------------------------------------------------------------
-
-
-def round_progress(*, evaluation_round: EvaluationRound, reviewer: User | None = None) -> dict[str, int]:
-    slots = RoundSlot.objects.filter(round=evaluation_round)
-    if reviewer is not None:
-        slots = slots.filter(reviewer=reviewer)
-    counts = slots.aggregate(total=Count("pk"), done=Count("pk", filter=Q(judgment__isnull=False)))
-    return {"total": counts["total"], "done": counts["done"], "left": counts["total"] - counts["done"]}
-
-
-def round_progress_by_reviewer(*, evaluation_round: EvaluationRound) -> list[tuple[User, dict[str, int]]]:
-    """Each reviewer of the round (by name) with their progress, as `round_progress` gives it: one query."""
-    reviewers = evaluation_round.reviewers.annotate(
-        total=Count("round_slots", filter=Q(round_slots__round=evaluation_round)),
-        done=Count("round_slots", filter=Q(round_slots__round=evaluation_round, round_slots__judgment__isnull=False)),
-    ).order_by("name", "email")
-    return [(r, {"total": r.total, "done": r.done, "left": r.total - r.done}) for r in reviewers]
-
-
-def round_next_slot(*, evaluation_round: EvaluationRound, reviewer: User) -> RoundSlot | None:
-    """The reviewer's first unjudged slot in queue order, or None when they are done.
-
-    On PostgreSQL a slot whose submission is in flight (locked by `judgment_submit`) is skipped, so a
-    second tab never opens the item the first tab is submitting."""
-    if evaluation_round.status != RoundStatus.FROZEN:
-        return None
-    slots = RoundSlot.objects.filter(round=evaluation_round, reviewer=reviewer, judgment__isnull=True).order_by(
-        "position", "pk"
-    )
-    with transaction.atomic():
-        if connection.features.has_select_for_update_skip_locked:
-            slot_id = slots.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True).first()
-        else:
-            slot_id = slots.values_list("pk", flat=True).first()
-    if slot_id is None:
-        return None
-    return RoundSlot.objects.select_related("item__prompt", "left_response", "right_response", "round__schema").get(
-        pk=slot_id
-    )
 
 
 @transaction.atomic
@@ -474,342 +434,3 @@ def judgment_submit(*, slot: RoundSlot, reviewer: User, answers: dict[str, Any])
     except IntegrityError as exc:
         raise ValidationError("You have already judged this item; judgments cannot be changed.") from exc
     return judgment, True
-
-
-# ------------------------------------------------------------------------------------------------
-# Votes, scores and results
-# ------------------------------------------------------------------------------------------------
-
-
-def round_judgments(*, evaluation_round: EvaluationRound) -> QuerySet[Judgment]:
-    return Judgment.objects.filter(round=evaluation_round).select_related(
-        "item__prompt", "item__response_a", "item__response_b", "left_response", "right_response"
-    )
-
-
-def _verdict_for_models(judgment: Judgment, field: dict) -> str | None:
-    """The verdict on the item's response_a / response_b ("a", "b", "tie", "both_bad") from the
-    reviewer's left/right answer, with reversed questions ("which is more harmful") turned round."""
-    value = judgment.answers.get(field["key"])
-    if value not in PAIRWISE_VERDICTS:
-        return None
-    if value in ("a", "b"):
-        left_is_a = judgment.left_response_id == judgment.item.response_a_id
-        picked_a = (value == "a") == left_is_a
-        if field.get("reverse"):
-            picked_a = not picked_a
-        return "a" if picked_a else "b"
-    return value
-
-
-def _prompt_key(prompt: Prompt) -> str:
-    return prompt.external_id or f"prompt-{prompt.pk}"
-
-
-def pairwise_axes(evaluation_round: EvaluationRound) -> list[dict]:
-    return [f for f in evaluation_round.schema.fields if f["kind"] == "pairwise_choice"]
-
-
-def round_votes(*, evaluation_round: EvaluationRound, axis: str, judgments: Iterable[Judgment] | None = None) -> list:
-    """The round's pairwise votes on one axis as the statistics engine takes them."""
-    field = next((f for f in pairwise_axes(evaluation_round) if f["key"] == axis), None)
-    if field is None:
-        raise ValidationError(f"{axis!r} is not a pairwise axis of this round's form.")
-    votes = []
-    for judgment in judgments if judgments is not None else round_judgments(evaluation_round=evaluation_round):
-        verdict = _verdict_for_models(judgment, field)
-        if verdict is None:
-            continue
-        item = judgment.item
-        votes.append(
-            ranking.PairwiseVote(
-                prompt=_prompt_key(item.prompt),
-                model_a=item.response_a.model_name,
-                model_b=item.response_b.model_name,
-                winner="tie" if verdict == "both_bad" else verdict,
-                length_a=float(len(item.response_a.text)),
-                length_b=float(len(item.response_b.text)),
-                a_side="left" if judgment.left_response_id == item.response_a_id else "right",
-            )
-        )
-    return votes
-
-
-def _numeric_fields(evaluation_round: EvaluationRound) -> list[dict]:
-    return [f for f in evaluation_round.schema.fields if f["kind"] in ("ordinal_scale", "number")]
-
-
-def round_scores(*, evaluation_round: EvaluationRound, judgments: Iterable[Judgment] | None = None) -> list:
-    """Absolute-mode scores on every numeric axis (scales and numbers) of the response form."""
-    fields = _numeric_fields(evaluation_round)
-    scores = []
-    for judgment in judgments if judgments is not None else round_judgments(evaluation_round=evaluation_round):
-        for field in fields:
-            value = judgment.answers.get(field["key"])
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                scores.append(
-                    ranking.AbsoluteScore(
-                        prompt=_prompt_key(judgment.item.prompt),
-                        model=judgment.item.response_a.model_name,
-                        axis=field["key"],
-                        score=float(value),
-                    )
-                )
-    return scores
-
-
-def _pairwise_block(evaluation_round: EvaluationRound, votes: list, draws: int) -> dict:
-    if not votes:
-        return {"votes": 0, "reason": "no judgment on this axis yet"}
-    models = {v.model_a for v in votes} | {v.model_b for v in votes}
-    reference = evaluation_round.reference_model if evaluation_round.reference_model in models else None
-    return ranking.pairwise_results(votes, reference=reference, draws=draws, seed=evaluation_round.seed)
-
-
-def _agreement(evaluation_round: EvaluationRound, judgments: list[Judgment]) -> list[dict]:
-    """Agreement per axis over items judged by two or more reviewers, on model-relative verdicts."""
-    from curation.stats.agreement import agreement_report, ratings_from_rows
-
-    rows_by_field: list[tuple[dict, str, list, list | None]] = []
-    if evaluation_round.is_pairwise:
-        for field in pairwise_axes(evaluation_round):
-            rows = [(j.item_id, j.reviewer_id, _verdict_for_models(j, field)) for j in judgments]
-            rows_by_field.append((field, "nominal", rows, list(PAIRWISE_VERDICTS)))
-    else:
-        for field in evaluation_round.schema.fields:
-            level = field_level(field)
-            if field["kind"] in ("ordinal_scale", "number"):
-                rows = [(j.item_id, j.reviewer_id, j.answers.get(field["key"])) for j in judgments]
-                rows_by_field.append((field, level, rows, None))
-            elif field["kind"] == "single_choice":
-                order = [o["value"] for o in field_options(field)]
-                rows = [(j.item_id, j.reviewer_id, j.answers.get(field["key"])) for j in judgments]
-                rows_by_field.append((field, level, rows, order))
-    result = []
-    for field, level, rows, order in rows_by_field:
-        table = ratings_from_rows(rows, order=order)
-        entry = {"axis": field["key"], "label": field.get("label", field["key"]), "level": level}
-        if table.matrix.size == 0:
-            result.append(entry | {"undefined": "no judgment yet"})
-            continue
-        report = agreement_report(
-            table.matrix,
-            level,
-            raters=table.raters,
-            n_categories=len(order) if order else None,
-            draws=200,
-            seed=evaluation_round.seed,
-            pairs=False,
-        )
-        result.append(entry | {"report": report})
-    return result
-
-
-def round_agreement(*, evaluation_round: EvaluationRound) -> list[dict]:
-    """Agreement between the round's reviewers per axis (as on the results page), on its judgments so far."""
-    return _agreement(evaluation_round, list(round_judgments(evaluation_round=evaluation_round)))
-
-
-def _difficulty_breakdown(evaluation_round: EvaluationRound, judgments: list[Judgment]) -> list[dict]:
-    """Results per prompt difficulty (prompts carry no topic, so difficulty is the breakdown there is)."""
-    by_difficulty: dict[int, list[Judgment]] = defaultdict(list)
-    for judgment in judgments:
-        if judgment.item.prompt.difficulty is not None:
-            by_difficulty[judgment.item.prompt.difficulty].append(judgment)
-    breakdown = []
-    for difficulty in sorted(by_difficulty):
-        subset = by_difficulty[difficulty]
-        entry: dict[str, Any] = {"difficulty": difficulty, "judgments": len(subset)}
-        if evaluation_round.is_pairwise:
-            axis = pairwise_axes(evaluation_round)[0]["key"]
-            votes = round_votes(evaluation_round=evaluation_round, axis=axis, judgments=subset)
-            entry["axis"] = axis
-            entry["results"] = _pairwise_block(evaluation_round, votes, BREAKDOWN_DRAWS) if votes else None
-        else:
-            scores = round_scores(evaluation_round=evaluation_round, judgments=subset)
-            entry["scores"] = (
-                ranking.absolute_scores(scores, draws=BREAKDOWN_DRAWS, seed=evaluation_round.seed) if scores else []
-            )
-        breakdown.append(entry)
-    return breakdown
-
-
-def _results_header(evaluation_round: EvaluationRound) -> dict[str, Any]:
-    """The round's definition and progress: what can change without a new judgment."""
-    return {
-        "round": {
-            "id": evaluation_round.pk,
-            "name": evaluation_round.name,
-            "mode": evaluation_round.mode,
-            "pairing": evaluation_round.pairing,
-            "status": evaluation_round.status,
-            "models": evaluation_round.compared_models,
-            "reference_model": evaluation_round.reference_model or None,
-            "judgments_per_item": evaluation_round.judgments_per_item,
-            "seed": evaluation_round.seed,
-        },
-        "progress": round_progress(evaluation_round=evaluation_round),
-    }
-
-
-def round_results_get(*, evaluation_round: EvaluationRound) -> dict[str, Any]:
-    """`round_results`, cached until the round's next judgment (judgments are never edited or removed,
-    so their number and latest id say whether anything changed); the header is always fresh."""
-    state = Judgment.objects.filter(round=evaluation_round).aggregate(n=Count("id"), last=Max("id"))
-    key = f"round-results:v1:{evaluation_round.pk}:{state['n']}:{state['last']}"
-    results = cache.get(key)
-    if results is None:
-        results = round_results(evaluation_round=evaluation_round)
-        cache.set(key, results, RESULTS_CACHE_SECONDS)
-        return results
-    return {**results, **_results_header(evaluation_round)}
-
-
-def round_results(*, evaluation_round: EvaluationRound, draws: int = RESULT_DRAWS) -> dict[str, Any]:
-    """Everything the results page, the API and the CSV show, computed by curation.stats.ranking."""
-    judgments = list(round_judgments(evaluation_round=evaluation_round))
-    results: dict[str, Any] = {
-        **_results_header(evaluation_round),
-        "judgments": len(judgments),
-        "axes": [],
-        "scores": [],
-    }
-    if evaluation_round.is_pairwise:
-        for field in pairwise_axes(evaluation_round):
-            votes = round_votes(evaluation_round=evaluation_round, axis=field["key"], judgments=judgments)
-            both_bad = sum(1 for j in judgments if j.answers.get(field["key"]) == "both_bad")
-            results["axes"].append(
-                {
-                    "axis": field["key"],
-                    "label": field.get("label", field["key"]),
-                    "reversed": bool(field.get("reverse")),
-                    "both_bad": both_bad,
-                    **_pairwise_block(evaluation_round, votes, draws),
-                }
-            )
-    else:
-        scores = round_scores(evaluation_round=evaluation_round, judgments=judgments)
-        labels = {f["key"]: f.get("label", f["key"]) for f in _numeric_fields(evaluation_round)}
-        if scores:
-            for row in ranking.absolute_scores(scores, draws=draws, seed=evaluation_round.seed):
-                results["scores"].append(row | {"label": labels.get(row["axis"], row["axis"])})
-    results["by_difficulty"] = _difficulty_breakdown(evaluation_round, judgments)
-    results["agreement"] = _agreement(evaluation_round, judgments)
-    return results
-
-
-def round_majority_items(
-    *, rounds: Iterable[EvaluationRound], axis: str = "overall", min_judgments: int = 2
-) -> QuerySet[RoundItem]:
-    """The pairwise items of `rounds` with a clear majority on `axis`, counted in the database.
-
-    An item qualifies when it has at least `min_judgments` judgments and strictly more than half of
-    them (ties, "both bad" and unanswered included in the count) picked the same model. Each item is
-    annotated with `judgment_count`, `votes_a` and `votes_b` (votes for response_a's and response_b's
-    model), in (round, item) order. Votes are mapped from sides to models here exactly as
-    `_verdict_for_models` maps them: a vote for the left answer is a vote for the response shown
-    left, turned round on a reversed question ("which is more harmful").
-    Raises ValidationError when a round's form has no such pairwise axis.
-    """
-    straight, reversed_ = [], []
-    for evaluation_round in rounds:
-        if not evaluation_round.is_pairwise:
-            continue
-        field = next((f for f in pairwise_axes(evaluation_round) if f["key"] == axis), None)
-        if field is None:
-            raise ValidationError(f"{axis!r} is not a pairwise axis of the form of round {evaluation_round.name!r}.")
-        (reversed_ if field.get("reverse") else straight).append(evaluation_round.pk)
-
-    def _judgment_count(condition: Q) -> Coalesce:
-        counted = (
-            Judgment.objects.filter(item=OuterRef("pk"))
-            .filter(condition)
-            .order_by()
-            .values("item")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-    # A vote for the item's response in `column`: "a" (left) when it was shown left, "b" (right) when
-    # it was shown right; on a reversed question, the other way round.
-    def for_response(column: str) -> Coalesce:
-        answer = f"answers__{axis}"
-        picked = Q(pk__in=[])
-        for round_ids, if_left, if_right in ((straight, "a", "b"), (reversed_, "b", "a")):
-            if round_ids:
-                picked |= Q(round_id__in=round_ids, **{answer: if_left}, left_response_id=OuterRef(column))
-                picked |= Q(round_id__in=round_ids, **{answer: if_right}, right_response_id=OuterRef(column))
-        return _judgment_count(picked)
-
-    return (
-        RoundItem.objects.filter(round_id__in=[*straight, *reversed_], response_b__isnull=False)
-        .annotate(
-            judgment_count=_judgment_count(Q()),
-            votes_a=for_response("response_a_id"),
-            votes_b=for_response("response_b_id"),
-        )
-        .annotate(twice_a=F("votes_a") * 2, twice_b=F("votes_b") * 2)
-        .filter(judgment_count__gte=max(1, min_judgments))
-        .filter(Q(twice_a__gt=F("judgment_count")) | Q(twice_b__gt=F("judgment_count")))
-        .order_by("round_id", "pk")
-    )
-
-
-PAIR_FIELDS = (
-    "pk",
-    "round_id",
-    "round__name",
-    "prompt_id",
-    "prompt__external_id",
-    "prompt__instruction",
-    "prompt__input",
-    "response_a_id",
-    "response_a__model_name",
-    "response_a__text",
-    "response_b_id",
-    "response_b__model_name",
-    "response_b__text",
-    "judgment_count",
-    "votes_a",
-    "votes_b",
-)
-
-
-def round_pair_rows(*, items: QuerySet[RoundItem], axis: str, chunk_size: int = 2000) -> Iterator[dict[str, Any]]:
-    """Stream `round_majority_items` as preference pairs: plain dicts, one chunk of rows in memory at a time."""
-    for row in items.values(*PAIR_FIELDS).iterator(chunk_size=chunk_size):
-        a_wins = row["votes_a"] > row["votes_b"]
-        chosen, rejected = ("response_a", "response_b") if a_wins else ("response_b", "response_a")
-        votes_for, votes_against = (row["votes_a"], row["votes_b"]) if a_wins else (row["votes_b"], row["votes_a"])
-        yield {
-            "prompt": row["prompt__instruction"],
-            "input": row["prompt__input"],
-            "chosen": row[f"{chosen}__text"],
-            "rejected": row[f"{rejected}__text"],
-            "chosen_model": row[f"{chosen}__model_name"],
-            "rejected_model": row[f"{rejected}__model_name"],
-            "chosen_response_id": row[f"{chosen}_id"],
-            "rejected_response_id": row[f"{rejected}_id"],
-            "prompt_id": row["prompt_id"],
-            "prompt_key": row["prompt__external_id"] or f"prompt-{row['prompt_id']}",
-            "round_id": row["round_id"],
-            "round": row["round__name"],
-            "item_id": row["pk"],
-            "axis": axis,
-            "votes_for_chosen": votes_for,
-            "votes_against_chosen": votes_against,
-            "votes": row["judgment_count"],
-        }
-
-
-def round_preference_pairs(
-    *, evaluation_round: EvaluationRound, axis: str = "overall", min_judgments: int = 2
-) -> Iterator[dict[str, Any]]:
-    """Preference pairs from pairwise items with a clear majority on `axis` (see `round_majority_items`),
-    streamed from the database in item order. Ties and "both bad" are never exported; `votes` is the
-    item's number of judgments, `votes_for_chosen` / `votes_against_chosen` the votes for each model."""
-    if not evaluation_round.is_pairwise:
-        return
-    items = round_majority_items(rounds=[evaluation_round], axis=axis, min_judgments=min_judgments)
-    yield from round_pair_rows(items=items, axis=axis)

@@ -24,18 +24,15 @@ from curation.access import (
 from curation.forms.reviews import answers_from_post, form_fields
 from curation.forms.rounds import RoundCreateForm
 from curation.models import EvaluationRound, RoundSlot
-from curation.selectors.rounds import rounds_visible_to
-from curation.services.rounds import (
-    judgment_submit,
-    round_close,
-    round_create,
-    round_freeze,
+from curation.selectors.rounds import (
     round_next_slot,
     round_progress,
     round_progress_by_reviewer,
     round_results_get,
     round_votes,
+    rounds_visible_to,
 )
+from curation.services.rounds import judgment_submit, round_close, round_create, round_freeze
 
 CHART_WIDTH = 720
 CHART_LABEL_WIDTH = 200

@@ -5,8 +5,8 @@ from django.core.management import call_command
 
 from curation.demo.rounds import DEMO_ROUND_NAME
 from curation.models import EvaluationRound, Judgment, Project, Release, RoundStatus
+from curation.selectors.rounds import round_results
 from curation.services.releases import release_build, release_create
-from curation.services.rounds import round_results
 
 
 @pytest.fixture

@@ -527,7 +527,8 @@ def _vote(slot, winner: str) -> dict:
 def _judged_round(project, curator, votes: dict[str, list[str]], name="Round 1", close=True):
     """A pairwise round of X against Y on one prompt per entry of `votes` (prompt instruction -> the
     winner each reviewer picks, in reviewer order), fully judged."""
-    from curation.services.rounds import judgment_submit, round_close, round_create, round_freeze, round_next_slot
+    from curation.selectors.rounds import round_next_slot
+    from curation.services.rounds import judgment_submit, round_close, round_create, round_freeze
 
     k = max(len(v) for v in votes.values())
     reviewers = ClinicianFactory.create_batch(k)

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from curation.models import EvaluationRound, Judgment, RoundStatus
-from curation.services.rounds import judgment_submit, round_create, round_freeze, round_next_slot
+from curation.selectors.rounds import round_next_slot
+from curation.services.rounds import judgment_submit, round_create, round_freeze
 from curation.views.rounds import results_csv_rows, safe_cell
 from tests.factories import ClinicianFactory, MembershipFactory, ModelResponseFactory, PromptFactory
 

@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 from django.db.models import QuerySet
 
 from curation.formats.writers.encoding import csv_line, jsonl_line, pseudonym
+from curation.formats.writers.round_pairs import round_pair_rows
 from curation.models import EvaluationRound, RatingSchema, Review, RoundItem, SeedTask
-from curation.services.rounds import round_pair_rows
 
 SCORE_KINDS = ("ordinal_scale", "number")
 
@@ -83,7 +83,7 @@ class ExportScope:
     `agreements()` streams a TaskReviews in task id order for each task with current reviews
     (agreement None with fewer than two); `task_rows` merges it with the tasks and drops those under
     `min_agreement` when that is set. `round_items` are the evaluation-round items with a clear
-    majority on `round_axis` (curation.services.rounds.round_majority_items), for preference pairs.
+    majority on `round_axis` (curation.selectors.rounds.round_majority_items), for preference pairs.
     `stats` collects the card's counts from every task streamed through `task_rows`.
     """
 
