@@ -83,6 +83,12 @@ def review_submit(
     return review
 
 
+def _correction_kept(*, original: str, text: str) -> str:
+    """The corrected response a review keeps: none when the text is the original again (the page
+    offers the original to edit, so submitting it untouched is no correction)."""
+    return "" if text.strip() == original.strip() else text
+
+
 @transaction.atomic
 def review_submit_for_assignment(
     *,
@@ -114,6 +120,9 @@ def review_submit_for_assignment(
             return existing
     if assignment.status == AssignmentStatus.SKIPPED:
         raise ValidationError("You skipped this item; it is no longer yours to review.")
+    corrected_text = _correction_kept(
+        original=assignment.response.text if assignment.response_id else "", text=corrected_text
+    )
     project = assignment.project
     if assignment.response_id is not None:
         from curation.services.assignments import reviewer_edited_task

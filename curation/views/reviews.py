@@ -127,8 +127,6 @@ def review_item(request: HttpRequest, slug: str, assignment_id: int) -> HttpResp
     schema = _schema(assignment)
     answers = answers_from_post(schema.definition, request.POST) if schema else {}
     corrected = request.POST.get("corrected_text", "").replace("\r\n", "\n")
-    original = assignment.response.text if assignment.response_id else ""
-    corrected_for_review = "" if corrected.strip() == original.strip() else corrected
     raw_key = request.POST.get("submission_key", "")
     try:
         key = uuid.UUID(raw_key)
@@ -141,7 +139,7 @@ def review_item(request: HttpRequest, slug: str, assignment_id: int) -> HttpResp
             assignment_id=assignment.pk,
             reviewer=request.user,
             answers=answers,
-            corrected_text=corrected_for_review,
+            corrected_text=corrected,
             submission_key=key,
         )
     except ValidationError as exc:

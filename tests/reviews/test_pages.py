@@ -261,6 +261,41 @@ def test_an_unchanged_correction_records_no_correction(client, project, clinicia
     assert Review.objects.get().corrected_text == ""
 
 
+def test_an_unchanged_correction_sent_through_the_api_records_no_correction_either(client, project, clinician):
+    response = ModelResponseFactory(seed_task=SeedTaskFactory(project=project), text="Fine as it is.")
+    assignment = AssignmentFactory(seed_task=None, response=response, reviewer=clinician)
+    client.force_login(clinician)
+    submitted = client.post(
+        reverse("api_review_submit", args=[project.slug]),
+        {
+            "assignment": assignment.pk,
+            "answers": RESPONSE_ANSWERS,
+            "corrected_text": "Fine as it is.\n",
+            "submission_key": str(uuid.uuid4()),
+        },
+        content_type="application/json",
+    )
+    assert submitted.status_code == 201 and submitted.json()["corrected_text"] == ""
+    assert Review.objects.get().corrected_text == ""
+
+
+def test_a_seed_task_review_through_the_api_may_send_an_empty_correction_as_the_page_does(
+    client, project, clinician, assignment
+):
+    client.force_login(clinician)
+    submitted = client.post(
+        reverse("api_review_submit", args=[project.slug]),
+        {
+            "assignment": assignment.pk,
+            "answers": SEED_ANSWERS,
+            "corrected_text": " ",
+            "submission_key": str(uuid.uuid4()),
+        },
+        content_type="application/json",
+    )
+    assert submitted.status_code == 201 and Review.objects.get().corrected_text == ""
+
+
 # --- flags, attention list, assigning -------------------------------------------------------------
 
 
