@@ -102,6 +102,17 @@ DATABASES = {
         conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves requests and runs a worker on one file. WAL lets readers carry on
+    # while one connection writes; IMMEDIATE takes the write lock when a transaction begins, so two
+    # writers queue for it instead of one failing with "database is locked" when it upgrades a read;
+    # the timeout (seconds) is how long a writer queues before giving up.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": int(env("SQLITE_BUSY_TIMEOUT", "20")),
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
