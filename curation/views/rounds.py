@@ -4,7 +4,6 @@ The judging screen never names a model: the reviewer sees "A" (left) and "B" (ri
 id; which model wrote which answer stays on the server.
 """
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +20,8 @@ from curation.access import (
     access_round_slot,
     require_curator,
 )
+from curation.charts import leaderboard_chart
+from curation.formats.writers.rounds_csv import results_csv_lines, votes_csv_lines
 from curation.forms.reviews import answers_from_post, form_fields
 from curation.forms.rounds import RoundCreateForm
 from curation.models import EvaluationRound, RoundSlot
@@ -33,12 +34,6 @@ from curation.selectors.rounds import (
     rounds_visible_to,
 )
 from curation.services.rounds import judgment_submit, round_close, round_create, round_freeze
-
-CHART_WIDTH = 720
-CHART_LABEL_WIDTH = 200
-CHART_ROW = 30
-CHART_PAD = 20
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @login_required
@@ -167,55 +162,6 @@ def round_judge(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
     return render(request, template, base | _judge_context(evaluation_round, slot, request.user))
 
 
-def leaderboard_chart(ratings: list[dict]) -> dict[str, Any]:
-    """Geometry of a dot-and-whisker chart of Elo ratings with their CIs, for an inline SVG.
-
-    Ratings without a finite value are listed with their status instead of a dot; an unbounded side
-    of an interval runs to the plot's edge with an open end."""
-    finite = [
-        v for r in ratings for v in (r.get("rating"), r.get("ci_low"), r.get("ci_high")) if isinstance(v, int | float)
-    ]
-    low, high = (min(finite), max(finite)) if finite else (900.0, 1100.0)
-    span = max(high - low, 50.0)
-    low, high = low - span * 0.08, high + span * 0.08
-    step = next(s for s in (10, 25, 50, 100, 200, 500, 1000, 5000) if (high - low) / s <= 8)
-    plot_left, plot_right = CHART_LABEL_WIDTH, CHART_WIDTH - CHART_PAD
-
-    def x(value: float) -> float:
-        return round(plot_left + (value - low) / (high - low) * (plot_right - plot_left), 1)
-
-    rows = []
-    for i, rating in enumerate(ratings):
-        top = CHART_PAD + i * CHART_ROW
-        row: dict[str, Any] = {"label": rating["model"], "mid": top + CHART_ROW / 2, "text_y": top + CHART_ROW / 2 + 4}
-        if rating.get("rating") is None:
-            row["status"] = rating.get("status", "undefined").replace("_", " ")
-        else:
-            row["x"] = x(rating["rating"])
-            row["value"] = rating["rating"]
-            ci_low, ci_high = rating.get("ci_low"), rating.get("ci_high")
-            row["ci_x1"] = x(ci_low) if ci_low is not None else plot_left
-            row["ci_x2"] = x(ci_high) if ci_high is not None else plot_right
-            row["open_low"], row["open_high"] = ci_low is None, ci_high is None
-        rows.append(row)
-    height = CHART_PAD * 2 + CHART_ROW * max(len(rows), 1)
-    ticks = []
-    tick = (int(low // step) + 1) * step
-    while tick < high:
-        ticks.append({"x": x(tick), "label": f"{tick:g}"})
-        tick += step
-    return {
-        "width": CHART_WIDTH,
-        "height": height,
-        "rows": rows,
-        "ticks": ticks,
-        "plot_left": plot_left,
-        "label_x": plot_left - 8,
-        "axis_y": height - CHART_PAD + 4,
-        "tick_label_y": height - CHART_PAD + 18,
-    }
-
-
 def _results_context(evaluation_round: EvaluationRound) -> dict[str, Any]:
     results = round_results_get(evaluation_round=evaluation_round)
     for axis in results["axes"]:
@@ -240,82 +186,13 @@ def round_results_view(request: HttpRequest, slug: str, round_id: int) -> HttpRe
     )
 
 
-def safe_cell(value: Any) -> Any:
-    """A text cell a spreadsheet would read as a formula gets a leading apostrophe; numbers are left
-    as numbers (a float cannot carry a formula, and "-0.5" must stay a number)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def results_csv_rows(results: dict) -> list[list[Any]]:
-    """One row per number: section, axis, model, opponent, statistic, value, CI and count."""
-    rows: list[list[Any]] = [["section", "axis", "model", "opponent", "statistic", "value", "ci_low", "ci_high", "n"]]
-
-    def add(section, axis, model, opponent, statistic, value, low, high, n):
-        rows.append([section, axis, model, opponent, statistic, value, low, high, n])
-
-    for s in results["scores"]:
-        add("mean_score", s["axis"], s["model"], "", "mean", s["mean"], s["ci_low"], s["ci_high"], s["scores"])
-    for axis in results["axes"]:
-        key = axis["axis"]
-        if not axis.get("bradley_terry"):
-            continue
-        for r in axis["bradley_terry"]["ratings"]:
-            add("elo", key, r["model"], "", "rating", r["rating"], r["ci_low"], r["ci_high"], r["votes"])
-        win_rates = axis["win_rates"]
-        for r in win_rates["models"]:
-            add("win_rate", key, r["model"], "", "win_rate", r["win_rate"], r["ci_low"], r["ci_high"], r["votes"])
-            for statistic in ("wins", "ties", "losses"):
-                add("win_rate", key, r["model"], "", statistic, r[statistic], "", "", r["votes"])
-        for section in ("head_to_head", "against_reference"):
-            for r in win_rates.get(section) or []:
-                add(
-                    section,
-                    key,
-                    r["model"],
-                    r["opponent"],
-                    "win_rate",
-                    r["win_rate"],
-                    r["ci_low"],
-                    r["ci_high"],
-                    r["votes"],
-                )
-        bias = axis["position_bias"]
-        add(
-            "position_bias",
-            key,
-            "",
-            "",
-            "left_win_share",
-            bias["left_win_share"],
-            bias["ci_low"],
-            bias["ci_high"],
-            bias["decisive"],
-        )
-        length = axis["length_bias"]
-        add(
-            "length_bias",
-            key,
-            "",
-            "",
-            "longer_win_rate",
-            length["longer_win_rate"],
-            length["ci_low"],
-            length["ci_high"],
-            length["votes"],
-        )
-    return [[safe_cell(cell) for cell in row] for row in rows]
-
-
 @login_required
 def round_results_csv(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
     project = access_project(user=request.user, slug=slug)
     evaluation_round = access_round_for_curation(user=request.user, project=project, round_id=round_id)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    lines = results_csv_lines(round_results_get(evaluation_round=evaluation_round))
+    response = HttpResponse(b"".join(lines), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="round-{evaluation_round.pk}-results.csv"'
-    writer = csv.writer(response)
-    writer.writerows(results_csv_rows(round_results_get(evaluation_round=evaluation_round)))
     return response
 
 
@@ -330,11 +207,6 @@ def round_votes_csv(request: HttpRequest, slug: str, round_id: int) -> HttpRespo
         votes = round_votes(evaluation_round=evaluation_round, axis=axis)
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = HttpResponse(b"".join(votes_csv_lines(votes)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="round-{evaluation_round.pk}-{axis}-votes.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["prompt", "model_a", "model_b", "winner", "length_a", "length_b", "a_side"])
-    for v in votes:
-        row = [v.prompt, v.model_a, v.model_b, v.winner, int(v.length_a), int(v.length_b), v.a_side]
-        writer.writerow([safe_cell(cell) for cell in row])
     return response

@@ -8,10 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from curation.formats.writers.rounds_csv import results_csv_lines, votes_csv_lines
 from curation.models import EvaluationRound, Judgment, RoundStatus
 from curation.selectors.rounds import round_next_slot
 from curation.services.rounds import judgment_submit, round_create, round_freeze
-from curation.views.rounds import results_csv_rows, safe_cell
+from curation.stats.ranking import PairwiseVote
 from tests.factories import ClinicianFactory, MembershipFactory, ModelResponseFactory, PromptFactory
 
 MODELS = ("secret-model-alpha", "secret-model-beta", "secret-model-gamma")
@@ -316,10 +317,20 @@ class TestResults:
 class TestCsvSafety:
     @pytest.mark.parametrize("dangerous", ["=HYPERLINK(1)", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx"])
     def test_text_cells_that_a_spreadsheet_would_run_are_neutralised(self, dangerous):
-        assert safe_cell(dangerous) == "'" + dangerous
+        vote = PairwiseVote(
+            prompt=dangerous, model_a="model-a", model_b="model-b", winner="a", length_a=10, length_b=20, a_side="left"
+        )
+        _, line = list(votes_csv_lines([vote]))
+        cells = next(csv.reader(io.StringIO(line.decode())))
+        assert cells == ["'" + dangerous, "model-a", "model-b", "a", "10", "20", "left"]
 
     def test_numbers_stay_numbers(self):
-        assert safe_cell(-0.5) == -0.5 and safe_cell("model-a") == "model-a"
+        results = {
+            "scores": [{"axis": "harm", "model": "model-a", "mean": -0.5, "ci_low": -1.5, "ci_high": 0.5, "scores": 2}],
+            "axes": [],
+        }
+        line = list(results_csv_lines(results))[1].decode()
+        assert line == "mean_score,harm,model-a,,mean,-0.5,-1.5,0.5,2\r\n"
 
     def test_a_model_named_like_a_formula_is_neutralised_in_the_export(self):
         results = {
@@ -328,7 +339,7 @@ class TestCsvSafety:
             ],
             "axes": [],
         }
-        rows = results_csv_rows(results)
+        rows = [next(csv.reader(io.StringIO(line.decode()))) for line in results_csv_lines(results)]
         assert rows[1][2] == "'=cmd()"
 
 
