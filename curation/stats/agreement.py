@@ -42,6 +42,8 @@ _MAX_CHUNK = 250
 # A CI needs most draws to be defined; below this share it is not reported.
 _MIN_DEFINED_DRAWS = 0.5
 OUTLIER_ALPHA_GAIN = 0.05
+# Leaving out a reviewer of one or two items can move alpha a lot by chance: too few to call them an outlier.
+OUTLIER_MIN_UNITS = 10
 
 TOO_FEW_UNITS = "fewer than two units have two or more ratings"
 NO_VARIATION = "every rating has the same value, so there is no variation to agree on"
@@ -503,11 +505,13 @@ def rater_breakdown(
     seed: int = SEED,
     confidence: float = CONFIDENCE,
     outlier_gain: float = OUTLIER_ALPHA_GAIN,
+    outlier_min_units: int = OUTLIER_MIN_UNITS,
 ) -> list[dict]:
     """Each rater against the others: how often they match the others on shared units (with CI), how
     far their value lies from the others' on average (in scale steps), and alpha without them.
 
-    A rater is an outlier when leaving them out raises alpha by `outlier_gain` or more.
+    A rater is an outlier when they share at least `outlier_min_units` units with other raters and
+    leaving them out raises alpha by `outlier_gain` or more.
     """
     x = np.asarray(matrix, dtype=float)
     prep = _Prepared(x, level)
@@ -556,7 +560,7 @@ def rater_breakdown(
                 ).as_dict(),
                 "alpha_without": without_value,
                 "alpha_gain_without": _clean(gain),
-                "outlier": gain is not None and gain >= outlier_gain,
+                "outlier": gain is not None and gain >= outlier_gain and counted[r] >= outlier_min_units,
             }
         )
     return result

@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from curation.access import access_project_agreement
 from curation.services.agreement import SLICES, project_agreement_get
+from curation.stats.agreement import OUTLIER_MIN_UNITS
 
 CHART_WIDTH = 720
 CHART_LABEL_WIDTH = 230
@@ -23,7 +24,13 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         template,
-        {"project": project, "report": report, "schemas": schemas, "computed_at": computed_at},
+        {
+            "project": project,
+            "report": report,
+            "schemas": schemas,
+            "computed_at": computed_at,
+            "outlier_min_units": OUTLIER_MIN_UNITS,
+        },
     )
 
 

@@ -301,8 +301,29 @@ def test_with_one_review_per_item_the_page_says_undefined_and_why(client, projec
         review_submit(reviewer=person, schema=project.seed_schema, seed_task=task, answers=_seed_answers(3))
     client.force_login(curator)
     html = client.get(reverse("project_agreement", args=[project.slug])).content.decode()
-    assert 'title="fewer than two units have two or more ratings">undefined' in html
+    # The reason stands beside the word, not only in a tooltip.
+    assert (
+        'undefined</span><br><span class="muted small undefined-reason">fewer than two units have two or more ratings'
+        in html
+    )
+    assert "undefined: fewer than two units have two or more ratings" in html  # the chart's row says it too
     assert "0 by two or more reviewers" in html
+
+
+def test_fleiss_kappa_undefined_for_uneven_reviews_says_why_on_the_page(client, project, curator, reviewers):
+    first, second, third = reviewers[:3]
+    for answers in ((3, 3, 4), (2, 2, 2), (5, 4, 5), (1, 2, 1)):
+        task = SeedTaskFactory(project=project)
+        for person, value in zip((first, second, third), answers, strict=True):
+            review_submit(reviewer=person, schema=project.seed_schema, seed_task=task, answers=_seed_answers(value))
+    task = SeedTaskFactory(project=project)
+    for person in (first, second):
+        review_submit(reviewer=person, schema=project.seed_schema, seed_task=task, answers=_seed_answers(4))
+    client.force_login(curator)
+
+    html = client.get(reverse("project_agreement", args=[project.slug])).content.decode()
+
+    assert "units have different numbers of ratings (2 to 3); Fleiss&#x27; kappa needs the same number" in html
 
 
 # The API

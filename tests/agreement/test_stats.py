@@ -11,6 +11,7 @@ from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
 
 from curation.stats.agreement import (
     LEVELS,
+    OUTLIER_MIN_UNITS,
     TOO_FEW_UNITS,
     agreement_report,
     rater_breakdown,
@@ -180,6 +181,24 @@ def test_every_output_is_strict_json_without_nan_even_when_nothing_can_be_comput
         slice_breakdown(x, ["all"] * len(x), level, draws=50),
     ]
     json.dumps(outputs, allow_nan=False)
+
+
+def test_a_rater_of_too_few_items_is_never_called_an_outlier_however_far_they_are():
+    rng = np.random.default_rng(5)
+    truth = rng.integers(1, 6, 40).astype(float)
+    lonely = np.full(40, NaN)
+    lonely[: OUTLIER_MIN_UNITS - 1] = 6 - truth[: OUTLIER_MIN_UNITS - 1]  # the opposite end of the scale, every time
+    x = np.stack([truth, truth, np.clip(truth + rng.integers(-1, 2, 40), 1, 5), lonely], axis=1)
+
+    rows = {row["rater"]: row for row in rater_breakdown(x, "ordinal", raters=["a", "b", "c", "lonely"], draws=50)}
+
+    assert rows["lonely"]["n_units"] == OUTLIER_MIN_UNITS - 1
+    assert rows["lonely"]["alpha_gain_without"] > 0.05
+    assert rows["lonely"]["outlier"] is False
+    lonely[OUTLIER_MIN_UNITS - 1] = 6 - truth[OUTLIER_MIN_UNITS - 1]
+    x[:, 3] = lonely
+    rows = {row["rater"]: row for row in rater_breakdown(x, "ordinal", raters=["a", "b", "c", "lonely"], draws=50)}
+    assert rows["lonely"]["outlier"] is True
 
 
 def test_each_rater_against_the_others_picks_out_the_rater_who_answers_at_random():

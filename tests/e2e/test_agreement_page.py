@@ -2,6 +2,7 @@ import pytest
 
 from curation.demo.projects import demo_project_load, demo_users_create
 from curation.demo.reviews import demo_reviewers_create, demo_reviews_submit
+from curation.views.agreement import CHART_ROW
 
 from .conftest import SCREENSHOTS, needs_browser
 
@@ -36,6 +37,15 @@ def test_a_curator_reads_the_demo_projects_agreement_with_intervals_and_the_outl
     assert first_alpha[0].isdigit() or first_alpha.startswith("-")
     assert "[" in first_alpha and "]" in first_alpha  # the 95% interval is shown beside the value
     assert page.locator("svg rect.bar").count() >= 8
+    # Each bar is one row high and as long as its value: the page's styles must not stretch the SVG bars.
+    boxes = (
+        page.locator("figure.chart")
+        .first.locator("rect.bar")
+        .evaluate_all("bars => bars.map(b => { const r = b.getBBox(); return [r.height, r.width, r.y]; })")
+    )
+    assert {height for height, _, _ in boxes} == {CHART_ROW - 12}
+    assert len({y for _, _, y in boxes}) == len(boxes)
+    assert len({width for _, width, _ in boxes}) > 1
     raters = page.get_by_test_id("raters").first.inner_text()
     assert "Dr. Dana Haas" in raters and "outlier" in raters
     page.get_by_text("By difficulty").first.click()
