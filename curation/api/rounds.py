@@ -5,7 +5,6 @@ no response id (ids could be looked up elsewhere), and the judgment returned say
 was chosen.
 """
 
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -80,10 +79,6 @@ class RoundResultsOut(serializers.Serializer):
     agreement = serializers.JSONField()
 
 
-class ErrorsOut(serializers.Serializer):
-    errors = serializers.JSONField()
-
-
 class RoundJudgeNextApi(APIView):
     @extend_schema(responses=JudgeNextOut, summary="My next item to judge in a round (blind)")
     def get(self, request: Request, slug: str, round_id: int) -> Response:
@@ -100,7 +95,10 @@ class RoundJudgmentApi(APIView):
         responses={
             201: JudgmentOut,
             200: OpenApiResponse(JudgmentOut, description="The same answers again: the judgment already made"),
-            400: ErrorsOut,
+            400: OpenApiResponse(
+                description='Refused, by field: {"slot": [...]}, {"answers": {"<question>": [...]}} '
+                'or {"non_field_errors": [...]} (e.g. the item was already judged otherwise)'
+            ),
         },
         summary="Submit a judgment (idempotent; judgments are never changed)",
     )
@@ -112,13 +110,7 @@ class RoundJudgmentApi(APIView):
         slot = access_round_slot(
             user=request.user, evaluation_round=evaluation_round, slot_id=data.validated_data["slot"]
         )
-        try:
-            judgment, created = judgment_submit(
-                slot=slot, reviewer=request.user, answers=data.validated_data["answers"]
-            )
-        except ValidationError as exc:
-            errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        judgment, created = judgment_submit(slot=slot, reviewer=request.user, answers=data.validated_data["answers"])
         return Response(JudgmentOut(judgment).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

@@ -31,6 +31,7 @@ from curation.models import (
 )
 from curation.schemas.definitions import PAIRWISE_OPTIONS, clean_answers
 from curation.selectors.rounds import model_responses_of
+from curation.services.reviews import AnswersInvalid
 
 PAIRWISE_SCHEMA_NAME = "Pairwise judgment"
 
@@ -412,7 +413,10 @@ def judgment_submit(*, slot: RoundSlot, reviewer: User, answers: dict[str, Any])
     evaluation_round = slot.round
     if evaluation_round.status != RoundStatus.FROZEN:
         raise ValidationError("This round is not open for judging.")
-    cleaned = clean_answers(evaluation_round.schema.definition, answers)
+    try:
+        cleaned = clean_answers(evaluation_round.schema.definition, answers)
+    except ValidationError as exc:
+        raise AnswersInvalid(exc.error_dict if hasattr(exc, "error_dict") else exc.error_list) from exc
     existing = Judgment.objects.filter(slot=slot).first()
     if existing is not None:
         if existing.answers == cleaned:

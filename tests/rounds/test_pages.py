@@ -17,6 +17,7 @@ from tests.factories import ClinicianFactory, MembershipFactory, ModelResponseFa
 
 MODELS = ("secret-model-alpha", "secret-model-beta", "secret-model-gamma")
 ANSWERS = {"a-overall": "a", "a-correctness": "b", "a-helpfulness": "tie", "a-harm": "both_bad"}
+API_ANSWERS = {"overall": "a", "correctness": "a", "helpfulness": "a", "harm": "b"}
 
 
 @pytest.fixture
@@ -228,7 +229,7 @@ class TestBlindJudging:
         item = data.json()["item"]
         assert item["left"] and item["right"]
         submit = reverse("api_round_judgment", args=[open_round.project.slug, open_round.pk])
-        body = {"slot": item["slot"], "answers": {"overall": "a", "correctness": "a", "helpfulness": "a", "harm": "b"}}
+        body = {"slot": item["slot"], "answers": API_ANSWERS}
         first = client.post(submit, body, content_type="application/json")
         again = client.post(submit, body, content_type="application/json")
         assert (first.status_code, again.status_code) == (201, 200)
@@ -238,6 +239,19 @@ class TestBlindJudging:
             submit, {**body, "answers": {**body["answers"], "overall": "b"}}, content_type="application/json"
         )
         assert changed.status_code == 400 and "cannot be changed" in changed.content.decode()
+
+    def test_the_api_refuses_a_judgment_by_field_as_every_endpoint_does(self, client, clinician, open_round):
+        client.force_login(clinician)
+        submit = reverse("api_round_judgment", args=[open_round.project.slug, open_round.pk])
+        slot = round_next_slot(evaluation_round=open_round, reviewer=clinician)
+        no_slot = client.post(submit, {"answers": {"overall": "a"}}, content_type="application/json")
+        bad_answer = client.post(
+            submit, {"slot": slot.pk, "answers": {**API_ANSWERS, "overall": "c"}}, content_type="application/json"
+        )
+        assert (no_slot.status_code, bad_answer.status_code) == (400, 400)
+        assert set(no_slot.json()) == {"slot"}
+        assert set(bad_answer.json()) == {"answers"} and set(bad_answer.json()["answers"]) == {"overall"}
+        assert not Judgment.objects.exists()
 
     def test_a_clinician_who_does_not_review_the_round_cannot_see_it(self, client, project, open_round):
         other = ClinicianFactory()
