@@ -13,6 +13,11 @@ class FlagKind(models.TextChoices):
     NEEDS_SPECIALIST = "needs_specialist", "Needs a specialist"
 
 
+# The kinds of flag that block an item until a curator clears them: they put it on the curators'
+# attention list, send it to adjudication and keep it out of every release.
+BLOCKING_FLAG_KINDS = (FlagKind.UNSAFE, FlagKind.PHI)
+
+
 class ItemFlag(models.Model):
     """A reviewer's flag on a seed task or a model response; unsafe and PHI flags reach the curators' attention list."""
 

@@ -5,9 +5,9 @@ from django.db.models import Case, Count, Q, QuerySet, When
 
 from accounts.models import User
 from curation.models import (
+    BLOCKING_FLAG_KINDS,
     Assignment,
     AssignmentStatus,
-    FlagKind,
     ItemFlag,
     Membership,
     Project,
@@ -86,7 +86,7 @@ def my_flags_on(*, user: User, assignment: Assignment) -> QuerySet[ItemFlag]:
 def attention_flags(*, project: Project) -> QuerySet[ItemFlag]:
     """Open unsafe and PHI flags: the curators' attention list."""
     return (
-        ItemFlag.objects.filter(project=project, kind__in=[FlagKind.UNSAFE, FlagKind.PHI], cleared_at__isnull=True)
+        ItemFlag.objects.filter(project=project, kind__in=BLOCKING_FLAG_KINDS, cleared_at__isnull=True)
         .select_related("raised_by", "seed_task", "response__prompt", "response__seed_task")
         .order_by("-raised_at", "-id")
     )

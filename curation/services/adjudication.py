@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from curation.models import (
+    BLOCKING_FLAG_KINDS,
     AcceptanceAction,
     AcceptanceEvent,
     AcceptanceMode,
@@ -39,7 +40,6 @@ from curation.models import (
 from curation.schemas.definitions import clean_answers, field_level, field_options
 from curation.services.seed_tasks import seed_task_set_status
 
-SAFETY_KINDS = (FlagKind.UNSAFE, FlagKind.PHI)
 FLAG_ANSWER_FIELD = "flags"
 NOTE_LIMIT = 4_000
 FINAL_TEXT_LIMIT = 100_000
@@ -181,7 +181,7 @@ def _safety_answers(answers: Iterable[dict]) -> set[str]:
     for a in answers:
         chosen = a.get(FLAG_ANSWER_FIELD) if isinstance(a, dict) else None
         if isinstance(chosen, list):
-            found.update(kind for kind in chosen if kind in SAFETY_KINDS)
+            found.update(kind for kind in chosen if kind in BLOCKING_FLAG_KINDS)
     return found
 
 
@@ -259,9 +259,8 @@ def disagreements_detect(
         groups.setdefault((*_item_key(review), review.schema_id), []).append(review)
     flags: dict[tuple[str, int], set[str]] = {}
     flagged_items: dict[tuple[str, int], ItemFlag] = {}
-    for flag in ItemFlag.objects.filter(project=project, kind__in=SAFETY_KINDS, cleared_at__isnull=True).select_related(
-        "seed_task", "response__seed_task", "response__prompt"
-    ):
+    open_flags = ItemFlag.objects.filter(project=project, kind__in=BLOCKING_FLAG_KINDS, cleared_at__isnull=True)
+    for flag in open_flags.select_related("seed_task", "response__seed_task", "response__prompt"):
         key = _item_key(flag)
         flags.setdefault(key, set()).add(flag.kind)
         flagged_items[key] = flag
@@ -325,7 +324,7 @@ def disagreement_for_item(
     answers = [r.answers for r in reviews]
     flags = set(
         ItemFlag.objects.filter(
-            seed_task=seed_task, response=response, kind__in=SAFETY_KINDS, cleared_at__isnull=True
+            seed_task=seed_task, response=response, kind__in=BLOCKING_FLAG_KINDS, cleared_at__isnull=True
         ).values_list("kind", flat=True)
     )
     disagreement = Disagreement(

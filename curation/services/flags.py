@@ -9,7 +9,6 @@ from curation.models import FlagKind, ItemFlag, ModelResponse, SeedTask
 
 # The seed-review form's multiple-choice field whose choices are also raised as flags on submit.
 FLAG_ANSWER_FIELD = "flags"
-ATTENTION_KINDS = (FlagKind.UNSAFE, FlagKind.PHI)
 NOTE_LIMIT = 2_000
 
 

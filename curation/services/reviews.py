@@ -6,7 +6,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from curation.models import Assignment, AssignmentStatus, ModelResponse, RatingSchema, Review, ReviewDraft, SeedTask
+from curation.models import (
+    Assignment,
+    AssignmentStatus,
+    FlagKind,
+    ModelResponse,
+    RatingSchema,
+    Review,
+    ReviewDraft,
+    SeedTask,
+)
 from curation.schemas.definitions import clean_answers
 
 DRAFT_TEXT_LIMIT = 100_000
@@ -149,7 +158,7 @@ def review_submit_for_assignment(
         submission_key=submission_key,
     )
     for kind in review.answers.get(FLAG_ANSWER_FIELD, []) if isinstance(review.answers, dict) else []:
-        if kind in ("unsafe", "phi", "needs_specialist"):
+        if kind in FlagKind.values:
             item_flag_raise(
                 reviewer=reviewer, seed_task=assignment.seed_task, response=assignment.response, kind=kind, note=""
             )
