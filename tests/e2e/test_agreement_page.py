@@ -1,8 +1,8 @@
 import pytest
 
+from curation.charts import CHART_ROW
 from curation.demo.projects import demo_project_load, demo_users_create
 from curation.demo.reviews import demo_reviewers_create, demo_reviews_submit
-from curation.views.agreement import CHART_ROW
 
 from .conftest import SCREENSHOTS, needs_browser
 
