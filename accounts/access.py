@@ -1,5 +1,7 @@
 """Who may do what with people and invitations. Views reach these objects only through here."""
 
+from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -9,6 +11,19 @@ from .models import Invitation, User
 def require_admin(*, user: User) -> None:
     if not (user.is_authenticated and user.is_admin):
         raise PermissionDenied("Only admins manage people and invitations.")
+
+
+def mfa_enrolment_missing(*, user: User) -> bool:
+    """Whether the MFA policy covers this signed-in user and they have not enrolled an authenticator app yet.
+
+    Pages send such a user to enrolment (accounts.middleware); API tokens are refused for them
+    (accounts.authentication). Recovery codes alone do not count: they come with an authenticator.
+    """
+    return (
+        settings.CONCORD_REQUIRE_ADMIN_MFA
+        and user.is_admin
+        and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    )
 
 
 def access_open_invitation(*, token: str) -> Invitation:

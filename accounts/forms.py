@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.core.validators import MaxValueValidator
 
-from .models import Role
+from .models import Role, TokenScope
 
 
 class InvitationForm(forms.Form):
@@ -27,3 +28,16 @@ class SetPasswordForm(forms.Form):
         if data.get("password1") and data.get("password1") != data.get("password2"):
             self.add_error("password2", "The two passwords differ.")
         return data
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text='What it is for, e.g. "nightly export"')
+    scope = forms.ChoiceField(choices=TokenScope.choices, initial=TokenScope.READ)
+    days = forms.IntegerField(label="Valid for (days)", min_value=1)
+
+    def __init__(self, *args, max_days: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["days"].max_value = max_days
+        self.fields["days"].initial = max_days
+        self.fields["days"].validators.append(MaxValueValidator(max_days))
+        self.fields["days"].widget.attrs["max"] = max_days

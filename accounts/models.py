@@ -122,3 +122,43 @@ class Invitation(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", "Read only"
+    READ_WRITE = "read_write", "Read and write"
+
+
+def _default_token_expiry():
+    return timezone.now() + timedelta(days=settings.CONCORD_API_TOKEN_DAYS)
+
+
+class ApiToken(models.Model):
+    """A personal API key. Only a SHA-256 hash of the key is stored: the key itself is shown once, on creation.
+
+    The key is 256 random bits, so a fast hash is enough; a slow password hash would only slow every request.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text='What the token is for, e.g. "export script"')
+    scope = models.CharField(max_length=16, choices=TokenScope.choices, default=TokenScope.READ)
+    prefix = models.CharField(max_length=12, editable=False, help_text="The key's first characters, to recognise it")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=_default_token_expiry)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and not self.is_expired

@@ -1,3 +1,8 @@
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -5,7 +10,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Invitation, Role, User
+from .models import ApiToken, Invitation, Role, TokenScope, User
+
+API_TOKEN_KEY_PREFIX = "concord_"
 
 
 @transaction.atomic
@@ -72,4 +79,75 @@ def invitation_accept(*, invitation: Invitation, password: str) -> User:
     invitation.accepted_at = timezone.now()
     invitation.user = user
     invitation.save(update_fields=["accepted_at", "user"])
+    return user
+
+
+def api_token_hash(*, key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(
+    *, user: User, name: str, scope: str = TokenScope.READ, days: int | None = None
+) -> tuple[ApiToken, str]:
+    """A new token and its key. The key is returned only here: the database keeps its hash."""
+    days = settings.CONCORD_API_TOKEN_DAYS if days is None else days
+    if not 1 <= days <= settings.CONCORD_API_TOKEN_DAYS:
+        raise ValidationError(
+            {"days": f"A token lives between 1 and {settings.CONCORD_API_TOKEN_DAYS} days, not {days}."}
+        )
+    key = API_TOKEN_KEY_PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
+    token = ApiToken(
+        user=user,
+        name=name.strip(),
+        scope=scope,
+        prefix=key[: len(API_TOKEN_KEY_PREFIX) + 4],
+        key_hash=api_token_hash(key=key),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    token.full_clean()
+    token.save()
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+def api_token_revoke_all(*, user: User) -> int:
+    """Revoke every live token of the user: called whenever their password, role or active state changes."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def api_token_mark_used(*, token: ApiToken) -> None:
+    """Record use at most once a minute, so a busy script does not write a row on every request."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
+@transaction.atomic
+def user_role_set(*, user: User, role: str) -> User:
+    """Change what a person may do. Their API tokens were granted under the old role, so they are revoked."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"{role!r} is not a role; choose one of {', '.join(Role.values)}."})
+    user.role = role
+    user.is_staff = role == Role.ADMIN
+    user.save(update_fields=["role", "is_staff"])
+    api_token_revoke_all(user=user)
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """Stop a person signing in; their API tokens stop working with them."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    api_token_revoke_all(user=user)
     return user

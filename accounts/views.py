@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -5,12 +6,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from rest_framework.authtoken.models import Token
 
 from . import services
 from .access import access_open_invitation, require_admin
-from .forms import InvitationForm, SetPasswordForm
-from .models import Invitation
+from .forms import ApiTokenForm, InvitationForm, SetPasswordForm
+from .models import ApiToken, Invitation
 
 
 @login_required
@@ -58,11 +58,32 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's details and personal API token (shown once it exists; regenerating revokes the old)."""
-    if request.method == "POST":
-        Token.objects.filter(user=request.user).delete()
-        Token.objects.create(user=request.user)
-        messages.success(request, "A new API token was created; the previous one no longer works.")
-        return redirect("profile")
-    token = Token.objects.filter(user=request.user).first()
-    return render(request, "accounts/profile.html", {"token": token})
+    """The signed-in user's details, with links to their password, two-factor and API token pages."""
+    live_tokens = ApiToken.objects.filter(user=request.user, revoked_at__isnull=True).count()
+    return render(request, "accounts/profile.html", {"live_tokens": live_tokens})
+
+
+@login_required
+def api_token_list(request: HttpRequest) -> HttpResponse:
+    """One's own API tokens; a new token's key is shown in this response only, never again."""
+    form = ApiTokenForm(request.POST or None, max_days=settings.CONCORD_API_TOKEN_DAYS)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, new_key = services.api_token_create(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form = ApiTokenForm(max_days=settings.CONCORD_API_TOKEN_DAYS)
+    tokens = ApiToken.objects.filter(user=request.user)
+    return render(request, "accounts/api_tokens.html", {"form": form, "tokens": tokens, "new_key": new_key})
+
+
+@require_POST
+@login_required
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    services.api_token_revoke(token=token)
+    messages.success(request, f"Token \u201c{token.name}\u201d revoked; it no longer works.")
+    return redirect("api_token_list")

@@ -11,6 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation
+from accounts.services import api_token_create
 from curation.models import ImportJob, ItemFlag
 from tests.factories import AssignmentFactory, ModelResponseFactory, SeedTaskFactory
 
@@ -35,6 +36,9 @@ RULES = {
     "healthz": ("get", EVERYONE),
     "dashboard": ("get", SIGNED_IN),
     "profile": ("get", SIGNED_IN),
+    "api_token_list": ("get", SIGNED_IN),
+    # A token is revoked only by its owner (the admin here); anyone else is told it does not exist.
+    "api_token_revoke": ("post", {"anonymous": LOGIN, "clinician": 404, "outsider": 404, "curator": 404, "admin": 302}),
     "task_list": ("get", MEMBERS_ONLY),
     "project_guidelines": ("get", MEMBERS_ONLY),
     "task_detail": ("get", MEMBERS_ONLY),
@@ -164,6 +168,7 @@ def world(project, clinician, outsider, curator, admin_user, release):
         "task_edit": {"slug": project.slug, "task_id": task.pk},
         "project_agreement": {"slug": project.slug},
         "invitation_revoke": {"invitation_id": invitation.pk},
+        "api_token_revoke": {"token_id": api_token_create(user=admin_user, name="admin's")[0].pk},
         "invitation_accept": {"token": invitation.token},
         "api_project_detail": {"slug": project.slug},
         "api_task_list": {"slug": project.slug},
@@ -266,10 +271,8 @@ def test_django_admin_is_for_admins_only(client, world, persona, expected):
 
 
 def test_api_token_authenticates_and_a_wrong_token_does_not(client, clinician):
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.create(user=clinician)
-    ok = client.get(reverse("api_me"), headers={"Authorization": f"Token {token.key}"})
+    _, key = api_token_create(user=clinician, name="script")
+    ok = client.get(reverse("api_me"), headers={"Authorization": f"Token {key}"})
     assert ok.status_code == 200 and ok.json()["email"] == clinician.email
     bad = client.get(reverse("api_me"), headers={"Authorization": "Token not-a-real-token"})
     assert bad.status_code == 401

@@ -48,7 +48,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
@@ -159,6 +158,8 @@ MFA_TOTP_ISSUER = "Concord"
 # Production turns this on: admins must enrol a TOTP authenticator before using the app.
 CONCORD_REQUIRE_ADMIN_MFA = env_bool("CONCORD_REQUIRE_ADMIN_MFA", False)
 CONCORD_INVITATION_DAYS = int(env("CONCORD_INVITATION_DAYS", "7"))
+# Personal API tokens expire after this many days unless their owner picks a shorter life.
+CONCORD_API_TOKEN_DAYS = int(env("CONCORD_API_TOKEN_DAYS", "90"))
 # Imports: the largest file accepted (uploads and the CLI), and the largest single record or line.
 CONCORD_IMPORT_MAX_BYTES = int(env("CONCORD_IMPORT_MAX_BYTES", str(512 * 1024 * 1024)))
 CONCORD_IMPORT_MAX_RECORD_BYTES = int(env("CONCORD_IMPORT_MAX_RECORD_BYTES", str(1024 * 1024)))
@@ -187,7 +188,7 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes anonymous requests answer 401, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
