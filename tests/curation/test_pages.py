@@ -1,7 +1,7 @@
 from django.urls import reverse
 
 from curation.services.seed_tasks import seed_task_create
-from tests.factories import SeedTaskFactory
+from tests.factories import AssignmentFactory, SeedTaskFactory
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>[click](javascript:alert(1))'
 
@@ -33,6 +33,19 @@ def test_pagination_links_work_without_javascript_and_keep_filters(client, proje
     client.force_login(clinician)
     page = client.get(reverse("task_list", args=[project.slug]), {"difficulty": 3}).content.decode()
     assert 'href="?difficulty=3&amp;page=2"' in page
+
+
+def test_every_paged_list_links_its_pages_and_refreshes_only_its_own_table(client, project, clinician):
+    for _ in range(26):
+        AssignmentFactory(seed_task=SeedTaskFactory(project=project), reviewer=clinician)
+    client.force_login(clinician)
+    first = client.get(reverse("review_queue", args=[project.slug])).content.decode()
+    assert "Page 1 of 2" in first and "Previous" not in first
+    assert 'href="?page=2" hx-get="?page=2" hx-target="#queue"' in first
+    second = client.get(reverse("review_queue", args=[project.slug]), {"page": 2}).content.decode()
+    assert "Page 2 of 2" in second and 'href="?page=1"' in second and "Next</a>" not in second
+    tasks = client.get(reverse("task_list", args=[project.slug])).content.decode()
+    assert 'href="?page=2" hx-get="?page=2" hx-target="#task-table"' in tasks
 
 
 def test_user_text_is_escaped_on_every_page_that_shows_it(client, project, clinician):
