@@ -1,4 +1,4 @@
-# Concord. `make run` serves the demo on http://127.0.0.1:8000; `make test` runs lint and the whole suite.
+# Concord. `make run` serves the demo on http://127.0.0.1:8000 with a background worker beside it; `make test` runs lint and the whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -26,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python -m config.embedded $(HOST):$(PORT)
 
 test: install-dev lint
 	$(BIN)/pytest

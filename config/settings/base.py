@@ -119,7 +119,13 @@ CACHE_URL = env("CACHE_URL")
 if CACHE_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Files, not process memory: what the background worker computes (agreement reports) reaches the web server.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env("CONCORD_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+        }
+    }
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -212,10 +218,21 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# Celery: with no broker configured, tasks run in-process (the embedded default).
-CELERY_BROKER_URL = env("CELERY_BROKER_URL")
+# Celery. Jobs never run inside a request. With no broker configured (the embedded default) the queue
+# is a folder of message files under var/jobs, read by the worker `make run` starts beside the web
+# server; messages wait there while no worker runs, so queued jobs survive a restart.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
+if CELERY_BROKER_URL == "filesystem://":
+    JOBS_DIR = Path(env("CONCORD_JOBS_DIR", str(BASE_DIR / "var" / "jobs")))
+    for folder in ("queue", "control"):
+        (JOBS_DIR / folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(JOBS_DIR / "queue"),
+        "data_folder_out": str(JOBS_DIR / "queue"),
+        "control_folder": str(JOBS_DIR / "control"),
+    }
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND")
-CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -10,7 +10,7 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env_bool("CONCORD_ALLOW_SQLITE"):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL in production")
-if not CELERY_BROKER_URL:
+if not env("CELERY_BROKER_URL"):  # base falls back to a folder queue, which is for one machine
     raise ImproperlyConfigured("CELERY_BROKER_URL must be set in production (tasks need a worker)")
 
 CACHES = {
