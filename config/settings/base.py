@@ -152,13 +152,23 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 # Defaults spelled out so that turning rate limits off is a visible decision. They are counted in
 # the default cache: Redis in a deployment, so every web process shares the same counters.
+# Failed logins: the key is one account at one client address (accounts.adapters), so 5 wrong passwords
+# lock that account from that address only; 20 failures a minute lock the address itself.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": "20/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
+# The client address for those limits: the entry CONCORD_TRUSTED_PROXIES from the right of X-Forwarded-For,
+# as written by the proxies in front of Concord (0: no proxy, the connecting address; X-Forwarded-For is ignored).
+CONCORD_TRUSTED_PROXIES = env("CONCORD_TRUSTED_PROXIES", "0")
+if not CONCORD_TRUSTED_PROXIES.isdigit():
+    raise ImproperlyConfigured(
+        f"CONCORD_TRUSTED_PROXIES={CONCORD_TRUSTED_PROXIES!r} must be the number of proxies in front of Concord"
+    )
+ALLAUTH_TRUSTED_PROXY_COUNT = int(CONCORD_TRUSTED_PROXIES)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Concord"
 # Production turns this on: admins must enrol a TOTP authenticator before using the app.
