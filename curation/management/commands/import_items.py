@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from curation.models import ImportFormat, ImportJob, ImportStatus, Project
 from curation.services.imports import import_file
+from curation.services.projects import project_create
 
 
 class Command(BaseCommand):
@@ -16,13 +17,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
         parser.add_argument("--project", required=True, help="The project's slug")
+        parser.add_argument(
+            "--create", action="store_true", help="Create the project (default forms) if it does not exist yet"
+        )
         parser.add_argument("--format", choices=ImportFormat.values, default="", help="Default: detect from the file")
         parser.add_argument("--model", default="", help="For model outputs: the model (default: the file name)")
 
-    def handle(self, *args, file: Path, project: str, format: str, model: str, **options):
+    def handle(self, *args, file: Path, project: str, format: str, model: str, create: bool, **options):
         target = Project.objects.filter(slug=project).first()
+        if target is None and create:
+            try:
+                target = project_create(name=project, slug=project, created_by=None)
+            except ValidationError as exc:
+                raise CommandError(f"--create: {' '.join(exc.messages)}") from exc
+            self.stdout.write(f"Created project {project!r} with the default forms.")
         if target is None:
-            raise CommandError(f"No project with slug {project!r}.")
+            raise CommandError(
+                f"No project with slug {project!r}. Create it first (python manage.py create_project {project} "
+                f'--name "..."), or add --create to make it here with the default forms.'
+            )
         if not file.is_file():
             raise CommandError(f"No such file: {file}")
         self._last_status = ""
