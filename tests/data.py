@@ -5,14 +5,11 @@ elsewhere (a CI clone in a scratch directory, say) finds it in the nearest ances
 `shared/data/alpacare`, then in the workspace's own `/work/shared`, or wherever
 `CONCORD_ALPACARE_DIR` points.
 
-Tests that need the files skip on a developer's machine without them and fail in CI (CI=true),
-where the files are always expected.
+Tests that need the files are marked `needs_alpacare` (tests/markers.py).
 """
 
 import os
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKSPACE_DATA = Path("/work/shared/data/alpacare")
@@ -39,9 +36,3 @@ def model_output_files() -> list[Path]:
 
 def alpacare_present() -> bool:
     return SEED.is_file() and TEST_SET.is_file() and len(model_output_files()) == 10
-
-
-needs_alpacare = pytest.mark.skipif(
-    not alpacare_present() and not os.environ.get("CI"),
-    reason=f"needs the AlpaCare data in ../shared/data/alpacare (looked in {ALPACARE}; CI always has it)",
-)

@@ -1,4 +1,3 @@
-import os
 import uuid
 
 import pytest
@@ -8,15 +7,12 @@ from curation.models import SeedTask
 from curation.services.seed_tasks import seed_task_create
 from curation.services.vocabulary import vocabulary_alias_add, vocabulary_term_get_or_create
 from tests.factories import ProjectFactory
+from tests.markers import needs_worker
 from tests.worker import running_worker, wait_until, worker_available
 
 pytestmark = [
     pytest.mark.worker,
-    # On a bare development machine (SQLite, no broker) there is no worker to talk to; CI always has one.
-    pytest.mark.skipif(
-        not worker_available() and not os.environ.get("CI"),
-        reason="needs DATABASE_URL on PostgreSQL and CELERY_BROKER_URL",
-    ),
+    needs_worker,
 ]
 
 

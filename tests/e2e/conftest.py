@@ -1,13 +1,13 @@
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.markers import CHROMIUM
+
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls from the test are safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -18,11 +18,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "test-results"
-
-browser_available = Path(CHROMIUM).exists()
-needs_browser = pytest.mark.skipif(
-    not browser_available and not os.environ.get("CI"), reason="needs Debian's chromium (apt-get install chromium)"
-)
 
 
 @pytest.fixture(scope="session")

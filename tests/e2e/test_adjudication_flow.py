@@ -5,8 +5,7 @@ from curation.demo.projects import demo_project_load, demo_users_create
 from curation.services.projects import project_member_add
 from curation.services.reviews import review_submit
 from curation.services.seed_tasks import seed_task_edit
-
-from .conftest import needs_browser
+from tests.markers import needs_browser
 
 pytestmark = [pytest.mark.browser, needs_browser]
 

@@ -3,8 +3,9 @@ import pytest
 from curation.charts import CHART_ROW
 from curation.demo.projects import demo_project_load, demo_users_create
 from curation.demo.reviews import demo_reviewers_create, demo_reviews_submit
+from tests.markers import needs_browser
 
-from .conftest import SCREENSHOTS, needs_browser
+from .conftest import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, needs_browser]
 

@@ -15,10 +15,9 @@ from django.urls import reverse
 
 from curation.models import EvaluationRound, Judgment, RoundStatus
 from curation.services.imports import import_file
-from tests.data import MODEL_OUTPUTS_DIR, TEST_SET, needs_alpacare
+from tests.data import MODEL_OUTPUTS_DIR, TEST_SET
 from tests.factories import ClinicianFactory, CuratorFactory, MembershipFactory, ProjectFactory
-
-from .conftest import needs_browser
+from tests.markers import needs_alpacare, needs_browser
 
 MODELS = ("AlpaCare-7b", "alpaca", "medalpaca-13b")
 PASSWORD = "a-long-test-password"

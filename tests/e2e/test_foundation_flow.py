@@ -2,8 +2,7 @@ import pytest
 
 from curation.demo.projects import DEMO_USERS, demo_project_load, demo_users_create
 from curation.services.seed_tasks import seed_task_edit
-
-from .conftest import needs_browser
+from tests.markers import needs_browser
 
 pytestmark = [pytest.mark.browser, needs_browser]
 

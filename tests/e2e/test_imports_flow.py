@@ -7,11 +7,12 @@ from django.db import connection
 from curation import jobs
 from curation.models import ImportStatus, SeedTask
 from curation.services.imports import import_job_run
-from tests.data import SEED, needs_alpacare
+from tests.data import SEED
 from tests.default_vocabulary import ensure_default_vocabulary
 from tests.factories import CuratorFactory, ProjectFactory
+from tests.markers import needs_alpacare, needs_browser
 
-from .conftest import SCREENSHOTS, needs_browser
+from .conftest import SCREENSHOTS
 
 PASSWORD = "a-long-test-password"
 

@@ -7,8 +7,7 @@ from curation.models import Release, TaskStatus
 from curation.services import releases as release_service
 from curation.services.releases import release_build
 from tests.factories import AdminFactory, ProjectFactory, SeedTaskFactory
-
-from .conftest import needs_browser
+from tests.markers import needs_browser
 
 pytestmark = [pytest.mark.browser, needs_browser]
 

@@ -6,8 +6,7 @@ import pytest
 
 from curation.demo.projects import demo_project_load, demo_users_create
 from curation.models import Assignment, AssignmentStatus, Review, SeedTask
-
-from .conftest import needs_browser
+from tests.markers import needs_browser
 
 pytestmark = [pytest.mark.browser, needs_browser]
 

@@ -4,8 +4,9 @@ import pytest
 
 from curation.models import ImportStatus, ModelResponse, Prompt, SeedTask, TaskSource, TaskStatus
 from curation.services.imports import import_file
-from tests.data import MODEL_OUTPUTS_DIR, SEED, TEST_SET, model_output_files, needs_alpacare
+from tests.data import MODEL_OUTPUTS_DIR, SEED, TEST_SET, model_output_files
 from tests.default_vocabulary import ensure_default_vocabulary
+from tests.markers import needs_alpacare
 
 MODEL_OUTPUTS = model_output_files()
 

@@ -1,22 +1,18 @@
 """Uploaded imports run on a real Celery worker, and their progress is visible while they write."""
 
 import json
-import os
 import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from curation.models import ImportJob, ImportStatus, SeedTask
 from curation.services import imports
 from curation.services.imports import import_file, import_job_create
 from tests.factories import CuratorFactory, ProjectFactory
+from tests.markers import needs_worker, on_postgres
 from tests.worker import running_worker, wait_until, worker_available
-
-needs_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql" and not os.environ.get("CI"), reason="needs PostgreSQL (DATABASE_URL)"
-)
 
 
 def seeds(n: int) -> list[dict]:
@@ -24,9 +20,7 @@ def seeds(n: int) -> list[dict]:
 
 
 @pytest.mark.worker
-@pytest.mark.skipif(
-    not worker_available() and not os.environ.get("CI"), reason="needs DATABASE_URL on PostgreSQL and CELERY_BROKER_URL"
-)
+@needs_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_imports_an_uploaded_file():
     assert worker_available(), "CI must provide PostgreSQL and a broker for the worker tests"
@@ -46,7 +40,7 @@ def test_a_real_worker_imports_an_uploaded_file():
         job.file.delete(save=False)
 
 
-@needs_postgres
+@on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_poller_sees_records_written_grow_before_the_records_commit(tmp_path, monkeypatch):
     project = ProjectFactory()

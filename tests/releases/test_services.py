@@ -23,7 +23,7 @@ from curation.services.releases import (
 )
 from curation.services.reviews import review_submit
 from curation.services.seed_tasks import seed_task_create, seed_task_set_status
-from tests.data import SEED, needs_alpacare
+from tests.data import SEED
 from tests.factories import (
     ClinicianFactory,
     MembershipFactory,
@@ -31,6 +31,7 @@ from tests.factories import (
     PromptFactory,
     SeedTaskFactory,
 )
+from tests.markers import needs_alpacare
 
 
 @pytest.fixture(autouse=True)

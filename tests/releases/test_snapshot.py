@@ -1,7 +1,6 @@
 """A release reads one consistent snapshot and shows its progress while it runs (PostgreSQL: the real thing)."""
 
 import json
-import os
 import threading
 import uuid
 from pathlib import Path
@@ -14,7 +13,7 @@ from curation.jobs import release_build_task
 from curation.models import Release, ReleaseStatus, SeedTask, TaskStatus
 from curation.services.releases import release_build, release_create
 from tests.factories import ProjectFactory, SeedTaskFactory
-from tests.markers import on_postgres
+from tests.markers import needs_worker, on_postgres
 from tests.worker import running_worker, wait_until, worker_available
 
 
@@ -67,9 +66,7 @@ def test_an_edit_committed_during_a_build_does_not_tear_the_release():
 
 
 @pytest.mark.worker
-@pytest.mark.skipif(
-    not worker_available() and not os.environ.get("CI"), reason="needs DATABASE_URL on PostgreSQL and CELERY_BROKER_URL"
-)
+@needs_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_builds_a_queued_release(media, monkeypatch):
     assert worker_available(), "CI must provide PostgreSQL and a broker for the worker tests"
