@@ -1,6 +1,5 @@
 """Adjudication over the API, for curators and admins: the disagreement queue and setting a gold label."""
 
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -9,8 +8,8 @@ from rest_framework.views import APIView
 
 from curation.access import access_item_for_adjudication, access_project_for_adjudication
 from curation.models import GoldLabel, ReasonCode
-from curation.selectors.adjudication import schema_for_item
-from curation.services.adjudication import AdjudicationConflict, disagreements_detect, gold_label_adjudicate
+from curation.selectors.adjudication import disagreements_detect, schema_for_item
+from curation.services.adjudication import AdjudicationConflict, gold_label_adjudicate
 
 
 class FieldDisagreementOut(serializers.Serializer):
@@ -132,7 +131,7 @@ class AdjudicateApi(APIView):
             schema_id=str(data["schema_id"]) if data.get("schema_id") else None,
         )
         if schema is None:
-            return Response({"schema_id": ["No such rating form in this project."]}, status=status.HTTP_400_BAD_REQUEST)
+            raise serializers.ValidationError({"schema_id": ["No such rating form in this project."]})
         try:
             gold = gold_label_adjudicate(
                 project=project,
@@ -151,7 +150,4 @@ class AdjudicateApi(APIView):
                 {"detail": str(exc), "current": GoldLabelOut(exc.current).data if exc.current else None},
                 status=status.HTTP_409_CONFLICT,
             )
-        except ValidationError as exc:
-            detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-            return Response(detail, status=status.HTTP_400_BAD_REQUEST)
         return Response(GoldLabelOut(gold).data, status=status.HTTP_201_CREATED)

@@ -21,26 +21,26 @@ from curation.forms.adjudication import (
 )
 from curation.models import AcceptanceAction, AcceptanceEvent, ModelResponse, Project, SeedTask
 from curation.selectors.adjudication import (
+    adjudication_settings_of,
+    disagreement_for_item,
+    disagreements_detect,
     field_rows,
     review_columns,
     schema_for_item,
+    seed_tasks_decision_preview,
+    seed_tasks_matching,
     soft_label_rows,
     text_edits,
 )
 from curation.selectors.seed_tasks import seed_tasks_of
 from curation.services.adjudication import (
     AdjudicationConflict,
-    adjudication_settings_of,
     adjudication_settings_update,
-    disagreement_for_item,
-    disagreements_detect,
     gold_label_adjudicate,
-    majority_values,
-    overlap_sweep,
     seed_task_decide,
     seed_tasks_decide_by_filter,
-    seed_tasks_decision_preview,
 )
+from curation.stats.disagreement import majority_answers
 
 QUEUE_PAGE_SIZE = 50
 FILTER_KEYS = ("q", "status", "topic", "view", "task_type", "difficulty")
@@ -141,7 +141,11 @@ def _adjudicate(
             status = 400
         current_values = values
     else:
-        current_values = gold.values if gold else majority_values(schema=schema, reviews=disagreement.reviews)
+        current_values = (
+            gold.values
+            if gold
+            else majority_answers(fields=schema.fields, answers=[r.answers for r in disagreement.reviews])
+        )
         meta = GoldMetaForm(
             initial={
                 "reason": gold.reason if gold else "",
@@ -214,6 +218,7 @@ def bulk_decide(request: HttpRequest, slug: str) -> HttpResponse:
                 project=project,
                 actor=request.user,
                 action=form.cleaned_data["action"],
+                tasks=seed_tasks_matching(project=project, filter_params=filter_params),
                 filter_params=filter_params,
                 expected_fingerprint=data.get("fingerprint", ""),
                 rationale=data.get("rationale", ""),
@@ -234,7 +239,7 @@ def bulk_decide(request: HttpRequest, slug: str) -> HttpResponse:
             preview = seed_tasks_decision_preview(
                 project=project,
                 action=form.cleaned_data["action"],
-                filter_params=filter_params,
+                tasks=seed_tasks_matching(project=project, filter_params=filter_params),
                 skip_disputed=form.cleaned_data["skip_disputed"],
             )
         except ValidationError as exc:
@@ -261,11 +266,9 @@ def bulk_decide(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def adjudication_settings_edit(request: HttpRequest, slug: str) -> HttpResponse:
     project = access_project_for_adjudication(user=request.user, slug=slug)
-    current = adjudication_settings_of(project=project)
-    was_on = current.dynamic_overlap  # read first: validating the form writes onto `current`
-    form = AdjudicationSettingsForm(request.POST or None, instance=current)
+    form = AdjudicationSettingsForm(request.POST or None, instance=adjudication_settings_of(project=project))
     if request.method == "POST" and form.is_valid():
-        adjudication_settings_update(
+        change = adjudication_settings_update(
             project=project,
             actor=request.user,
             rule=form.cleaned_data["rule"],
@@ -273,9 +276,9 @@ def adjudication_settings_edit(request: HttpRequest, slug: str) -> HttpResponse:
             dynamic_overlap=form.cleaned_data["dynamic_overlap"],
         )
         messages.success(request, "Saved. The queue now follows the new rule.")
-        if form.cleaned_data["dynamic_overlap"] and not was_on:
-            extra = overlap_sweep(project=project)
-            messages.info(request, f"Dynamic overlap is on: {len(extra)} disputed item(s) went to one more reviewer.")
+        if change.overlap_turned_on:
+            extra = len(change.extra_assignments)
+            messages.info(request, f"Dynamic overlap is on: {extra} disputed item(s) went to one more reviewer.")
         return redirect("adjudication_queue", slug=project.slug)
     return render(
         request,

@@ -20,17 +20,17 @@ from curation.models import (
     Review,
     TaskStatus,
 )
+from curation.selectors.adjudication import disagreements_detect, seed_tasks_decision_preview, seed_tasks_matching
 from curation.services.adjudication import (
     AdjudicationConflict,
-    disagreements_detect,
+    adjudication_settings_update,
     gold_label_adjudicate,
-    majority_values,
     overlap_extend,
     seed_task_decide,
     seed_tasks_decide_by_filter,
-    seed_tasks_decision_preview,
 )
 from curation.services.reviews import review_submit
+from curation.stats.disagreement import majority_answers
 from tests.factories import (
     AssignmentFactory,
     ClinicianFactory,
@@ -295,11 +295,12 @@ def test_the_form_is_prefilled_with_the_majority_and_a_tie_is_left_open(project,
         rate(reviewers[1], task, clinical_validity=4, decision="accept"),
         rate(third, task, clinical_validity=4, clarity=5, decision="reject"),
     ]
-    prefill = majority_values(schema=project.seed_schema, reviews=reviews)
+    fields = project.seed_schema.fields
+    prefill = majority_answers(fields=fields, answers=[r.answers for r in reviews])
     assert prefill["clinical_validity"] == 4
     assert prefill["decision"] == "reject"
     assert prefill["clarity"] == 4
-    tie = majority_values(schema=project.seed_schema, reviews=reviews[:2])
+    tie = majority_answers(fields=fields, answers=[r.answers for r in reviews[:2]])
     assert "clinical_validity" not in tie and "decision" not in tie
 
 
@@ -392,13 +393,15 @@ def test_bulk_accept_by_filter_changes_exactly_the_previewed_tasks_and_records_t
     rate(reviewers[1], disputed, clinical_validity=5)
     params = {"difficulty": "1"}
 
-    preview = seed_tasks_decision_preview(project=project, action="accepted", filter_params=params)
+    tasks = seed_tasks_matching(project=project, filter_params=params)
+    preview = seed_tasks_decision_preview(project=project, action="accepted", tasks=tasks)
     assert (len(preview.task_ids), preview.matched, preview.already, preview.disputed) == (3, 5, 1, 1)
 
     event = seed_tasks_decide_by_filter(
         project=project,
         actor=curator,
         action="accepted",
+        tasks=tasks,
         filter_params=params,
         expected_fingerprint=preview.fingerprint,
         rationale="Easy items all reviewed",
@@ -417,7 +420,8 @@ def test_bulk_accept_by_filter_changes_exactly_the_previewed_tasks_and_records_t
 
 def test_bulk_accept_refuses_when_the_filter_now_selects_other_tasks(project, curator):
     SeedTaskFactory(project=project, difficulty=1)
-    preview = seed_tasks_decision_preview(project=project, action="accepted", filter_params={"difficulty": "1"})
+    tasks = seed_tasks_matching(project=project, filter_params={"difficulty": "1"})
+    preview = seed_tasks_decision_preview(project=project, action="accepted", tasks=tasks)
     SeedTaskFactory(project=project, difficulty=1)  # arrives between the preview and the confirmation
 
     with pytest.raises(ValidationError, match="different set of tasks"):
@@ -425,6 +429,7 @@ def test_bulk_accept_refuses_when_the_filter_now_selects_other_tasks(project, cu
             project=project,
             actor=curator,
             action="accepted",
+            tasks=tasks,
             filter_params={"difficulty": "1"},
             expected_fingerprint=preview.fingerprint,
         )
@@ -434,7 +439,7 @@ def test_bulk_accept_refuses_when_the_filter_now_selects_other_tasks(project, cu
 
 def test_a_bad_filter_value_is_a_clear_error(project):
     with pytest.raises(ValidationError) as caught:
-        seed_tasks_decision_preview(project=project, action="accepted", filter_params={"difficulty": "9"})
+        seed_tasks_matching(project=project, filter_params={"difficulty": "9"})
     assert "difficulty" in caught.value.message_dict
 
 
@@ -749,3 +754,32 @@ def test_turning_dynamic_overlap_on_sends_items_already_in_dispute_to_one_more_r
     client.post(url, {"rule": "spread", "min_spread": "2", "dynamic_overlap": "on"})
 
     assert list(Assignment.objects.values_list("reviewer", "seed_task")) == [(spare.pk, disputed.pk)]
+
+
+def test_the_settings_service_sends_items_in_dispute_to_one_more_reviewer_once_when_overlap_turns_on(
+    project, reviewers, curator
+):
+    disputed, agreed = SeedTaskFactory(project=project), SeedTaskFactory(project=project)
+    rate(reviewers[0], disputed, clinical_validity=1)
+    rate(reviewers[1], disputed, clinical_validity=5)
+    rate(reviewers[0], agreed)
+    rate(reviewers[1], agreed)
+    spare = member(project)
+    rules = {"rule": DisagreementRule.SPREAD, "min_spread": 2}
+
+    off = adjudication_settings_update(project=project, actor=curator, dynamic_overlap=False, **rules)
+    on = adjudication_settings_update(project=project, actor=curator, dynamic_overlap=True, **rules)
+    still_on = adjudication_settings_update(project=project, actor=curator, dynamic_overlap=True, **rules)
+
+    assert (off.overlap_turned_on, on.overlap_turned_on, still_on.overlap_turned_on) == (False, True, False)
+    assert [(a.reviewer, a.seed_task) for a in on.extra_assignments] == [(spare, disputed)]
+    assert still_on.extra_assignments == []
+    assert Assignment.objects.count() == 1
+
+
+def test_a_clinician_cannot_change_how_disagreements_are_found(project, clinician):
+    with pytest.raises(PermissionDenied):
+        adjudication_settings_update(
+            project=project, actor=clinician, rule=DisagreementRule.ANY, min_spread=2, dynamic_overlap=True
+        )
+    assert not AdjudicationSettings.objects.filter(project=project).exists()
