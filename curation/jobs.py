@@ -2,13 +2,6 @@
 
 from celery import shared_task
 
-from curation.services.vocabulary import seed_tasks_relink_vocabulary
-
-
-@shared_task
-def relink_vocabulary_task(project_id: int) -> int:
-    return seed_tasks_relink_vocabulary(project_id=project_id)
-
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def release_build_task(self, release_id: int) -> str:

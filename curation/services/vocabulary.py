@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from curation.models import VocabularyAlias, VocabularyKind, VocabularyTerm
+from curation.models import SeedTask, VocabularyAlias, VocabularyKind, VocabularyTerm
 from curation.text.vocabulary import normalise_key
 
 
@@ -48,35 +48,6 @@ def vocabulary_alias_add(*, term: VocabularyTerm, raw: str) -> VocabularyAlias:
     return alias
 
 
-_TERM_FIELDS = {"topic": "topic_raw", "view": "view_raw", "task_type": "task_type_raw"}
-
-
-@transaction.atomic
-def seed_tasks_relink_vocabulary(*, project_id: int) -> int:
-    """Re-resolve every task's raw topic/view/type to its term (after terms or aliases change).
-
-    Returns how many links changed. Resolves each distinct raw value once, not once per task.
-    """
-    from curation.models import SeedTask
-
-    changed = 0
-    for kind, term_field in (
-        (VocabularyKind.TOPIC, "topic"),
-        (VocabularyKind.VIEW, "view"),
-        (VocabularyKind.TASK_TYPE, "task_type"),
-    ):
-        raw_field = _TERM_FIELDS[term_field]
-        raws = SeedTask.objects.filter(project_id=project_id).values_list(raw_field, flat=True).distinct()
-        for raw in list(raws):
-            term = vocabulary_resolve(kind=kind, raw=raw)
-            changed += (
-                SeedTask.objects.filter(project_id=project_id, **{raw_field: raw})
-                .exclude(**{f"{term_field}_id": term.pk if term else None})
-                .update(**{term_field: term})
-            )
-    return changed
-
-
 _RAW_FIELDS = {
     VocabularyKind.TOPIC: "topic_raw",
     VocabularyKind.VIEW: "view_raw",
@@ -87,8 +58,6 @@ _LINK_FIELDS = {VocabularyKind.TOPIC: "topic", VocabularyKind.VIEW: "view", Voca
 
 def _relink_spelling(*, kind: str, key: str, term: VocabularyTerm) -> int:
     """Point every task (in any project: terms are shared) whose raw value has `key` at `term`."""
-    from curation.models import SeedTask
-
     raw_field, link_field = _RAW_FIELDS[kind], _LINK_FIELDS[kind]
     raws = SeedTask.objects.exclude(**{raw_field: ""}).values_list(raw_field, flat=True).distinct()
     matching = [raw for raw in raws if normalise_key(raw) == key]
@@ -127,8 +96,6 @@ def vocabulary_term_merge(*, source: VocabularyTerm, target: VocabularyTerm) -> 
     """Fold `source` into `target` ("Medical student" into "Medical Student"): every spelling of source
     becomes an alias of target, every task linked to source is linked to target, and source is deleted.
     Returns how many tasks were relinked."""
-    from curation.models import SeedTask
-
     if source.pk == target.pk:
         raise ValidationError({"target": "A term cannot be merged into itself."})
     if source.kind != target.kind:

@@ -1,10 +1,8 @@
 import pytest
 
-from curation.models import VocabularyKind, VocabularyTerm
+from curation.models import VocabularyTerm
 from curation.services.seed_tasks import seed_task_create
 from curation.services.vocabulary import (
-    seed_tasks_relink_vocabulary,
-    vocabulary_alias_add,
     vocabulary_resolve,
     vocabulary_term_get_or_create,
 )
@@ -67,18 +65,6 @@ def test_task_links_canonical_term_and_keeps_raw_value(project):
     assert task.task_type.name == "Rewrite"
     assert task.task_type_raw == "Rewrites"
     assert task.view.name == "Patient"
-
-
-@pytest.mark.django_db
-def test_adding_an_alias_relinks_existing_tasks(project):
-    task = seed_task_create(project=project, instruction="Explain a scan.", view="x-ray Technician")
-    assert task.view is None
-    radiographer = vocabulary_term_get_or_create(kind=VocabularyKind.VIEW, name="Radiographer")
-    vocabulary_alias_add(term=radiographer, raw="x-ray Technician")
-
-    assert seed_tasks_relink_vocabulary(project_id=project.pk) == 1
-    task.refresh_from_db()
-    assert task.view == radiographer
 
 
 @pytest.mark.django_db
