@@ -24,6 +24,19 @@ from curation.models.rounds import (
     RoundSlot,
     RoundStatus,
 )
+from curation.models.rubrics import (
+    Axis,
+    ConsensusCriterion,
+    Judge,
+    Level,
+    Rubric,
+    RubricCriterion,
+    RubricGrade,
+    RubricMark,
+    RubricSettings,
+    RubricStatus,
+    RubricVersion,
+)
 from curation.models.schemas import RatingSchema, SchemaTarget
 from curation.models.seed_tasks import Difficulty, SeedTask, TaskSource, TaskStatus
 from curation.models.vocabulary import VocabularyAlias, VocabularyKind, VocabularyTerm
@@ -36,6 +49,8 @@ __all__ = [
     "AdjudicationSettings",
     "Assignment",
     "AssignmentStatus",
+    "Axis",
+    "ConsensusCriterion",
     "Difficulty",
     "DisagreementRule",
     "EvaluationRound",
@@ -45,7 +60,9 @@ __all__ = [
     "ImportJob",
     "ImportStatus",
     "ItemFlag",
+    "Judge",
     "Judgment",
+    "Level",
     "Membership",
     "ModelResponse",
     "Project",
@@ -64,6 +81,13 @@ __all__ = [
     "RoundPrompt",
     "RoundSlot",
     "RoundStatus",
+    "Rubric",
+    "RubricCriterion",
+    "RubricGrade",
+    "RubricMark",
+    "RubricSettings",
+    "RubricStatus",
+    "RubricVersion",
     "SchemaTarget",
     "SeedTask",
     "TaskSource",
