@@ -179,8 +179,10 @@ CONCORD_API_TOKEN_DAYS = int(env("CONCORD_API_TOKEN_DAYS", "90"))
 # Imports: the largest file accepted (uploads and the CLI), and the largest single record or line.
 CONCORD_IMPORT_MAX_BYTES = int(env("CONCORD_IMPORT_MAX_BYTES", str(512 * 1024 * 1024)))
 CONCORD_IMPORT_MAX_RECORD_BYTES = int(env("CONCORD_IMPORT_MAX_RECORD_BYTES", str(1024 * 1024)))
-# How many levels of objects and arrays one record may nest; deeper records are refused while being read.
+# How many levels of objects and arrays one import record (or API request body) may nest; deeper is refused unread.
 CONCORD_IMPORT_MAX_DEPTH = int(env("CONCORD_IMPORT_MAX_DEPTH", "64"))
+# The largest request body other than uploaded files (Django's setting, here also the API's JSON limit).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Concord <concord@localhost>")
@@ -215,6 +217,12 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Services refuse with Django's ValidationError: one handler answers 400 for every API view.
     "EXCEPTION_HANDLER": "curation.api.exceptions.api_exception_handler",
+    # Bodies over DATA_UPLOAD_MAX_MEMORY_SIZE or nested deeper than CONCORD_IMPORT_MAX_DEPTH are a 400, unparsed.
+    "DEFAULT_PARSER_CLASSES": [
+        "curation.api.parsers.BoundedJSONParser",
+        "curation.api.parsers.BoundedFormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Concord API",

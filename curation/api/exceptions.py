@@ -10,12 +10,14 @@ PermissionDenied are left to DRF, which answers 404 and 403.
 
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
+
+from curation.api.parsers import body_refused
 
 
 def validation_error_detail(exc: DjangoValidationError) -> dict[str, Any]:
@@ -38,4 +40,6 @@ def validation_error_detail(exc: DjangoValidationError) -> dict[str, Any]:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_detail(exc))
+    elif isinstance(exc, RequestDataTooBig | TooManyFieldsSent):  # Django refusing the body DRF reads
+        exc = body_refused(exc, context.get("request"))
     return exception_handler(exc, context)
