@@ -1,50 +1,70 @@
 """Releases over the API: create one (built on a worker), poll it, download its data or card."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.access import access_release, access_releases
-from curation.models import Release, ReleaseFormat, TaskStatus
+from curation.models import Release, ReleaseFormat
+from curation.release_downloads import release_card_response, release_file_response
+from curation.releases_definition import FilterSpec, ReleaseFilters
 from curation.selectors.releases import releases_of
 from curation.services.releases import DEFAULT_LICENSE, ReleaseNotRetryable, release_create, release_retry
-from curation.views.releases import release_card_response, release_file_response
+
+
+class _Given(serializers.Field):
+    """A value passed on as the client sent it: ReleaseDefinition reads and checks it, as for the pages."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+def _given(schema: dict[str, Any], **kwargs: Any) -> serializers.Field:
+    return extend_schema_field(schema)(type("Given", (_Given,), {}))(**kwargs)
+
+
+def _filter_schema(spec: FilterSpec) -> dict[str, Any]:
+    """The JSON schema of one filter, for the API's documentation."""
+    item = {"choices": {"type": "string", "enum": [value for value, _ in spec.choices]},
+            "names": {"type": "string"},
+            "levels": {"type": "integer", "enum": [value for value, _ in spec.choices]},
+            "ids": {"type": "integer"}}  # fmt: skip
+    if spec.is_list:
+        return {"type": "array", "items": item[spec.kind]}
+    scalar = {"count": {"type": "integer", "minimum": spec.minimum},
+              "share": {"type": "number", "minimum": spec.minimum, "maximum": spec.maximum, "nullable": True},
+              "date": {"type": "string", "format": "date", "nullable": True}}  # fmt: skip
+    return scalar.get(spec.kind, {"type": "string"})
 
 
 class ReleaseFiltersIn(serializers.Serializer):
-    statuses = serializers.ListField(
-        child=serializers.ChoiceField(choices=TaskStatus.choices), required=False, default=[TaskStatus.ACCEPTED]
-    )
-    min_reviewers = serializers.IntegerField(min_value=0, required=False, default=0)
-    min_agreement = serializers.FloatField(required=False, allow_null=True, default=None)
-    topics = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    views = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    types = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    difficulties = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=5), required=False, default=list
-    )
-    created_from = serializers.DateField(required=False, allow_null=True, default=None)
-    created_to = serializers.DateField(required=False, allow_null=True, default=None)
-    system_prompt = serializers.CharField(required=False, allow_blank=True, default="")
-    rounds = serializers.ListField(
-        child=serializers.IntegerField(),
-        required=False,
-        default=list,
-        help_text="Preference only: rounds to take pairs from (default: every frozen or closed pairwise round)",
-    )
-    round_axis = serializers.CharField(
-        required=False, default="overall", help_text="Preference only: the pairwise question whose majority counts"
-    )
+    """The filters by name (curation.releases_definition.ReleaseFilters); any left out take their default."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        defaults = ReleaseFilters.defaults()
+        return {
+            name: _given(_filter_schema(spec), required=False, default=defaults[name], help_text=spec.help or None)
+            for name, spec in ReleaseFilters.specs().items()
+        }
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Unknown filters and values of the wrong kind reach the definition, which names them.
+        return data
 
 
 class ReleaseCreateIn(serializers.Serializer):
-    format = serializers.ChoiceField(choices=ReleaseFormat.choices)
+    format = _given({"type": "string", "enum": ReleaseFormat.values})
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     purpose = serializers.CharField(required=False, allow_blank=True, default="")
     license = serializers.CharField(required=False, default=DEFAULT_LICENSE, max_length=200)
@@ -123,7 +143,7 @@ class ReleaseListApi(APIView):
                 project=project,
                 created_by=request.user,
                 format=definition["format"],
-                filters=definition.get("filters") or {},
+                filters=definition.get("filters"),
                 title=definition["title"],
                 purpose=definition["purpose"],
                 license=definition["license"],

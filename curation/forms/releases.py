@@ -1,82 +1,92 @@
-from django import forms
-from django.db.models import F
-from django.db.models.functions import Coalesce
+"""The release form: its filter fields are built from curation.releases_definition.ReleaseFilters.
 
-from curation.models import Difficulty, EvaluationRound, Project, ReleaseFormat, RoundMode, SeedTask, TaskStatus
+The filter fields only gather what was posted; ReleaseDefinition (through release_create) reads and
+checks it, so the page refuses what the API and the command line refuse, with the same messages.
+"""
+
+from typing import Any
+
+from django import forms
+
+from curation.models import Project, ReleaseFormat
+from curation.releases_definition import FilterSpec, ReleaseFilters
+from curation.selectors.releases import TERM_FIELDS, release_round_choices, release_term_choices
 from curation.services.releases import DEFAULT_LICENSE
 
 
-def _choices(project: Project, term: str, raw_field: str) -> list[tuple[str, str]]:
-    names = (
-        SeedTask.objects.filter(project=project)
-        .annotate(label=Coalesce(F(term), F(raw_field)))
-        .exclude(label="")
-        .order_by("label")
-        .values_list("label", flat=True)
-        .distinct()
-    )
-    return [(name, name) for name in names]
+class _Posted:
+    """A field that passes on what was posted; the release definition judges it."""
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
+class _PostedChoice(_Posted, forms.ChoiceField):
+    pass
+
+
+class _PostedChoices(_Posted, forms.MultipleChoiceField):
+    pass
+
+
+class _PostedText(_Posted, forms.CharField):
+    pass
+
+
+def _number_input(spec: FilterSpec) -> forms.NumberInput:
+    attrs: dict[str, Any] = {"min": spec.minimum}
+    if spec.kind == "share":
+        attrs |= {"max": spec.maximum, "step": "any"}
+    return forms.NumberInput(attrs=attrs)
+
+
+# The widget of each kind of filter, as the page shows it.
+WIDGETS = {
+    "choices": lambda spec: forms.CheckboxSelectMultiple,
+    "levels": lambda spec: forms.CheckboxSelectMultiple,
+    "names": lambda spec: forms.SelectMultiple(attrs={"size": 4}),
+    "ids": lambda spec: forms.SelectMultiple(attrs={"size": 3}),
+    "count": _number_input,
+    "share": _number_input,
+    "date": lambda spec: forms.DateInput(attrs={"type": "date"}),
+    "text": lambda spec: forms.Textarea(attrs={"rows": 2}),
+    "key": lambda spec: forms.TextInput,
+}
+
+
+def filter_field(name: str, spec: FilterSpec) -> forms.Field:
+    """The form field of one filter: its label, help, widget and initial value from the definition."""
+    initial = ReleaseFilters.defaults()[name]
+    options: dict[str, Any] = {
+        "label": spec.label,
+        "help_text": spec.help,
+        "required": False,
+        "widget": WIDGETS[spec.kind](spec),
+        "initial": initial,
+    }
+    if spec.is_list:
+        return _PostedChoices(choices=spec.choices, **options)
+    return _PostedText(strip=False, **options)
 
 
 class ReleaseForm(forms.Form):
-    """The release definition as a page posts it; curation.services.releases validates the filters."""
+    """The release definition as a page posts it: the release's own fields, then one field per filter."""
 
     title = forms.CharField(max_length=200, required=False, help_text="Defaults to the project and format")
-    format = forms.ChoiceField(choices=ReleaseFormat.choices, initial=ReleaseFormat.ALPACA)
+    format = _PostedChoice(choices=ReleaseFormat.choices, initial=ReleaseFormat.ALPACA)
     purpose = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="For the card")
     license = forms.CharField(max_length=200, initial=DEFAULT_LICENSE)
-    statuses = forms.MultipleChoiceField(
-        label="Task status",
-        choices=TaskStatus.choices,
-        initial=[TaskStatus.ACCEPTED],
-        widget=forms.CheckboxSelectMultiple,
-    )
-    min_reviewers = forms.IntegerField(label="Minimum reviewers", min_value=0, initial=0)
-    min_agreement = forms.FloatField(
-        label="Minimum agreement",
-        min_value=0,
-        max_value=1,
-        required=False,
-        help_text="Alpaca and chat only: the share of reviewer pairs that agree on an item, 0 to 1",
-    )
-    topics = forms.MultipleChoiceField(required=False, widget=forms.SelectMultiple(attrs={"size": 4}))
-    views = forms.MultipleChoiceField(required=False, widget=forms.SelectMultiple(attrs={"size": 4}))
-    types = forms.MultipleChoiceField(label="Types", required=False, widget=forms.SelectMultiple(attrs={"size": 4}))
-    difficulties = forms.TypedMultipleChoiceField(
-        choices=Difficulty.choices, coerce=int, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    created_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    created_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    system_prompt = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="Chat format only"
-    )
-    rounds = forms.TypedMultipleChoiceField(
-        label="Evaluation rounds",
-        coerce=int,
-        required=False,
-        widget=forms.SelectMultiple(attrs={"size": 3}),
-        help_text="Preference only: rounds whose clear majorities become pairs (none chosen: every frozen or closed "
-        "pairwise round)",
-    )
-    round_axis = forms.CharField(
-        label="Round question",
-        initial="overall",
-        required=False,
-        help_text="Preference only: the pairwise question whose majority counts",
-    )
-
-    FILTERS = ("statuses", "min_reviewers", "min_agreement", "topics", "views", "types", "difficulties",
-               "created_from", "created_to", "system_prompt", "rounds", "round_axis")  # fmt: skip
 
     def __init__(self, *args, project: Project, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["topics"].choices = _choices(project, "topic__name", "topic_raw")
-        self.fields["views"].choices = _choices(project, "view__name", "view_raw")
-        self.fields["types"].choices = _choices(project, "task_type__name", "task_type_raw")
+        for name, spec in ReleaseFilters.specs().items():
+            self.fields[name] = filter_field(name, spec)
+        for name in TERM_FIELDS:
+            self.fields[name].choices = [(label, label) for label in release_term_choices(project=project, name=name)]
         self.fields["rounds"].choices = [
             (r.pk, f"#{r.pk} {r.name} ({r.get_status_display().split(':')[0].lower()})")
-            for r in EvaluationRound.objects.filter(project=project, mode=RoundMode.PAIRWISE).order_by("pk")
+            for r in release_round_choices(project=project)
         ]
 
-    def filters(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.FILTERS}
+    def filters(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in ReleaseFilters.specs()}

@@ -1,8 +1,56 @@
-"""Reads for the releases pages and API."""
+"""Reads for releases: the listing, the choices of the release form, and the rows a release takes.
 
-from django.db.models import QuerySet
+What a release takes (curation.services.releases builds it inside one snapshot):
+- seed tasks of the chosen statuses, topics, views, types, difficulties and creation dates, reviewed
+  by at least `min_reviewers` reviewers (`release_tasks`);
+- the current reviews of those tasks and of model responses to them, and of responses to the
+  project's test prompts when no topic, view or type is chosen (`release_reviews`);
+- for preference releases, the pairwise round items where strictly more than half of the judgments
+  on `round_axis` picked the same model, with at least two judgments (or `min_reviewers`, if higher),
+  from the rounds chosen or by default every frozen (judging open: the judgments so far) or closed
+  pairwise round (`release_rounds`, `release_round_items`). Round prompts have no topic, view or
+  type, so those filters leave round pairs out; the difficulty and date filters apply to the prompt.
+Anything carrying an uncleared unsafe or PHI flag is left out.
 
-from curation.models import Project, Release
+Per-item agreement (`metadata.agreement` in alpaca and chat rows, and the `min_agreement` filter) is
+curation.stats.item_agreement over a task's current reviews; `task_reviews` streams it for every
+task in one query, in task order, so it costs the same whatever the size.
+"""
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from curation.formats.writers.releases import TaskReviews
+from curation.models import (
+    BLOCKING_FLAG_KINDS,
+    EvaluationRound,
+    ItemFlag,
+    ModelResponse,
+    Project,
+    RatingSchema,
+    Release,
+    Review,
+    RoundItem,
+    RoundMode,
+    RoundStatus,
+    SeedTask,
+)
+from curation.selectors.rounds import round_majority_items
+from curation.stats.item_agreement import item_agreement, scored_keys
+
+if TYPE_CHECKING:  # the definition reads through these selectors; only its type is needed here
+    from curation.releases_definition import ReleaseFilters
+
+ROUND_STATUSES = (RoundStatus.FROZEN, RoundStatus.CLOSED)
+# The filters that name a task's terms: (the vocabulary term, the text the import gave when no term matched).
+TERM_FIELDS = {
+    "topics": ("topic__name", "topic_raw"),
+    "views": ("view__name", "view_raw"),
+    "types": ("task_type__name", "task_type_raw"),
+}
 
 
 def releases_of(*, project: Project) -> QuerySet[Release]:
@@ -13,3 +61,189 @@ def releases_of(*, project: Project) -> QuerySet[Release]:
         .defer("card", "salt")
         .order_by("-created_at", "-id")
     )
+
+
+# --- The release form's choices and the definition's checks ---
+
+
+def release_term_choices(*, project: Project, name: str) -> list[str]:
+    """The topic, view or type names (`name` is the filter) the project's tasks use, sorted."""
+    term, raw_field = TERM_FIELDS[name]
+    return list(
+        SeedTask.objects.filter(project=project)
+        .annotate(label=Coalesce(F(term), F(raw_field)))
+        .exclude(label="")
+        .order_by("label")
+        .values_list("label", flat=True)
+        .distinct()
+    )
+
+
+def release_round_choices(*, project: Project) -> QuerySet[EvaluationRound]:
+    """The project's pairwise rounds, in id order, for the form to offer."""
+    return EvaluationRound.objects.filter(project=project, mode=RoundMode.PAIRWISE).order_by("pk")
+
+
+def release_known_terms(*, project: Project, name: str, values: Iterable[str]) -> set[str]:
+    """Which of `values` some task of the project has as its topic, view or type (`name` is the filter)."""
+    term, raw_field = TERM_FIELDS[name]
+    tasks = SeedTask.objects.filter(project=project)
+    known = set(tasks.filter(**{f"{term}__in": values}).values_list(term, flat=True))
+    return known | set(tasks.filter(**{f"{raw_field}__in": values}).values_list(raw_field, flat=True))
+
+
+def rounds_by_id_of(*, project: Project, ids: Iterable[int]) -> dict[int, EvaluationRound]:
+    """The project's rounds among `ids`, whatever their mode or state, by id."""
+    return {r.pk: r for r in EvaluationRound.objects.filter(project=project, pk__in=list(ids)).select_related("schema")}
+
+
+def round_gives_pairs(evaluation_round: EvaluationRound) -> bool:
+    """A round a preference release may read: pairwise, and frozen or closed."""
+    return evaluation_round.is_pairwise and evaluation_round.status in ROUND_STATUSES
+
+
+def release_rounds(*, project: Project, ids: Iterable[int]) -> list[EvaluationRound]:
+    """The rounds a preference release reads pairs from, in id order: those among `ids`, or by default
+    every frozen or closed pairwise round of the project."""
+    rounds = EvaluationRound.objects.filter(
+        project=project, mode=RoundMode.PAIRWISE, status__in=ROUND_STATUSES
+    ).select_related("schema")
+    ids = list(ids)
+    if ids:
+        rounds = rounds.filter(pk__in=ids)
+    return list(rounds.order_by("pk"))
+
+
+# --- The rows a release takes ---
+
+
+def _reviewer_count(item_field: str) -> Subquery:
+    reviews = (
+        Review.objects.filter(**{item_field: OuterRef("pk")}, is_current=True)
+        .order_by()
+        .values(item_field)
+        .annotate(n=Count("reviewer", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(reviews, output_field=IntegerField()), Value(0))
+
+
+def _blocking_flag(item_field: str, outer: str = "pk") -> Exists:
+    return Exists(
+        ItemFlag.objects.filter(**{item_field: OuterRef(outer)}, kind__in=BLOCKING_FLAG_KINDS, cleared_at__isnull=True)
+    )
+
+
+def _difficulty_and_dates(items: QuerySet, filters: "ReleaseFilters", prefix: str = "") -> QuerySet:
+    """`items` narrowed by the difficulty and creation-date filters, on the model `prefix` leads to."""
+    if filters.difficulties:
+        items = items.filter(**{f"{prefix}difficulty__in": filters.difficulties})
+    if filters.created_from:
+        items = items.filter(**{f"{prefix}created_at__date__gte": filters.created_from})
+    if filters.created_to:
+        items = items.filter(**{f"{prefix}created_at__date__lte": filters.created_to})
+    return items
+
+
+def _names_any_term(filters: "ReleaseFilters") -> bool:
+    return any(getattr(filters, name) for name in TERM_FIELDS)
+
+
+def release_tasks(*, project: Project, filters: "ReleaseFilters") -> QuerySet[SeedTask]:
+    """The seed tasks a release with these filters includes, annotated with `n_reviewers`, in id order."""
+    tasks = SeedTask.objects.filter(project=project, status__in=filters.statuses)
+    for name, (term, raw_field) in TERM_FIELDS.items():
+        values = getattr(filters, name)
+        if values:
+            tasks = tasks.filter(Q(**{f"{term}__in": values}) | Q(**{f"{raw_field}__in": values}))
+    tasks = _difficulty_and_dates(tasks, filters)
+    tasks = tasks.exclude(_blocking_flag("seed_task")).annotate(n_reviewers=_reviewer_count("seed_task"))
+    if filters.min_reviewers:
+        tasks = tasks.filter(n_reviewers__gte=filters.min_reviewers)
+    return tasks.select_related("topic", "view", "task_type").order_by("id")
+
+
+def release_reviews(*, project: Project, filters: "ReleaseFilters") -> QuerySet[Review]:
+    """Current reviews of the items in scope: reviews of the tasks, and of model responses to those tasks.
+
+    Responses to test prompts (which have no curation status, topic or view) are in scope when no
+    topic, view or type filter is set, their prompt passes the difficulty and date filters, and
+    enough reviewers reviewed the response. Flagged responses are left out like flagged tasks.
+    """
+    task_ids = release_tasks(project=project, filters=filters).values("pk")
+    prompts = Q(prompt__project=project)
+    if _names_any_term(filters):
+        prompts = Q(pk__in=[])
+    else:
+        if filters.difficulties:
+            prompts &= Q(prompt__difficulty__in=filters.difficulties)
+        if filters.created_from:
+            prompts &= Q(prompt__created_at__date__gte=filters.created_from)
+        if filters.created_to:
+            prompts &= Q(prompt__created_at__date__lte=filters.created_to)
+        if filters.min_reviewers:
+            prompts &= Q(n_reviewers__gte=filters.min_reviewers)
+    responses = (
+        ModelResponse.objects.annotate(n_reviewers=_reviewer_count("response"))
+        .filter(Q(seed_task__in=task_ids) | prompts)
+        .exclude(_blocking_flag("response"))
+        .values("pk")
+    )
+    # Two IN (subquery) tests rather than a join through the response: PostgreSQL hashes each once.
+    reviews = Review.objects.filter(project=project, is_current=True).filter(
+        Q(seed_task__in=task_ids) | Q(response__in=responses)
+    )
+    return reviews.select_related(
+        "schema", "seed_task", "response", "response__seed_task", "response__prompt"
+    ).order_by("id")
+
+
+def release_round_items(*, filters: "ReleaseFilters", rounds: list[EvaluationRound]) -> QuerySet[RoundItem]:
+    """The round items with a clear majority that a preference release exports (see the module docstring)."""
+    items = round_majority_items(rounds=rounds, axis=filters.round_axis, min_judgments=max(2, filters.min_reviewers))
+    if _names_any_term(filters):
+        return items.none()
+    items = _difficulty_and_dates(items, filters, prefix="prompt__")
+    for side in ("response_a_id", "response_b_id"):
+        items = items.exclude(_blocking_flag("response", side))
+    return items
+
+
+def task_reviews_of(*, project: Project, tasks: QuerySet[SeedTask]) -> QuerySet[Review]:
+    """The current reviews of `tasks`: the reviews behind a seed-task release's rows."""
+    return Review.objects.filter(project=project, is_current=True, seed_task__in=tasks.values("pk"))
+
+
+def review_groups(*, reviews: QuerySet[Review]) -> list[dict[str, Any]]:
+    """How many of `reviews` each reviewer gave on each form: {"schema_id", "reviewer_id", "n"}, one query."""
+    return list(reviews.order_by().values("schema_id", "reviewer_id").annotate(n=Count("id")))
+
+
+def schemas_of(*, ids: Iterable[int]) -> list[RatingSchema]:
+    return list(RatingSchema.objects.filter(pk__in=list(ids)).order_by("name", "version", "id"))
+
+
+def task_reviews(*, reviews: QuerySet[Review], schemas: list[RatingSchema], chunk_size: int) -> Iterator[TaskReviews]:
+    """The current reviews of every task among `reviews` that has any, summarised, in task id order.
+
+    One query, streamed: the reviews of one task at a time are held, never the project's.
+    """
+    keys: Mapping[int, list[str]] = {schema.pk: scored_keys(schema.fields) for schema in schemas}
+    rows = (
+        reviews.filter(seed_task__isnull=False)
+        .order_by("seed_task_id", "id")
+        .values_list("seed_task_id", "schema_id", "reviewer_id", "answers")
+        .iterator(chunk_size=chunk_size)
+    )
+    current: int | None = None
+    group: list[tuple[int, dict[str, Any]]] = []
+    reviewers: list[int] = []
+    for task_id, schema_id, reviewer_id, answers in rows:
+        if task_id != current:
+            if current is not None:
+                yield TaskReviews(current, item_agreement(group, keys), tuple(reviewers))
+            current, group, reviewers = task_id, [], []
+        group.append((schema_id, answers or {}))
+        reviewers.append(reviewer_id)
+    if current is not None:
+        yield TaskReviews(current, item_agreement(group, keys), tuple(reviewers))

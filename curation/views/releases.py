@@ -1,66 +1,19 @@
 """The releases page: list a project's releases, define a new one, follow its build, download it."""
 
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from curation.access import access_release, access_releases
 from curation.forms.releases import ReleaseForm
-from curation.models import Release, ReleaseStatus
+from curation.models import Release
+from curation.release_downloads import release_card_response, release_file_response
+from curation.releases_definition import unused_filters
 from curation.selectors.releases import releases_of
-from curation.services.releases import (
-    ReleaseNotRetryable,
-    release_create,
-    release_is_stalled,
-    release_retry,
-    unused_filters,
-)
-
-
-def _not_ready(release: Release) -> HttpResponse:
-    return HttpResponse(
-        f"Release {release.pk} is {release.get_status_display().lower()}: there is nothing to download.",
-        status=409,
-        content_type="text/plain; charset=utf-8",
-    )
-
-
-def release_file_response(release: Release) -> HttpResponse:
-    """The release's data file as an attachment, or 409 while it is not built. Callers check access first."""
-    if release.status != ReleaseStatus.SUCCEEDED:
-        return _not_ready(release)
-    path = Path(settings.MEDIA_ROOT) / release.file_path
-    extension = path.suffix
-    try:
-        data = open(path, "rb")  # noqa: SIM115 - FileResponse closes it when the response is sent
-    except FileNotFoundError:
-        return HttpResponse(
-            f"Release {release.pk}'s file is no longer in storage ({release.file_path}); its manifest remains.",
-            status=410,
-            content_type="text/plain; charset=utf-8",
-        )
-    response = FileResponse(
-        data,
-        as_attachment=True,
-        filename=f"{release.project.slug}-release-{release.pk}-{release.format}{extension}",
-        content_type="text/csv; charset=utf-8" if extension == ".csv" else "application/x-ndjson; charset=utf-8",
-    )
-    response["X-Content-SHA256"] = release.sha256
-    return response
-
-
-def release_card_response(release: Release) -> HttpResponse:
-    if release.status != ReleaseStatus.SUCCEEDED:
-        return _not_ready(release)
-    response = HttpResponse(release.card, content_type="text/markdown; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{release.project.slug}-release-{release.pk}-README.md"'
-    return response
+from curation.services.releases import ReleaseNotRetryable, release_create, release_is_stalled, release_retry
 
 
 @login_required

@@ -33,6 +33,12 @@ def release_curator(db):
     return curator
 
 
+def _form_row(page: str, name: str) -> str:
+    """The release form's row of one field: its label, input, help and errors."""
+    start = page.index(f'<label for="id_{name}">')
+    return page[start : page.index('<div class="form-row">', start)]
+
+
 def _download(client, release):
     return client.get(reverse("release_download", args=[release.project.slug, release.pk]))
 
@@ -143,7 +149,8 @@ def test_a_bad_definition_is_shown_next_to_its_field_and_nothing_is_created(clie
     )
 
     assert response.status_code == 400
-    assert "Ensure this value is greater than or equal to 0." in response.content.decode()
+    row = _form_row(response.content.decode(), "min_reviewers")
+    assert "must be a whole number, 0 or more (got -2)" in row
     assert not Release.objects.exists()
 
 

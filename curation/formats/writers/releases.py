@@ -77,7 +77,7 @@ class TaskStats:
 
 @dataclass
 class ExportScope:
-    """What a release reads, already filtered; built by curation.services.releases inside its snapshot.
+    """What a release reads, already filtered; read through curation.selectors.releases inside the build's snapshot.
 
     `tasks` is annotated with `n_reviewers`; `reviews` are current reviews with their item joined.
     `agreements()` streams a TaskReviews in task id order for each task with current reviews

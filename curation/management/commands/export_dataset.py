@@ -17,7 +17,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
-from curation.models import Project, ReleaseFormat, ReleaseStatus, TaskStatus
+from curation.models import Project, ReleaseFormat, ReleaseStatus
+from curation.releases_definition import FilterSpec, ReleaseFilters
 from curation.services.releases import DEFAULT_LICENSE, release_build, release_create
 
 
@@ -34,43 +35,31 @@ def _copy_atomically(source: Path, target: Path) -> None:
         raise
 
 
+def add_filter_argument(parser: CommandParser, name: str, spec: FilterSpec) -> None:
+    """One filter's option, as text: the release definition reads it, as it reads the page's and the API's."""
+    help = spec.help or spec.cli_help or spec.label
+    if spec.choices:
+        help += f" ({', '.join(str(value) for value, _ in spec.choices)})"
+    if spec.is_list:
+        parser.add_argument(spec.cli, dest=name, action="append", help=f"{help}; repeatable")
+    else:
+        parser.add_argument(spec.cli, dest=name, help=help)
+
+
 class Command(BaseCommand):
     help = "Build a dataset release (JSONL or CSV plus its dataset card) and write it to a file."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--project", required=True, help="Project slug")
-        parser.add_argument("--format", required=True, choices=ReleaseFormat.values)
+        parser.add_argument("--format", required=True, help=f"One of {', '.join(ReleaseFormat.values)}")
         parser.add_argument("--out", required=True, type=Path, help="Where to write the data file")
         parser.add_argument("--card", type=Path, help="Where to write the dataset card (README.md)")
         parser.add_argument("--title", default="")
         parser.add_argument("--purpose", default="")
         parser.add_argument("--license", default=DEFAULT_LICENSE)
         parser.add_argument("--by", help="Email of the person the release is recorded as made by")
-        parser.add_argument(
-            "--status", action="append", choices=TaskStatus.values, help="Task status to include (repeatable)"
-        )
-        parser.add_argument("--min-reviewers", type=int, default=0)
-        parser.add_argument(
-            "--min-agreement", type=float, help="0-1, alpaca and chat: items whose per-item agreement is at least this"
-        )
-        parser.add_argument("--topic", action="append", default=[], help="Repeatable")
-        parser.add_argument("--view", action="append", default=[], help="Repeatable")
-        parser.add_argument("--type", action="append", default=[], help="Task type, repeatable")
-        parser.add_argument("--difficulty", action="append", type=int, default=[], help="1-5, repeatable")
-        parser.add_argument("--created-from", help="YYYY-MM-DD")
-        parser.add_argument("--created-to", help="YYYY-MM-DD")
-        parser.add_argument("--system-prompt", default="", help="For the chat format")
-        parser.add_argument(
-            "--round",
-            action="append",
-            type=int,
-            default=[],
-            help="Preference format: an evaluation round to take majority pairs from, by id (repeatable; "
-            "default: every frozen or closed pairwise round of the project)",
-        )
-        parser.add_argument(
-            "--round-axis", default="overall", help="Preference format: the pairwise question whose majority counts"
-        )
+        for name, spec in ReleaseFilters.specs().items():
+            add_filter_argument(parser, name, spec)
 
     def handle(self, *args, **options) -> None:
         project = Project.objects.filter(slug=options["project"]).first()
@@ -81,20 +70,7 @@ class Command(BaseCommand):
             created_by = User.objects.filter(email__iexact=options["by"]).first()
             if created_by is None:
                 raise CommandError(f"--by: no user with email {options['by']!r}")
-        filters = {
-            "statuses": options["status"] or [TaskStatus.ACCEPTED],
-            "min_reviewers": options["min_reviewers"],
-            "min_agreement": options["min_agreement"],
-            "topics": options["topic"],
-            "views": options["view"],
-            "types": options["type"],
-            "difficulties": options["difficulty"],
-            "created_from": options["created_from"],
-            "created_to": options["created_to"],
-            "system_prompt": options["system_prompt"],
-            "rounds": options["round"],
-            "round_axis": options["round_axis"],
-        }
+        filters = {name: options[name] for name in ReleaseFilters.specs() if options[name] is not None}
         try:
             release = release_create(
                 project=project,

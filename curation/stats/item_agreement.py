@@ -1,0 +1,44 @@
+"""Per-item agreement: how often the reviewers of one item gave the same answer. Pure Python, no Django.
+
+For an item with two or more reviews, the mean over its scored fields of the share of reviewer
+pairs whose answers agree exactly (a multiple choice compared as a set). Only reviewers who
+answered a field count for it; fields answered fewer than twice are skipped. None with fewer than
+two reviews or no field answered twice; rounded to 4 places.
+"""
+
+from collections.abc import Mapping, Sequence
+from itertools import combinations
+from typing import Any
+
+# The kinds of rating field compared; free text and rubrics have no exact agreement to count.
+AGREEMENT_KINDS = ("ordinal_scale", "number", "single_choice", "multiple_choice")
+
+
+def scored_keys(fields: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The keys of a form's fields that per-item agreement compares."""
+    return [f["key"] for f in fields if f["kind"] in AGREEMENT_KINDS]
+
+
+def _comparable(value: Any) -> Any:
+    return frozenset(value) if isinstance(value, list) else value
+
+
+def item_agreement(
+    reviews: Sequence[tuple[int, Mapping[str, Any]]], keys_by_schema: Mapping[int, Sequence[str]]
+) -> float | None:
+    """The agreement of one item's reviews, given as (schema id, answers); `keys_by_schema` maps a
+    schema id to its scored keys (`scored_keys`)."""
+    if len(reviews) < 2:
+        return None
+    values: dict[str, list[Any]] = {}
+    for schema_id, answers in reviews:
+        for key in keys_by_schema.get(schema_id, ()):
+            value = answers.get(key)
+            if value is not None and value != []:
+                values.setdefault(key, []).append(_comparable(value))
+    shares = []
+    for answered in values.values():
+        pairs = list(combinations(answered, 2))
+        if pairs:
+            shares.append(sum(1 for x, y in pairs if x == y) / len(pairs))
+    return round(sum(shares) / len(shares), 4) if shares else None
