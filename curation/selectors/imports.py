@@ -1,8 +1,19 @@
-"""Reads for the import pages and API, and for the vocabulary page that follows an import."""
+"""Reads for the import pages and API, the vocabulary page that follows an import, and a running import."""
+
+from collections.abc import Iterator
 
 from django.db.models import Count, QuerySet
 
-from curation.models import ImportJob, Project, SeedTask, VocabularyKind, VocabularyTerm
+from curation.models import (
+    ImportJob,
+    ImportStatus,
+    ModelResponse,
+    Project,
+    Prompt,
+    SeedTask,
+    VocabularyKind,
+    VocabularyTerm,
+)
 
 RAW_FIELDS = {
     VocabularyKind.TOPIC: "topic_raw",
@@ -46,3 +57,39 @@ def vocabulary_terms_with_use(*, project: Project) -> dict[str, list[VocabularyT
         term.task_count = counts.get(term.pk, 0)
         terms.setdefault(term.kind, []).append(term)
     return terms
+
+
+# --- What an import running now reads of the project ---
+
+
+def import_previous_success(*, job: ImportJob) -> ImportJob | None:
+    """The first finished import of the same file into the same project, for the same model, if any.
+
+    The same model-output file under another model name is another model's answers, not a re-import.
+    """
+    return (
+        ImportJob.objects.filter(
+            project_id=job.project_id, file_hash=job.file_hash, model_name=job.model_name, status=ImportStatus.SUCCEEDED
+        )
+        .exclude(pk=job.pk)
+        .order_by("finished_at")
+        .first()
+    )
+
+
+def import_prompt_rows(*, project_id: int) -> Iterator[tuple[int, str, str, str]]:
+    """(pk, external id, instruction, content hash) of every test prompt of the project with an id."""
+    return (
+        Prompt.objects.filter(project_id=project_id)
+        .exclude(external_id="")
+        .values_list("pk", "external_id", "instruction", "content_hash")
+        .iterator()
+    )
+
+
+def seed_task_hashes_of(*, project_id: int) -> set[str]:
+    return set(SeedTask.objects.filter(project_id=project_id).values_list("content_hash", flat=True))
+
+
+def response_hashes_of(*, project_id: int) -> set[str]:
+    return set(ModelResponse.objects.filter(prompt__project_id=project_id).values_list("content_hash", flat=True))

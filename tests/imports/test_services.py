@@ -5,8 +5,7 @@ import json
 import pytest
 
 from curation.models import ImportJob, ImportStatus, ModelResponse, SeedTask, TaskSource
-from curation.services import imports
-from curation.services.imports import import_file, import_job_run
+from curation.services.imports import import_file, import_job_run, storage
 from tests.default_vocabulary import ensure_default_vocabulary
 from tests.factories import PromptFactory
 
@@ -114,7 +113,7 @@ def test_an_internal_error_while_writing_leaves_nothing_and_says_so(project, tmp
     path = write(
         tmp_path, "a.jsonl", "".join(json.dumps({"instruction": f"Q{i}", "output": "A"}) + "\n" for i in range(30))
     )
-    monkeypatch.setattr(imports, "BATCH_SIZE", 10)
+    monkeypatch.setattr(storage, "BATCH_SIZE", 10)
     calls = []
 
     def fail_on_the_second_batch(self, model, rows):
@@ -123,8 +122,8 @@ def test_an_internal_error_while_writing_leaves_nothing_and_says_so(project, tmp
             raise RuntimeError("disk full")
         return original(self, model, rows)
 
-    original = imports._Inserter.insert
-    monkeypatch.setattr(imports._Inserter, "insert", fail_on_the_second_batch)
+    original = storage.Inserter.insert
+    monkeypatch.setattr(storage.Inserter, "insert", fail_on_the_second_batch)
 
     job = import_file(project=project, path=path)
 

@@ -9,7 +9,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 from curation.models import ImportJob, ImportStatus, SeedTask
 from curation.services import imports
-from curation.services.imports import import_file, import_job_create
+from curation.services.imports import import_file, import_job_create, storage
 from tests.factories import CuratorFactory, ProjectFactory
 from tests.markers import needs_worker, on_postgres
 from tests.worker import running_worker, wait_until, worker_available
@@ -46,7 +46,7 @@ def test_a_poller_sees_records_written_grow_before_the_records_commit(tmp_path, 
     project = ProjectFactory()
     path = tmp_path / "terms.jsonl"
     path.write_text("".join(json.dumps(record) + "\n" for record in seeds(50)))
-    monkeypatch.setattr(imports, "BATCH_SIZE", 10)
+    monkeypatch.setattr(storage, "BATCH_SIZE", 10)
     seen = []
 
     def poll(job):
