@@ -1,7 +1,21 @@
 """The test suite: fast hashing, in-memory email, whatever DATABASE_URL points at (SQLite by default)."""
 
+import os
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import DATABASES, env
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: Django lends an in-memory test database's one connection to every thread of
+    # the live server, so two requests at once (an autosave and a submit) interleave their transactions
+    # on it and fail. With a file each thread has its own connection, as under `make run`. One file per
+    # test process, so that two runs in one checkout never share it.
+    DATABASES["default"]["TEST"] = {
+        **DATABASES["default"].get("TEST", {}),
+        "NAME": str(Path(tempfile.gettempdir()) / f"concord-test-{os.getpid()}.sqlite3"),
+    }
 
 DEBUG = False
 SECRET_KEY = "concord-test-key"

@@ -173,7 +173,10 @@ def review_draft_save(*, assignment: Assignment, answers: dict[str, Any], correc
     Only the form's own field keys are kept. Precondition: the caller got `assignment` through
     access_assignment for the reviewer who owns it.
     """
-    if assignment.status != AssignmentStatus.PENDING:
+    # The status as of now, under the write lock: an autosave that arrives just after the submit
+    # must not bring back the draft the submit removed.
+    status = Assignment.objects.select_for_update().filter(pk=assignment.pk).values_list("status", flat=True).first()
+    if status != AssignmentStatus.PENDING:
         raise ValidationError("This item is no longer to do; there is nothing to save a draft for.")
     schema = assignment.project.response_schema if assignment.response_id else assignment.project.seed_schema
     keys = {f["key"] for f in schema.fields} if schema else set()

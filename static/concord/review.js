@@ -144,6 +144,7 @@
   // One submit per click: the submission key makes a repeat harmless, this keeps it from being sent.
   document.addEventListener("submit", function (event) {
     if (event.target.id !== "review-form") return;
+    event.target.dataset.submitting = "1";
     var button = document.getElementById("submit-review");
     if (button) {
       if (button.dataset.sent) { event.preventDefault(); return; }
@@ -157,6 +158,13 @@
     if (event.detail.target && event.detail.target.id === "task-panel" && !document.getElementById("task-edit-form")) {
       focusField(current < 0 ? 0 : current);
     }
+  });
+
+  // A change made just before submitting would autosave after it: the submit carries those answers
+  // already, and the server would refuse the draft of a finished item anyway.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (form && form.id === "review-form" && form.dataset.submitting) event.preventDefault();
   });
 
   function draftTrouble() {
