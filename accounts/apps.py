@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the password receivers)
+        from . import schema, signals  # noqa: F401  (registers the schema extension, connects the receivers)

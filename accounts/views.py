@@ -87,3 +87,9 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     services.api_token_revoke(token=token)
     messages.success(request, f"Token \u201c{token.name}\u201d revoked; it no longer works.")
     return redirect("api_token_list")
+
+
+@login_required
+def session_keepalive(request: HttpRequest) -> HttpResponse:
+    """The sign-out warning's "Stay signed in": an ordinary request, so it counts as activity."""
+    return HttpResponse(status=204)

@@ -37,6 +37,7 @@ RULES = {
     "dashboard": ("get", SIGNED_IN),
     "profile": ("get", SIGNED_IN),
     "api_token_list": ("get", SIGNED_IN),
+    "session_keepalive": ("get", {**SIGNED_IN, **dict.fromkeys(("clinician", "outsider", "curator", "admin"), 204)}),
     # A token is revoked only by its owner (the admin here); anyone else is told it does not exist.
     "api_token_revoke": ("post", {"anonymous": LOGIN, "clinician": 404, "outsider": 404, "curator": 404, "admin": 302}),
     "task_list": ("get", MEMBERS_ONLY),

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "accounts.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.SessionIdleTimeoutMiddleware",
     "accounts.middleware.AdminMfaRequiredMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -86,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.session_idle",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
@@ -174,6 +177,14 @@ MFA_TOTP_ISSUER = "Concord"
 # Production turns this on: admins must enrol a TOTP authenticator before using the app.
 CONCORD_REQUIRE_ADMIN_MFA = env_bool("CONCORD_REQUIRE_ADMIN_MFA", False)
 CONCORD_INVITATION_DAYS = int(env("CONCORD_INVITATION_DAYS", "7"))
+# A signed-in session ends after this many minutes without activity; autosaves and polling do not count.
+CONCORD_SESSION_IDLE_MINUTES = int(env("CONCORD_SESSION_IDLE_MINUTES", "15"))
+# Browser features no page of Concord uses, switched off for every page (the Permissions-Policy header).
+CONCORD_PERMISSIONS_POLICY = env(
+    "CONCORD_PERMISSIONS_POLICY",
+    "accelerometer=(), browsing-topics=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), payment=(), usb=()",
+)
 # Personal API tokens expire after this many days unless their owner picks a shorter life.
 CONCORD_API_TOKEN_DAYS = int(env("CONCORD_API_TOKEN_DAYS", "90"))
 # Imports: the largest file accepted (uploads and the CLI), and the largest single record or line.
@@ -234,6 +245,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set: several serializers have a "format" or "status" field with other choices.
+    "ENUM_NAME_OVERRIDES": {
+        "ImportFormatEnum": "curation.models.ImportFormat",
+        "ReleaseFormatEnum": "curation.models.ReleaseFormat",
+        "TaskStatusEnum": "curation.models.TaskStatus",
+        "ImportStatusEnum": "curation.models.ImportStatus",
+        "ReleaseStatusEnum": "curation.models.ReleaseStatus",
+    },
 }
 
 # Celery. Jobs never run inside a request. With no broker configured (the embedded default) the queue

@@ -155,6 +155,7 @@ class MyReviewListApi(generics.ListAPIView):
     """The caller's own reviews in the project, newest first (earlier versions included)."""
 
     serializer_class = ReviewOut
+    queryset = Review.objects.none()  # for the schema only: the rows come from get_queryset
 
     def get_queryset(self):
         project = access_project(user=self.request.user, slug=self.kwargs["slug"])

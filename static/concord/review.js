@@ -174,6 +174,11 @@
   document.addEventListener("htmx:sendError", draftTrouble);
   document.addEventListener("htmx:responseError", draftTrouble);
 
+  // Draft autosaves are background requests: they do not keep an idle session signed in (session.js).
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "review-form") event.detail.headers["X-Concord-Background"] = "1";
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     if (document.querySelector("[autofocus]") || document.getElementById("task-edit-form")) return;
     var firstWithError = document.querySelector("#review-form .has-error");
