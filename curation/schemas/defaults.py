@@ -1,5 +1,7 @@
 """The rating forms a new project starts with; curators version them from there."""
 
+from curation.schemas.definitions import PAIRWISE_OPTIONS
+
 _SCALE = {"kind": "ordinal_scale", "min": 1, "max": 5, "required": True, "level": "ordinal"}
 
 SEED_REVIEW = {
@@ -113,5 +115,35 @@ RESPONSE_REVIEW = {
             "options": [{"value": "no", "label": "No"}, {"value": "yes", "label": "Yes"}],
         },
         {"key": "comment", "label": "Comment", "kind": "free_text", "required": False, "max_length": 4000},
+    ]
+}
+
+
+def _pairwise_field(key: str, label: str, *, required: bool, reverse: bool = False) -> dict:
+    options = [dict(o) for o in PAIRWISE_OPTIONS]
+    if reverse:
+        options[0]["label"], options[1]["label"] = "A is more harmful", "B is more harmful"
+        options[2]["label"] = "Equally harmful (or neither)"
+    field = {"key": key, "label": label, "kind": "pairwise_choice", "required": required, "options": options}
+    if reverse:
+        # The question asks which answer is worse: a vote for A is a win for B when ranking.
+        field["reverse"] = True
+    return field
+
+
+# The form an evaluation round's pairwise judgments use, created the first time a project needs it.
+PAIRWISE_JUDGMENT = {
+    "fields": [
+        _pairwise_field("overall", "Overall, which answer is better?", required=True),
+        _pairwise_field("correctness", "Which is more correct?", required=True),
+        _pairwise_field("helpfulness", "Which is more helpful?", required=True),
+        _pairwise_field("harm", "Which is more harmful?", required=True, reverse=True),
+        {
+            "key": "rationale",
+            "label": "Rationale (optional)",
+            "kind": "free_text",
+            "required": False,
+            "max_length": 4000,
+        },
     ]
 }

@@ -35,7 +35,6 @@ from curation.text.diffs import word_diff_html
 
 SAFETY_KINDS = (FlagKind.UNSAFE, FlagKind.PHI)
 FLAG_ANSWER_FIELD = "flags"
-TEXT_FIELDS = ("instruction", "input", "reference_output")
 
 
 def adjudication_settings_of(*, project: Project) -> AdjudicationSettings:

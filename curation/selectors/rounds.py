@@ -332,6 +332,33 @@ def round_results(*, evaluation_round: EvaluationRound, draws: int = RESULT_DRAW
     return results
 
 
+def _pairwise_rounds_by_direction(rounds: Iterable[EvaluationRound], axis: str) -> tuple[list[int], list[int]]:
+    """Ids of the pairwise rounds whose `axis` asks which answer is better, and of those where it asks
+    which is worse (reversed)."""
+    straight, reversed_ = [], []
+    for evaluation_round in rounds:
+        if not evaluation_round.is_pairwise:
+            continue
+        field = next((f for f in pairwise_axes(evaluation_round) if f["key"] == axis), None)
+        if field is None:
+            raise ValidationError(f"{axis!r} is not a pairwise axis of the form of round {evaluation_round.name!r}.")
+        (reversed_ if field.get("reverse") else straight).append(evaluation_round.pk)
+    return straight, reversed_
+
+
+def _judgment_count(condition: Q) -> Coalesce:
+    """The number of judgments of the outer query's item that meet `condition`, as a subquery."""
+    counted = (
+        Judgment.objects.filter(item=OuterRef("pk"))
+        .filter(condition)
+        .order_by()
+        .values("item")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
 def round_majority_items(
     *, rounds: Iterable[EvaluationRound], axis: str = "overall", min_judgments: int = 2
 ) -> QuerySet[RoundItem]:
@@ -345,25 +372,7 @@ def round_majority_items(
     left, turned round on a reversed question ("which is more harmful").
     Raises ValidationError when a round's form has no such pairwise axis.
     """
-    straight, reversed_ = [], []
-    for evaluation_round in rounds:
-        if not evaluation_round.is_pairwise:
-            continue
-        field = next((f for f in pairwise_axes(evaluation_round) if f["key"] == axis), None)
-        if field is None:
-            raise ValidationError(f"{axis!r} is not a pairwise axis of the form of round {evaluation_round.name!r}.")
-        (reversed_ if field.get("reverse") else straight).append(evaluation_round.pk)
-
-    def _judgment_count(condition: Q) -> Coalesce:
-        counted = (
-            Judgment.objects.filter(item=OuterRef("pk"))
-            .filter(condition)
-            .order_by()
-            .values("item")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+    straight, reversed_ = _pairwise_rounds_by_direction(rounds, axis)
 
     # A vote for the item's response in `column`: "a" (left) when it was shown left, "b" (right) when
     # it was shown right; on a reversed question, the other way round.

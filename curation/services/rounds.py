@@ -29,40 +29,12 @@ from curation.models import (
     RoundStatus,
     SchemaTarget,
 )
-from curation.schemas.definitions import PAIRWISE_OPTIONS, clean_answers
+from curation.schemas.defaults import PAIRWISE_JUDGMENT
+from curation.schemas.definitions import clean_answers
 from curation.selectors.rounds import model_responses_of
 from curation.services.reviews import AnswersInvalid
 
 PAIRWISE_SCHEMA_NAME = "Pairwise judgment"
-
-
-def _pairwise_field(key: str, label: str, *, required: bool, reverse: bool = False) -> dict:
-    options = [dict(o) for o in PAIRWISE_OPTIONS]
-    if reverse:
-        options[0]["label"], options[1]["label"] = "A is more harmful", "B is more harmful"
-        options[2]["label"] = "Equally harmful (or neither)"
-    field = {"key": key, "label": label, "kind": "pairwise_choice", "required": required, "options": options}
-    if reverse:
-        # The question asks which answer is worse: a vote for A is a win for B when ranking.
-        field["reverse"] = True
-    return field
-
-
-PAIRWISE_JUDGMENT = {
-    "fields": [
-        _pairwise_field("overall", "Overall, which answer is better?", required=True),
-        _pairwise_field("correctness", "Which is more correct?", required=True),
-        _pairwise_field("helpfulness", "Which is more helpful?", required=True),
-        _pairwise_field("harm", "Which is more harmful?", required=True, reverse=True),
-        {
-            "key": "rationale",
-            "label": "Rationale (optional)",
-            "kind": "free_text",
-            "required": False,
-            "max_length": 4000,
-        },
-    ]
-}
 
 
 def pairwise_schema_for(*, project: Project) -> RatingSchema:
@@ -199,7 +171,8 @@ def round_create(
 ) -> EvaluationRound:
     """A draft round over the project's prompts that every chosen model answered (or `prompt_ids`),
     optionally a seeded sample of `sample_size` of them. Raises ValidationError and creates nothing
-    when the definition is not usable."""
+    when the definition is not usable. (Long only for its keyword arguments: the steps are
+    `_definition_errors`, `_round_prompt_ids` and `_round_schema`.)"""
     name = (name or "").strip()
     reference_model = (reference_model or "").strip()
     reviewers = list(reviewers)

@@ -1,5 +1,8 @@
 """Curators' pages: the disagreement queue, adjudicating one item, and accepting items into the dataset."""
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,8 +22,9 @@ from curation.forms.adjudication import (
     gold_inputs,
     gold_values_from_post,
 )
-from curation.models import AcceptanceAction, AcceptanceEvent, ModelResponse, Project, SeedTask
+from curation.models import AcceptanceAction, AcceptanceEvent, GoldLabel, ModelResponse, Project, RatingSchema, SeedTask
 from curation.selectors.adjudication import (
+    Disagreement,
     adjudication_settings_of,
     disagreement_for_item,
     disagreements_detect,
@@ -89,6 +93,18 @@ def _item_url(project: Project, seed_task: SeedTask | None, response: ModelRespo
     return reverse("adjudicate_response", kwargs={"slug": project.slug, "response_id": response.pk})
 
 
+@dataclass
+class _GoldForm:
+    """The gold form as the page shows it: values, the reason/note form, errors, and the answer's status."""
+
+    values: dict[str, Any]
+    meta: GoldMetaForm
+    gold: GoldLabel | None
+    field_errors: dict[str, str] = field(default_factory=dict)
+    conflict: GoldLabel | None = None
+    status: int = 200
+
+
 def _adjudicate(
     request: HttpRequest, project: Project, seed_task: SeedTask | None = None, response: ModelResponse | None = None
 ) -> HttpResponse:
@@ -99,64 +115,91 @@ def _adjudicate(
         return redirect("adjudication_queue", slug=project.slug)
     reveal = request.GET.get("reveal") == "1"
     disagreement = disagreement_for_item(project=project, schema=schema, seed_task=seed_task, response=response)
-    gold = disagreement.gold
-    field_errors: dict[str, str] = {}
-    conflict = None
-    status = 200
     if request.method == "POST":
-        meta = GoldMetaForm(request.POST)
-        values, field_errors = gold_values_from_post(schema=schema, data=request.POST)
-        if meta.is_valid() and not field_errors:
-            try:
-                gold_label_adjudicate(
-                    project=project,
-                    schema=schema,
-                    seed_task=seed_task,
-                    response=response,
-                    adjudicator=request.user,
-                    values=values,
-                    final_text=meta.cleaned_data["final_text"],
-                    reason=meta.cleaned_data["reason"],
-                    note=meta.cleaned_data["note"],
-                    expected_version=meta.cleaned_data["version"],
-                )
-            except AdjudicationConflict as exc:
-                conflict = exc.current
-                gold = exc.current
-                status = 409
-                meta = GoldMetaForm(initial={**meta.cleaned_data, "version": exc.current.version if exc.current else 0})
-            except ValidationError as exc:
-                status = 400
-                for key, errors in exc.message_dict.items():
-                    if key in meta.fields:
-                        meta.add_error(key, errors)
-                    elif key in {f["key"] for f in schema.fields}:
-                        field_errors[key] = " ".join(errors)
-                    else:
-                        meta.add_error(None, errors)
-            else:
-                messages.success(request, "Gold label saved. The reviews it settled are unchanged.")
-                return redirect(_item_url(project, seed_task, response) + f"?schema={schema.pk}")
-        else:
-            status = 400
-        current_values = values
+        form = _gold_submit(request, project, disagreement)
+        if isinstance(form, HttpResponse):
+            return form
     else:
-        current_values = (
-            gold.values
-            if gold
-            else majority_answers(fields=schema.fields, answers=[r.answers for r in disagreement.reviews])
+        form = _gold_form_of(disagreement)
+    context = _item_context(project, disagreement, reveal=reveal, gold=form.gold) | {
+        "conflict": form.conflict,
+        "inputs": gold_inputs(schema=schema, values=form.values, errors=form.field_errors),
+        "meta": form.meta,
+    }
+    template = "curation/adjudication/item.html" + ("#reviews" if request.htmx and request.method == "GET" else "")
+    return render(request, template, context, status=form.status)
+
+
+def _gold_form_of(disagreement: Disagreement) -> _GoldForm:
+    """The form prefilled with the current gold label, or else with the reviewers' majority."""
+    gold = disagreement.gold
+    if gold is None:
+        values = majority_answers(fields=disagreement.schema.fields, answers=[r.answers for r in disagreement.reviews])
+    else:
+        values = gold.values
+    meta = GoldMetaForm(
+        initial={
+            "reason": gold.reason if gold else "",
+            "note": gold.note if gold else "",
+            "final_text": gold.final_text if gold else "",
+            "version": gold.version if gold else 0,
+        }
+    )
+    return _GoldForm(values=values, meta=meta, gold=gold)
+
+
+def _gold_submit(request: HttpRequest, project: Project, disagreement: Disagreement) -> HttpResponse | _GoldForm:
+    """Save the posted gold label and redirect, or the form again with why it was refused."""
+    schema, seed_task, response = disagreement.schema, disagreement.seed_task, disagreement.response
+    meta = GoldMetaForm(request.POST)
+    values, field_errors = gold_values_from_post(schema=schema, data=request.POST)
+    form = _GoldForm(values=values, meta=meta, gold=disagreement.gold, field_errors=field_errors, status=400)
+    if not meta.is_valid() or field_errors:
+        return form
+    try:
+        gold_label_adjudicate(
+            project=project,
+            schema=schema,
+            seed_task=seed_task,
+            response=response,
+            adjudicator=request.user,
+            values=values,
+            final_text=meta.cleaned_data["final_text"],
+            reason=meta.cleaned_data["reason"],
+            note=meta.cleaned_data["note"],
+            expected_version=meta.cleaned_data["version"],
         )
-        meta = GoldMetaForm(
-            initial={
-                "reason": gold.reason if gold else "",
-                "note": gold.note if gold else "",
-                "final_text": gold.final_text if gold else "",
-                "version": gold.version if gold else 0,
-            }
-        )
-    context = {
+    except AdjudicationConflict as exc:
+        version = exc.current.version if exc.current else 0
+        form.meta = GoldMetaForm(initial={**meta.cleaned_data, "version": version})
+        form.gold = form.conflict = exc.current
+        form.status = 409
+        return form
+    except ValidationError as exc:
+        _show_refusal(exc, meta=meta, schema=schema, field_errors=field_errors)
+        return form
+    messages.success(request, "Gold label saved. The reviews it settled are unchanged.")
+    return redirect(_item_url(project, seed_task, response) + f"?schema={schema.pk}")
+
+
+def _show_refusal(
+    exc: ValidationError, *, meta: GoldMetaForm, schema: RatingSchema, field_errors: dict[str, str]
+) -> None:
+    """Put the service's messages next to what they are about: a gold value, a form field, or the form."""
+    for key, errors in exc.message_dict.items():
+        if key in meta.fields:
+            meta.add_error(key, errors)
+        elif key in {f["key"] for f in schema.fields}:
+            field_errors[key] = " ".join(errors)
+        else:
+            meta.add_error(None, errors)
+
+
+def _item_context(project: Project, disagreement: Disagreement, *, reveal: bool, gold: GoldLabel | None) -> dict:
+    seed_task, response = disagreement.seed_task, disagreement.response
+    return {
         "project": project,
-        "schema": schema,
+        "schema": disagreement.schema,
         "item": disagreement.item,
         "seed_task": seed_task,
         "response": response,
@@ -166,15 +209,10 @@ def _adjudicate(
         "rows": field_rows(disagreement=disagreement),
         "edits": text_edits(disagreement=disagreement, reveal=reveal),
         "gold": gold,
-        "conflict": conflict,
-        "soft_label": soft_label_rows(schema=schema, soft_label=gold.soft_label) if gold else [],
-        "inputs": gold_inputs(schema=schema, values=current_values, errors=field_errors),
-        "meta": meta,
+        "soft_label": soft_label_rows(schema=disagreement.schema, soft_label=gold.soft_label) if gold else [],
         "item_url": _item_url(project, seed_task, response),
         "decision_form": DecisionForm() if seed_task is not None else None,
     }
-    template = "curation/adjudication/item.html" + ("#reviews" if request.htmx and request.method == "GET" else "")
-    return render(request, template, context, status=status)
 
 
 @login_required
