@@ -153,6 +153,9 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
+# A password reset for an address with no account sends nothing: the form answers the same either way,
+# and Concord does not mail strangers whatever address someone types.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 # Defaults spelled out so that turning rate limits off is a visible decision. They are counted in
 # the default cache: Redis in a deployment, so every web process shares the same counters.
 # Failed logins: the key is one account at one client address (accounts.adapters), so 5 wrong passwords
