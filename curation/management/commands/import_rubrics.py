@@ -1,0 +1,39 @@
+"""Import a HealthBench JSONL file: rubric rows and/or physician-labelled meta-eval rows.
+
+python manage.py import_rubrics healthbench.jsonl --project cardio
+"""
+
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from curation.formats.healthbench import healthbench_read
+from curation.models import Project
+from curation.services.rubric_imports import rubrics_import
+from curation.stats.rubrics import RubricFormatError
+
+
+class Command(BaseCommand):
+    help = "Import HealthBench rubric rows and meta-eval rows into a project (all or nothing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--project", required=True, help="the project's slug")
+
+    def handle(self, *args, file: Path, project: str, **options):
+        target = Project.objects.filter(slug=project).first()
+        if target is None:
+            raise CommandError(f"No project with slug {project!r}; create_project makes one.")
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"{file}: cannot read it as UTF-8 text ({exc})") from None
+        try:
+            rubric_lines, meta_lines = healthbench_read(text)
+            result = rubrics_import(project=target, rubric_lines=rubric_lines, meta_lines=meta_lines)
+        except RubricFormatError as exc:
+            raise CommandError(f"{file}: {exc}") from None
+        except ValidationError as exc:
+            raise CommandError(f"{file}: {'; '.join(exc.messages)}") from None
+        self.stdout.write(f"Imported {result.rubrics} rubrics and {result.labels} physician labels into {target.slug}.")

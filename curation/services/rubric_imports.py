@@ -1,0 +1,132 @@
+"""Imports of HealthBench files into a project: rubric rows become accepted rubrics of prompts, and
+meta-eval rows become physicians' grades (by their pseudonymous ids) on those rubrics' criteria.
+
+Meta-eval rows grade criteria of rubrics already in the project: import the rubric rows first (the
+same file may hold both; rubric rows are imported before meta-eval rows).
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from curation.formats.healthbench import MetaEvalLine, RubricLine
+from curation.models import ModelResponse, Project, Prompt, Rubric, RubricGrade, RubricMark, RubricStatus
+from curation.services.rubrics import CriterionInput, RubricInput, rubric_create
+from curation.text.hashing import content_hash
+
+META_EVAL_MODEL = "meta-eval"
+
+
+@dataclass(frozen=True)
+class RubricImportResult:
+    rubrics: int
+    labels: int
+
+
+def _prompt_text(messages: Sequence[dict]) -> str:
+    users = [m["content"] for m in messages if m["role"] == "user"]
+    return users[-1] if users else messages[-1]["content"]
+
+
+def _rubric_row_import(project: Project, line: RubricLine) -> Rubric:
+    raw = line.raw
+    prompt, _ = Prompt.objects.get_or_create(
+        project=project,
+        external_id=raw["prompt_id"],
+        defaults={
+            "instruction": _prompt_text(raw["prompt"]),
+            "content_hash": content_hash(_prompt_text(raw["prompt"])),
+        },
+    )
+    if Rubric.objects.filter(prompt=prompt).exists():
+        raise ValidationError(f"line {line.line}: prompt {raw['prompt_id']!r} already has a rubric in this project")
+    criteria = [
+        CriterionInput(
+            text=c.text,
+            points=int(c.points),
+            axis=c.axis,
+            level=c.level,
+            cluster=c.cluster or "",
+            tags=c.tags,
+        )
+        for c in line.row.criteria
+    ]
+    extra = {k: v for k, v in raw.items() if k not in ("prompt", "prompt_id", "example_tags", "rubrics")}
+    row = RubricInput(messages=raw["prompt"], example_tags=raw["example_tags"], extra=extra)
+    return rubric_create(prompt=prompt, author=None, criteria=criteria, row=row, status=RubricStatus.ACCEPTED)
+
+
+def _rubric_for(project: Project, line: MetaEvalLine) -> Rubric:
+    raw = line.raw
+    rubrics = Rubric.objects.filter(project=project)
+    if raw.get("prompt_id"):
+        rubric = rubrics.filter(prompt__external_id=raw["prompt_id"]).first()
+    else:
+        rubric = next((r for r in rubrics if r.messages == raw["prompt"]), None)
+    if rubric is None:
+        raise ValidationError(
+            f"line {line.line}: no rubric in this project for prompt {raw.get('prompt_id') or 'of this row'}; "
+            "import its rubric row first"
+        )
+    return rubric
+
+
+def _response_for(rubric: Rubric, raw: dict) -> ModelResponse:
+    completion = raw["completion"]
+    text = completion if isinstance(completion, str) else completion[-1]["content"]
+    key = raw.get("completion_id") or content_hash(json.dumps(completion, sort_keys=True))
+    existing = ModelResponse.objects.filter(prompt=rubric.prompt, generation_params__meta_eval_id=key).first()
+    if existing:
+        return existing
+    params = {"meta_eval_id": key, "completion_id": raw.get("completion_id"), "has_prompt_id": "prompt_id" in raw}
+    return ModelResponse.objects.create(
+        prompt=rubric.prompt,
+        model_name=META_EVAL_MODEL,
+        text=text,
+        raw_output=json.dumps(completion, ensure_ascii=False),
+        generation_params=params,
+        content_hash=content_hash(META_EVAL_MODEL, text),
+    )
+
+
+def _meta_eval_row_import(project: Project, line: MetaEvalLine) -> int:
+    raw = line.raw
+    rubric = _rubric_for(project, line)
+    version = rubric.versions.get(number=rubric.version)
+    criterion = version.criteria.filter(text=raw["rubric"]).first()
+    if criterion is None:
+        raise ValidationError(
+            f"line {line.line}: rubric: {raw['rubric'][:80]!r} is not a criterion of the prompt's rubric"
+        )
+    if criterion.category != raw["category"]:
+        criterion.category = raw["category"]
+        criterion.save(update_fields=["category"])
+    response = _response_for(rubric, raw)
+    for physician, met in zip(line.row.physician_ids, line.row.binary_labels, strict=True):
+        grade, _ = RubricGrade.objects.get_or_create(
+            response=response,
+            rubric_version=version,
+            physician=physician,
+            defaults={"submitted_at": timezone.now()},
+        )
+        if RubricMark.objects.filter(grade=grade, criterion=criterion).exists():
+            raise ValidationError(
+                f"line {line.line}: physician {physician!r} already labelled this criterion for this completion"
+            )
+        RubricMark.objects.create(grade=grade, criterion=criterion, met=met)
+    return len(line.row.binary_labels)
+
+
+@transaction.atomic
+def rubrics_import(
+    *, project: Project, rubric_lines: Sequence[RubricLine], meta_lines: Sequence[MetaEvalLine]
+) -> RubricImportResult:
+    """All or nothing: a problem on any line names it and imports nothing."""
+    for line in rubric_lines:
+        _rubric_row_import(project, line)
+    labels = sum(_meta_eval_row_import(project, line) for line in meta_lines)
+    return RubricImportResult(rubrics=len(rubric_lines), labels=labels)

@@ -1,0 +1,87 @@
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from curation.models import ModelResponse, Rubric, RubricGrade
+from curation.services.rubrics import rubric_grade_submit
+from tests.rubrics import healthbench_rows
+
+
+def _write(path, rows):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def _sorted_lines(path):
+    return [json.dumps(json.loads(line), sort_keys=True) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_rubric_rows_import_and_export_unchanged(project, tmp_path):
+    source = tmp_path / "healthbench.jsonl"
+    _write(source, healthbench_rows.rubric_rows())
+    call_command("import_rubrics", str(source), "--project", project.slug)
+    out = tmp_path / "out.jsonl"
+    call_command("export_rubrics", "--project", project.slug, "--format", "rubrics", "--out", str(out))
+    assert _sorted_lines(out) == _sorted_lines(source)
+    assert Rubric.objects.filter(project=project, status="accepted").count() == 10
+    # The consensus criterion is written once in the library and reused by every rubric.
+    assert project.consensus_criteria.count() == 1
+
+
+def test_meta_eval_rows_import_and_export_unchanged(project, tmp_path):
+    rubrics, labels = tmp_path / "rubrics.jsonl", tmp_path / "labels.jsonl"
+    _write(rubrics, healthbench_rows.rubric_rows())
+    _write(labels, healthbench_rows.meta_eval_rows())
+    call_command("import_rubrics", str(rubrics), "--project", project.slug)
+    call_command("import_rubrics", str(labels), "--project", project.slug)
+    out = tmp_path / "out.jsonl"
+    call_command("export_rubrics", "--project", project.slug, "--format", "meta_eval", "--out", str(out))
+    assert _sorted_lines(out) == _sorted_lines(labels)
+    assert RubricGrade.objects.filter(physician="phys-7").count() == 8
+
+
+def test_meta_eval_export_names_clinicians_by_pseudonym_only(project, tmp_path, clinician):
+    source = tmp_path / "rubrics.jsonl"
+    _write(source, healthbench_rows.rubric_rows()[:1])
+    call_command("import_rubrics", str(source), "--project", project.slug)
+    rubric = Rubric.objects.get()
+    response = ModelResponse.objects.create(prompt=rubric.prompt, model_name="m", text="Rest.", content_hash="x")
+    criteria = rubric.versions.get().criteria.all()
+    rubric_grade_submit(response=response, grader=clinician, marks={c.pk: c.order == 0 for c in criteria})
+    out = tmp_path / "out.jsonl"
+    call_command("export_rubrics", "--project", project.slug, "--format", "meta_eval", "--out", str(out))
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["binary_labels"] for r in rows] == [[True], [False], [False]]
+    ids = {r["anonymized_physician_ids"][0] for r in rows}
+    assert len(ids) == 1 and ids.pop().startswith("clinician-")
+    assert clinician.email not in out.read_text() and str(clinician.pk) not in ids
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda r: r["rubrics"][1].update(points=11),
+            r"line 2 \(prompt_id 'hb-001'\), rubrics\[1\].points: 11 is outside",
+        ),
+        (lambda r: r["rubrics"][0].update(points=2.5), r"rubrics\[0\].points: 2.5 is not a whole number"),
+        (lambda r: r["rubrics"][0].update(tags=["axis:accuracy"]), r"needs exactly one level: tag"),
+    ],
+)
+def test_a_bad_row_is_refused_naming_line_and_field_and_nothing_is_imported(project, tmp_path, change, message):
+    rows = healthbench_rows.rubric_rows()
+    change(rows[1])
+    source = tmp_path / "bad.jsonl"
+    _write(source, rows)
+    with pytest.raises(CommandError, match=message):
+        call_command("import_rubrics", str(source), "--project", project.slug)
+    assert not Rubric.objects.exists()
+
+
+def test_labels_for_a_prompt_without_rubric_say_to_import_the_rubric_first(project, tmp_path):
+    source = tmp_path / "labels.jsonl"
+    _write(source, healthbench_rows.meta_eval_rows())
+    with pytest.raises(
+        CommandError, match="line 1: no rubric in this project for prompt hb-000; import its rubric row first"
+    ):
+        call_command("import_rubrics", str(source), "--project", project.slug)
