@@ -12,7 +12,7 @@ def healthz(request):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("favicon.ico", RedirectView.as_view(url=static("concord/favicon.svg"), permanent=True)),
+    path("favicon.ico", RedirectView.as_view(url=static("concord/favicon.svg"), permanent=True), name="favicon"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),

@@ -34,6 +34,7 @@ API_RELEASE_MAKERS = {"anonymous": 401, "clinician": 403, "outsider": 404, "cura
 
 RULES = {
     "healthz": ("get", EVERYONE),
+    "favicon": ("get", dict.fromkeys(PERSONAS, 301)),
     "dashboard": ("get", SIGNED_IN),
     "profile": ("get", SIGNED_IN),
     "api_token_list": ("get", SIGNED_IN),
