@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -138,18 +137,16 @@ class ReleaseListApi(APIView):
         data = ReleaseCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
         definition = data.validated_data
-        try:
-            release = release_create(
-                project=project,
-                created_by=request.user,
-                format=definition["format"],
-                filters=definition.get("filters"),
-                title=definition["title"],
-                purpose=definition["purpose"],
-                license=definition["license"],
-            )
-        except ValidationError as exc:
-            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        # A refused definition is a ValidationError, answered 400 by field by curation.api.exceptions.
+        release = release_create(
+            project=project,
+            created_by=request.user,
+            format=definition["format"],
+            filters=definition.get("filters"),
+            title=definition["title"],
+            purpose=definition["purpose"],
+            license=definition["license"],
+        )
         release.refresh_from_db()
         return Response(ReleaseOut(release, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 

@@ -18,12 +18,13 @@ task in one query, in task order, so it costs the same whatever the size.
 """
 
 from collections.abc import Iterable, Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from curation.formats.writers.releases import TaskReviews
+from curation.formats.writers.releases import ExportScope, TaskReviews
 from curation.models import (
     BLOCKING_FLAG_KINDS,
     EvaluationRound,
@@ -32,6 +33,7 @@ from curation.models import (
     Project,
     RatingSchema,
     Release,
+    ReleaseFormat,
     Review,
     RoundItem,
     RoundMode,
@@ -209,20 +211,6 @@ def release_round_items(*, filters: "ReleaseFilters", rounds: list[EvaluationRou
     return items
 
 
-def task_reviews_of(*, project: Project, tasks: QuerySet[SeedTask]) -> QuerySet[Review]:
-    """The current reviews of `tasks`: the reviews behind a seed-task release's rows."""
-    return Review.objects.filter(project=project, is_current=True, seed_task__in=tasks.values("pk"))
-
-
-def review_groups(*, reviews: QuerySet[Review]) -> list[dict[str, Any]]:
-    """How many of `reviews` each reviewer gave on each form: {"schema_id", "reviewer_id", "n"}, one query."""
-    return list(reviews.order_by().values("schema_id", "reviewer_id").annotate(n=Count("id")))
-
-
-def schemas_of(*, ids: Iterable[int]) -> list[RatingSchema]:
-    return list(RatingSchema.objects.filter(pk__in=list(ids)).order_by("name", "version", "id"))
-
-
 def task_reviews(*, reviews: QuerySet[Review], schemas: list[RatingSchema], chunk_size: int) -> Iterator[TaskReviews]:
     """The current reviews of every task among `reviews` that has any, summarised, in task id order.
 
@@ -247,3 +235,37 @@ def task_reviews(*, reviews: QuerySet[Review], schemas: list[RatingSchema], chun
         reviewers.append(reviewer_id)
     if current is not None:
         yield TaskReviews(current, item_agreement(group, keys), tuple(reviewers))
+
+
+def release_scope(
+    *, release: Release, project: Project, filters: "ReleaseFilters", streams_tasks: bool, chunk_size: int
+) -> ExportScope:
+    """The querysets a release reads, and a summary of the reviews behind its rows (one grouped query).
+
+    For the formats made of tasks (`streams_tasks`: alpaca, chat) the reviews behind the rows are the
+    tasks' own reviews; for the review formats they are every review in scope, responses' included.
+    """
+    tasks = release_tasks(project=project, filters=filters)
+    reviews = release_reviews(project=project, filters=filters)
+    own_reviews = Review.objects.filter(project=project, is_current=True, seed_task__in=tasks.values("pk"))
+    behind = own_reviews if streams_tasks else reviews
+    groups = list(behind.order_by().values("schema_id", "reviewer_id").annotate(n=Count("id")))
+    schema_ids = {group["schema_id"] for group in groups}
+    schemas = list(RatingSchema.objects.filter(pk__in=schema_ids).order_by("name", "version", "id"))
+    preference = release.format == ReleaseFormat.PREFERENCE
+    rounds = release_rounds(project=project, ids=filters.rounds) if preference else []
+    return ExportScope(
+        tasks=tasks,
+        reviews=reviews,
+        schemas=schemas,
+        salt=release.salt,
+        system_prompt=filters.system_prompt,
+        agreements=partial(task_reviews, reviews=own_reviews, schemas=schemas, chunk_size=chunk_size),
+        min_agreement=filters.min_agreement,
+        round_items=release_round_items(filters=filters, rounds=rounds) if rounds else None,
+        round_axis=filters.round_axis,
+        rounds=rounds,
+        chunk_size=chunk_size,
+        review_count=sum(group["n"] for group in groups),
+        reviewer_count=len({group["reviewer_id"] for group in groups}),
+    )

@@ -32,16 +32,7 @@ from curation.formats.writers.releases import WRITERS, ExportScope, ReleaseWrite
 from curation.models import EvaluationRound, Project, Release, ReleaseFormat, ReleaseStatus
 from curation.releases_definition import ReleaseDefinition
 from curation.selectors.agreement import review_state_of
-from curation.selectors.releases import (
-    release_reviews,
-    release_round_items,
-    release_rounds,
-    release_tasks,
-    review_groups,
-    schemas_of,
-    task_reviews,
-    task_reviews_of,
-)
+from curation.selectors.releases import release_scope
 from curation.selectors.rounds import round_agreement
 from curation.services.agreement import INLINE_LIMIT, project_agreement_get
 
@@ -173,36 +164,6 @@ def release_directory(release: Release) -> Path:
 # --- Building ---
 
 
-def _scope(release: Release, project: Project) -> ExportScope:
-    """The querysets a release reads, and a summary of the reviews behind its rows (one grouped query).
-
-    For the formats made of tasks (alpaca, chat) the reviews behind the rows are the tasks' own
-    reviews; for the review formats they are every review in scope, responses' included.
-    """
-    filters = ReleaseDefinition.from_release(format=release.format, filters=release.filters).filters
-    tasks = release_tasks(project=project, filters=filters)
-    reviews = release_reviews(project=project, filters=filters)
-    own_reviews = task_reviews_of(project=project, tasks=tasks)
-    groups = review_groups(reviews=own_reviews if WRITERS[release.format].streams_tasks else reviews)
-    schemas = schemas_of(ids={group["schema_id"] for group in groups})
-    rounds = release_rounds(project=project, ids=filters.rounds) if release.format == ReleaseFormat.PREFERENCE else []
-    return ExportScope(
-        tasks=tasks,
-        reviews=reviews,
-        schemas=schemas,
-        salt=release.salt,
-        system_prompt=filters.system_prompt,
-        agreements=partial(task_reviews, reviews=own_reviews, schemas=schemas, chunk_size=CHUNK_SIZE),
-        min_agreement=filters.min_agreement,
-        round_items=release_round_items(filters=filters, rounds=rounds) if rounds else None,
-        round_axis=filters.round_axis,
-        rounds=rounds,
-        chunk_size=CHUNK_SIZE,
-        review_count=sum(group["n"] for group in groups),
-        reviewer_count=len({group["reviewer_id"] for group in groups}),
-    )
-
-
 def _claim(release_id: int, *, resume_running: bool) -> Release | None:
     """Move a queued release (or, for a redelivered task, a running one whose worker died) to running."""
     with transaction.atomic():
@@ -332,7 +293,14 @@ def _build_in_snapshot(release: Release, work_dir: Path, on_line: Callable[[int]
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             project = Project.objects.get(pk=release.project_id)
-            scope = _scope(release, project)
+            filters = ReleaseDefinition.from_release(format=release.format, filters=release.filters).filters
+            scope = release_scope(
+                release=release,
+                project=project,
+                filters=filters,
+                streams_tasks=writer.streams_tasks,
+                chunk_size=CHUNK_SIZE,
+            )
             data_path = work_dir / f"data.{writer.extension}"
             rows, total, sha256 = _write_data(writer, scope, data_path, progress, on_line)
             stats = _card_stats(project, scope, writer.streams_tasks)
@@ -387,37 +355,21 @@ def release_build(
     return _mark_succeeded(release.pk, manifest)
 
 
+# Manifest entries recorded on the release as they are.
+MANIFEST_FIELDS = ("row_count", "rows_total", "sha256", "file_size", "schema_versions", "guidelines_version", "card")
+
+
 @transaction.atomic
 def _mark_succeeded(release_id: int, manifest: dict[str, Any]) -> Release:
     release = Release.objects.select_for_update().get(pk=release_id)
+    for name in MANIFEST_FIELDS:
+        setattr(release, name, manifest[name])
     release.status = ReleaseStatus.SUCCEEDED
-    release.row_count = manifest["row_count"]
     release.rows_written = manifest["row_count"]
-    release.rows_total = manifest["rows_total"]
-    release.sha256 = manifest["sha256"]
-    release.file_size = manifest["file_size"]
     release.file_path = f"{RELEASES_DIR}/release-{release.pk}/{manifest['file_name']}"
-    release.schema_versions = manifest["schema_versions"]
-    release.guidelines_version = manifest["guidelines_version"]
-    release.card = manifest["card"]
     release.finished_at = timezone.now()
     release.heartbeat_at = release.finished_at
-    release.save(
-        update_fields=[
-            "status",
-            "row_count",
-            "rows_written",
-            "rows_total",
-            "sha256",
-            "file_size",
-            "file_path",
-            "schema_versions",
-            "guidelines_version",
-            "card",
-            "finished_at",
-            "heartbeat_at",
-        ]
-    )
+    release.save(update_fields=[*MANIFEST_FIELDS, "status", "rows_written", "file_path", "finished_at", "heartbeat_at"])
     return release
 
 
