@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from curation.models import Assignment, AssignmentStatus, ModelResponse, Project, Prompt, SeedTask, TaskStatus
+from curation.selectors.assignments import pending_counts_of
 
 ACTIVE = (AssignmentStatus.PENDING, AssignmentStatus.DONE)
 CLAIM_ATTEMPTS = 200
@@ -88,40 +89,10 @@ def assignments_create(
     that already have k active reviewers are left alone; items that cannot reach k (too few eligible
     reviewers) are reported in `short`, not silently dropped.
     """
-    if not 1 <= k <= 20:
-        raise ValidationError({"k": "Reviewers per item must be between 1 and 20."})
-    if not reviewers:
-        raise ValidationError({"reviewers": "Choose at least one reviewer."})
-    member_ids = set(project.memberships.values_list("user_id", flat=True))
-    outsiders = [str(r) for r in reviewers if r.pk not in member_ids]
-    if outsiders:
-        raise ValidationError({"reviewers": f"Not members of this project: {', '.join(outsiders)}."})
-    task_ids = sorted(set(seed_task_ids))
-    response_ids = sorted(set(response_ids))
-    # Lock in id order so two concurrent batches cannot deadlock on each other's items.
-    tasks = list(SeedTask.objects.select_for_update().filter(project=project, pk__in=task_ids).order_by("pk"))
-    responses = list(
-        ModelResponse.objects.select_for_update(of=("self",))
-        .filter(Q(seed_task__project=project) | Q(prompt__project=project), pk__in=response_ids)
-        .order_by("pk")
-    )
-    missing_tasks = set(task_ids) - {t.pk for t in tasks}
-    missing_responses = set(response_ids) - {r.pk for r in responses}
-    if missing_tasks or missing_responses:
-        problems = {}
-        if missing_tasks:
-            problems["seed_task_ids"] = f"No such seed tasks in this project: {sorted(missing_tasks)}."
-        if missing_responses:
-            problems["response_ids"] = f"No such responses in this project: {sorted(missing_responses)}."
-        raise ValidationError(problems)
-
+    _check_reviewers(project=project, reviewers=reviewers, k=k)
+    tasks, responses = _items_locked(project=project, task_ids=seed_task_ids, response_ids=response_ids)
     load = dict.fromkeys((r.pk for r in reviewers), 0)
-    for reviewer_id, pending in (
-        Assignment.objects.filter(project=project, reviewer_id__in=list(load), status=AssignmentStatus.PENDING)
-        .values_list("reviewer_id")
-        .annotate(n=Count("id"))
-    ):
-        load[reviewer_id] = pending
+    load.update(pending_counts_of(project=project, reviewer_ids=list(load)))
     editors = seed_task_editor_ids(task_ids={r.seed_task_id for r in responses if r.seed_task_id})
     result = AssignmentResult()
     new: list[Assignment] = []
@@ -135,18 +106,57 @@ def assignments_create(
             if needed <= 0:
                 continue
             barred = seen[item.pk] | (editors.get(item.seed_task_id, set()) if item_field == "response" else set())
-            eligible = sorted((rid for rid in load if rid not in barred), key=lambda rid: (load[rid], rid))
-            chosen = eligible[:needed]
-            for reviewer_id in chosen:
-                load[reviewer_id] += 1
-                new.append(
-                    Assignment(project=project, reviewer_id=reviewer_id, assigned_by=assigned_by, **{item_field: item})
-                )
+            chosen = _least_loaded(load, barred=barred, n=needed)
+            new += [
+                Assignment(project=project, reviewer_id=reviewer_id, assigned_by=assigned_by, **{item_field: item})
+                for reviewer_id in chosen
+            ]
             if len(chosen) < needed:
                 result.short.append(f"{label} {item.pk} ({len(active[item.pk]) + len(chosen)} of {k})")
     Assignment.objects.bulk_create(new)
     result.created = len(new)
     return result
+
+
+def _check_reviewers(*, project: Project, reviewers: list[User], k: int) -> None:
+    if not 1 <= k <= 20:
+        raise ValidationError({"k": "Reviewers per item must be between 1 and 20."})
+    if not reviewers:
+        raise ValidationError({"reviewers": "Choose at least one reviewer."})
+    member_ids = set(project.memberships.values_list("user_id", flat=True))
+    outsiders = [str(r) for r in reviewers if r.pk not in member_ids]
+    if outsiders:
+        raise ValidationError({"reviewers": f"Not members of this project: {', '.join(outsiders)}."})
+
+
+def _items_locked(
+    *, project: Project, task_ids: Iterable[int], response_ids: Iterable[int]
+) -> tuple[list[SeedTask], list[ModelResponse]]:
+    """The project's tasks and responses among the ids, locked; an id that is not one of them is an error."""
+    task_ids, response_ids = sorted(set(task_ids)), sorted(set(response_ids))
+    # Lock in id order so two concurrent batches cannot deadlock on each other's items.
+    tasks = list(SeedTask.objects.select_for_update().filter(project=project, pk__in=task_ids).order_by("pk"))
+    responses = list(
+        ModelResponse.objects.select_for_update(of=("self",))
+        .filter(Q(seed_task__project=project) | Q(prompt__project=project), pk__in=response_ids)
+        .order_by("pk")
+    )
+    problems = {}
+    if missing := set(task_ids) - {t.pk for t in tasks}:
+        problems["seed_task_ids"] = f"No such seed tasks in this project: {sorted(missing)}."
+    if missing := set(response_ids) - {r.pk for r in responses}:
+        problems["response_ids"] = f"No such responses in this project: {sorted(missing)}."
+    if problems:
+        raise ValidationError(problems)
+    return tasks, responses
+
+
+def _least_loaded(load: dict[int, int], *, barred: set[int], n: int) -> list[int]:
+    """Up to n reviewers not barred, least loaded first (ties by id), each counted as one more loaded."""
+    chosen = sorted((rid for rid in load if rid not in barred), key=lambda rid: (load[rid], rid))[:n]
+    for reviewer_id in chosen:
+        load[reviewer_id] += 1
+    return chosen
 
 
 def _taken(item_field: str) -> Coalesce:
