@@ -17,6 +17,7 @@ from curation.models import (
     SeedTask,
 )
 from curation.schemas.definitions import clean_answers
+from curation.services.assignments import reviewer_edited_task
 
 DRAFT_TEXT_LIMIT = 100_000
 
@@ -98,6 +99,24 @@ def _correction_kept(*, original: str, text: str) -> str:
     return "" if text.strip() == original.strip() else text
 
 
+def _schema_for(*, assignment: Assignment, reviewer: User, corrected_text: str) -> RatingSchema:
+    """The form the reviewer rates this item with, once it is certain they may rate it this way."""
+    project = assignment.project
+    if assignment.response_id is not None:
+        if assignment.response.seed_task_id and reviewer_edited_task(
+            reviewer=reviewer, task_id=assignment.response.seed_task_id
+        ):
+            raise ValidationError("You edited the seed task this response answers, so someone else rates it.")
+        schema = project.response_schema
+    else:
+        schema = project.seed_schema
+        if corrected_text:
+            raise ValidationError({"corrected_text": "A corrected response belongs to a model response only."})
+    if schema is None:
+        raise ValidationError("This project has no rating form for this kind of item yet.")
+    return schema
+
+
 @transaction.atomic
 def review_submit_for_assignment(
     *,
@@ -132,21 +151,7 @@ def review_submit_for_assignment(
     corrected_text = _correction_kept(
         original=assignment.response.text if assignment.response_id else "", text=corrected_text
     )
-    project = assignment.project
-    if assignment.response_id is not None:
-        from curation.services.assignments import reviewer_edited_task
-
-        if assignment.response.seed_task_id and reviewer_edited_task(
-            reviewer=reviewer, task_id=assignment.response.seed_task_id
-        ):
-            raise ValidationError("You edited the seed task this response answers, so someone else rates it.")
-        schema = project.response_schema
-    else:
-        schema = project.seed_schema
-        if corrected_text:
-            raise ValidationError({"corrected_text": "A corrected response belongs to a model response only."})
-    if schema is None:
-        raise ValidationError("This project has no rating form for this kind of item yet.")
+    schema = _schema_for(assignment=assignment, reviewer=reviewer, corrected_text=corrected_text)
     review = review_submit(
         reviewer=reviewer,
         schema=schema,
