@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from accounts.models import User
-from curation.models import Assignment, ImportJob, ItemFlag, Project, SeedTask
+from curation.models import Assignment, ImportJob, ItemFlag, ModelResponse, Project, Rubric, RubricStatus, SeedTask
 from curation.models.releases import Release
 from curation.models.rounds import EvaluationRound, RoundSlot
 from curation.selectors.projects import projects_visible_to
@@ -189,3 +189,31 @@ def access_round_slot(*, user: User, evaluation_round: EvaluationRound, slot_id:
     if slot is None:
         raise Http404("No such item")
     return slot
+
+
+def access_rubric_results(*, user: User, slug: str) -> Project:
+    """Rubric results, judges and agreement name the models and reveal how clinicians graded (blind
+    grading): curators and admins only. A project the user cannot see answers 404."""
+    project = access_project(user=user, slug=slug)
+    require_curator(user=user)
+    return project
+
+
+def access_rubric(*, user: User, project: Project, rubric_id: int) -> Rubric:
+    """A rubric of a project the user got from access_project: members write, review and edit rubrics."""
+    rubric = Rubric.objects.select_related("prompt", "project").filter(project=project, pk=rubric_id).first()
+    if rubric is None:
+        raise Http404("No such rubric")
+    return rubric
+
+
+def access_response_for_grading(*, user: User, project: Project, response_id: int) -> ModelResponse:
+    """A response to a prompt of the project with an accepted rubric; any member may grade it, blind."""
+    response = (
+        ModelResponse.objects.select_related("prompt__rubric")
+        .filter(prompt__rubric__project=project, prompt__rubric__status=RubricStatus.ACCEPTED, pk=response_id)
+        .first()
+    )
+    if response is None:
+        raise Http404("No such response to grade")
+    return response

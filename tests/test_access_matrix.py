@@ -114,6 +114,9 @@ RULES = {
     "api_round_next": ("get", API_MEMBERS_ONLY),
     "api_round_judgment": ("post", {**API_MEMBERS_ONLY, "clinician": 400, "curator": 400, "admin": 400}),
     "api_round_results": ("get", API_CURATORS_ONLY),
+    # Rubrics: members grade blind; judges' verdicts and results (which name the models) are curators'.
+    "api_rubric_grade": ("get", API_MEMBERS_ONLY),
+    "api_judge_verdicts": ("post", {**API_CURATORS_ONLY, "curator": 400, "admin": 400}),  # an empty body
 }
 THIRD_PARTY_MODULES = ("django.contrib.admin", "allauth")
 
@@ -210,6 +213,7 @@ def world(project, clinician, outsider, curator, admin_user, release):
         **{name: {"slug": project.slug, "task_id": task.pk} for name in ("adjudicate_task", "task_decide")},
         "adjudicate_response": {"slug": project.slug, "response_id": ModelResponseFactory(seed_task=task).pk},
         **{name: {"slug": project.slug} for name in ("round_list", "round_create")},
+        **rubric_kwargs(project, clinician, curator),
         **{
             name: {"slug": project.slug, "round_id": evaluation_round.pk}
             for name in (
@@ -227,6 +231,25 @@ def world(project, clinician, outsider, curator, admin_user, release):
         },
     }
     return users, kwargs
+
+
+def rubric_kwargs(project, clinician, curator):
+    """An accepted rubric with one response to grade; the route arguments of every rubric route."""
+    from curation.services.rubrics import CriterionInput, rubric_accept, rubric_create, rubric_submit
+    from tests.factories import PromptFactory
+
+    prompt = PromptFactory(project=project)
+    rubric = rubric_create(
+        prompt=prompt, author=clinician, criteria=[CriterionInput(text="Is correct", points=5, axis="accuracy")]
+    )
+    rubric_submit(rubric_id=rubric.pk, author=clinician)
+    rubric_accept(rubric_id=rubric.pk, reviewer=curator)
+    response = ModelResponseFactory(prompt=prompt, seed_task=None, model_name="model-one")
+    slug = project.slug
+    return {
+        "api_rubric_grade": {"slug": slug, "response_id": response.pk},
+        "api_judge_verdicts": {"slug": slug},
+    }
 
 
 def frozen_round(project, curator, clinician):

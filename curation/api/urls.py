@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curation.api import adjudication, agreement, imports, projects, releases, reviews, rounds, seed_tasks
+from curation.api import adjudication, agreement, imports, projects, releases, reviews, rounds, rubrics, seed_tasks
 
 urlpatterns = [
     path("me/", projects.MeApi.as_view(), name="api_me"),
@@ -51,5 +51,11 @@ urlpatterns = [
         "projects/<slug:slug>/rounds/<int:round_id>/results/",
         rounds.RoundResultsApi.as_view(),
         name="api_round_results",
+    ),
+    path("projects/<slug:slug>/judge-verdicts/", rubrics.JudgeVerdictsApi.as_view(), name="api_judge_verdicts"),
+    path(
+        "projects/<slug:slug>/rubric-grades/<int:response_id>/",
+        rubrics.RubricGradeApi.as_view(),
+        name="api_rubric_grade",
     ),
 ]

@@ -38,7 +38,8 @@ def accepted_rubric(prompt, clinician, reviewer):
 
 @pytest.fixture
 def responses(prompt):
+    # The answers do not name their model, so a page or payload that shows one has leaked it.
     return {
-        model: ModelResponseFactory(prompt=prompt, seed_task=None, model_name=model, text=f"Answer of {model}")
-        for model in ("model-a", "model-b")
+        model: ModelResponseFactory(prompt=prompt, seed_task=None, model_name=model, text=f"Call 999 now ({n}).")
+        for n, model in enumerate(("model-a", "model-b"), start=1)
     }

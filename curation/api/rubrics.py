@@ -1,0 +1,85 @@
+"""Rubrics over the API: a judge's verdicts in (curators and admins), grades by clinicians, blind."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from curation.access import access_project, access_response_for_grading, access_rubric_results
+from curation.selectors.rubrics import rubric_criteria, rubric_current_version
+from curation.services.judges import judge_verdicts_import_rows
+from curation.services.rubrics import rubric_grade_submit
+
+
+class VerdictIn(serializers.Serializer):
+    prompt_id = serializers.CharField()
+    response_id = serializers.IntegerField(required=False, min_value=1)
+    model = serializers.CharField(required=False)
+    criterion_index = serializers.IntegerField(required=False, min_value=0)
+    criterion = serializers.CharField(required=False)
+    judge = serializers.CharField()
+    judge_version = serializers.CharField(required=False, allow_blank=True, default="")
+    met = serializers.BooleanField()
+
+
+class VerdictsIn(serializers.Serializer):
+    verdicts = VerdictIn(many=True, allow_empty=False)
+
+
+class VerdictsOut(serializers.Serializer):
+    imported = serializers.IntegerField()
+
+
+class JudgeVerdictsApi(APIView):
+    @extend_schema(request=VerdictsIn, responses={201: VerdictsOut})
+    def post(self, request: Request, slug: str) -> Response:
+        project = access_rubric_results(user=request.user, slug=slug)
+        payload = VerdictsIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        count = judge_verdicts_import_rows(project=project, rows=payload.validated_data["verdicts"])
+        return Response(VerdictsOut({"imported": count}).data, status=status.HTTP_201_CREATED)
+
+
+class CriterionOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    order = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class GradeIn(serializers.Serializer):
+    marks = serializers.DictField(child=serializers.BooleanField(), help_text="criterion id -> met")
+
+
+class GradeOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    response_id = serializers.IntegerField()
+    rubric_version = serializers.IntegerField(source="rubric_version.number")
+
+
+class RubricGradeApi(APIView):
+    """GET: the response's text and criteria to grade, without the model's name or anyone's marks.
+    POST: the grader's marks on every criterion; final once accepted."""
+
+    @extend_schema(responses=CriterionOut(many=True))
+    def get(self, request: Request, slug: str, response_id: int) -> Response:
+        project = access_project(user=request.user, slug=slug)
+        response = access_response_for_grading(user=request.user, project=project, response_id=response_id)
+        criteria = rubric_criteria(version=rubric_current_version(rubric=response.prompt.rubric))
+        return Response(
+            {"response_id": response.pk, "text": response.text, "criteria": CriterionOut(criteria, many=True).data}
+        )
+
+    @extend_schema(request=GradeIn, responses={201: GradeOut})
+    def post(self, request: Request, slug: str, response_id: int) -> Response:
+        project = access_project(user=request.user, slug=slug)
+        response = access_response_for_grading(user=request.user, project=project, response_id=response_id)
+        payload = GradeIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        marks = {}
+        for key, met in payload.validated_data["marks"].items():
+            if not str(key).isdigit():
+                raise serializers.ValidationError({"marks": f"{key!r} is not a criterion id"})
+            marks[int(key)] = met
+        grade = rubric_grade_submit(response=response, grader=request.user, marks=marks)
+        return Response(GradeOut(grade).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,35 @@
+"""Import a judge's per-criterion verdicts (JSONL or CSV) into a project.
+
+python manage.py import_judge_verdicts verdicts.csv --project cardio
+Fields: prompt_id, response_id or model, criterion_index (from 0) or criterion, judge, judge_version, met.
+"""
+
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from curation.models import Project
+from curation.services.judges import judge_verdicts_import_text
+
+
+class Command(BaseCommand):
+    help = "Import a judge's verdicts on rubric criteria (all or nothing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--project", required=True, help="the project's slug")
+
+    def handle(self, *args, file: Path, project: str, **options):
+        target = Project.objects.filter(slug=project).first()
+        if target is None:
+            raise CommandError(f"No project with slug {project!r}.")
+        try:
+            text = file.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"{file}: cannot read it as UTF-8 text ({exc})") from None
+        try:
+            count = judge_verdicts_import_text(project=target, text=text, name=file.name)
+        except ValidationError as exc:
+            raise CommandError(f"{file}: {'; '.join(exc.messages)}") from None
+        self.stdout.write(f"Imported {count} verdicts into {target.slug}.")
