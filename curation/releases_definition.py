@@ -184,6 +184,17 @@ def unused_filters(format: str) -> tuple[str, ...]:
     return tuple(name for name, spec in ReleaseFilters.specs().items() if spec.only_for and format not in spec.only_for)
 
 
+def filters_shown(*, format: str, filters: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A saved release's filters that narrowed it, as (name in words, value in words), in stored order."""
+    shown = []
+    for name, value in filters.items():
+        if value in (None, "", [], 0) or name in unused_filters(format):
+            continue
+        text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        shown.append((name.replace("_", " "), text))
+    return shown
+
+
 # --- Reading one value, by kind ---
 
 

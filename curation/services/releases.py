@@ -29,6 +29,7 @@ from django.utils import timezone
 from accounts.models import User
 from curation.formats.writers.card import dataset_card_render
 from curation.formats.writers.releases import WRITERS, ExportScope, ReleaseWriter
+from curation.jobs import release_build_task
 from curation.models import EvaluationRound, Project, Release, ReleaseFormat, ReleaseStatus
 from curation.releases_definition import ReleaseDefinition
 from curation.selectors.agreement import review_state_of
@@ -148,8 +149,6 @@ def release_create(
 
 
 def _enqueue(release: Release) -> None:
-    from curation.jobs import release_build_task  # jobs imports this module to build
-
     transaction.on_commit(partial(release_build_task.delay, release.pk))
 
 

@@ -9,9 +9,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from curation.access import access_release, access_releases
 from curation.forms.releases import ReleaseForm
-from curation.models import Release
 from curation.release_downloads import release_card_response, release_file_response
-from curation.releases_definition import unused_filters
+from curation.releases_definition import filters_shown
 from curation.selectors.releases import releases_of
 from curation.services.releases import ReleaseNotRetryable, release_create, release_is_stalled, release_retry
 
@@ -49,16 +48,6 @@ def release_list(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _filters_shown(release: Release) -> list[tuple[str, str]]:
-    shown = []
-    for name, value in release.filters.items():
-        if value in (None, "", [], 0) or name in unused_filters(release.format):
-            continue
-        text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        shown.append((name.replace("_", " "), text))
-    return shown
-
-
 @login_required
 def release_detail(request: HttpRequest, slug: str, release_id: int) -> HttpResponse:
     project = access_releases(user=request.user, slug=slug)
@@ -71,7 +60,7 @@ def release_detail(request: HttpRequest, slug: str, release_id: int) -> HttpResp
             "project": project,
             "release": release,
             "stalled": release_is_stalled(release),
-            "filters": _filters_shown(release),
+            "filters": filters_shown(format=release.format, filters=release.filters),
         },
     )
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from curation.models import Project, Release, ReleaseFormat
-from curation.releases_definition import TASK_FORMATS, unused_filters
+from curation.releases_definition import TASK_FORMATS, filters_shown
 
 FORMAT_NOTES = {
     "alpaca": "One JSON object per line: `instruction`, `input` (empty when none), `output`, and `metadata`.",
@@ -153,15 +153,6 @@ def _license(release: Release, stats: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _filters_chosen(release: Release) -> list[str]:
-    """The filters that narrowed the release, one line each; the system prompt is in the rows themselves."""
-    return [
-        f"- {name.replace('_', ' ')}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
-        for name, value in release.filters.items()
-        if value not in (None, "", [], 0) and name != "system_prompt" and name not in unused_filters(release.format)
-    ]
-
-
 def _how_it_was_made(release: Release, manifest: Mapping[str, Any]) -> list[str]:
     return [
         "## How it was made",
@@ -171,7 +162,12 @@ def _how_it_was_made(release: Release, manifest: Mapping[str, Any]) -> list[str]
         + (", ".join(f"{s['name']} v{s['version']}" for s in manifest["schema_versions"]) or "none in scope")
         + ".",
         "- Filters:",
-        *(f"  {line}" for line in _filters_chosen(release)),
+        # The system prompt is in the rows themselves.
+        *(
+            f"  - {name}: {text}"
+            for name, text in filters_shown(format=release.format, filters=release.filters)
+            if name != "system prompt"
+        ),
         "- Items with an uncleared unsafe or PHI flag are left out.",
         "- Read from one consistent database snapshot; rows in id order, so rebuilding the same definition "
         "on unchanged data gives the same bytes.",
