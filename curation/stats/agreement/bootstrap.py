@@ -1,0 +1,222 @@
+"""Ratings as a units x raters matrix, the per-unit statistics every coefficient uses, and bootstrap draws."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+LEVELS = ("nominal", "ordinal", "interval", "ratio")
+SEED = 20110101
+DRAWS = 1000
+CONFIDENCE = 0.95
+# A draw chunk holds chunk x units weights and chunk x categories^2 coincidences; this bounds both.
+_CELLS_PER_CHUNK = 20_000_000
+_MAX_CHUNK = 250
+# A CI needs most draws to be defined; below this share it is not reported.
+_MIN_DEFINED_DRAWS = 0.5
+OUTLIER_ALPHA_GAIN = 0.05
+# Leaving out a reviewer of one or two items can move alpha a lot by chance: too few to call them an outlier.
+OUTLIER_MIN_UNITS = 10
+
+TOO_FEW_UNITS = "fewer than two units have two or more ratings"
+NO_VARIATION = "every rating has the same value, so there is no variation to agree on"
+
+StatFn = Callable[[np.ndarray], dict[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A coefficient with its bootstrap interval; `value` is None exactly when `undefined` says why."""
+
+    value: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n_units: int = 0
+    undefined: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "value": _clean(self.value),
+            "ci_low": _clean(self.ci_low),
+            "ci_high": _clean(self.ci_high),
+            "n_units": self.n_units,
+            "undefined": self.undefined,
+        }
+
+
+def _clean(x: float | None) -> float | None:
+    if x is None or not math.isfinite(x):
+        return None
+    return round(float(x), 6)
+
+
+@dataclass(frozen=True)
+class RatingsTable:
+    """A units x raters matrix built from long rows, with the labels of its rows, columns and codes."""
+
+    matrix: np.ndarray
+    units: list[Hashable]
+    raters: list[Hashable]
+    categories: list[Hashable] | None  # the label of code k, when values were coded
+
+
+def ratings_from_rows(
+    rows: Iterable[tuple[Hashable, Hashable, object]], *, order: Sequence[Hashable] | None = None
+) -> RatingsTable:
+    """Rows `(unit, rater, value)` to a matrix. With `order`, values are coded by their position in it
+    (so ordinal labels keep their order); without, values must be numbers. None values are skipped.
+
+    Raises ValueError when a rater rates a unit twice or a value is not in `order`.
+    """
+    units: dict[Hashable, int] = {}
+    raters: dict[Hashable, int] = {}
+    cells: dict[tuple[int, int], float] = {}
+    codes = {label: float(i) for i, label in enumerate(order)} if order is not None else None
+    for unit, rater, value in rows:
+        if value is None:
+            continue
+        u = units.setdefault(unit, len(units))
+        r = raters.setdefault(rater, len(raters))
+        if (u, r) in cells:
+            raise ValueError(f"rater {rater!r} rated unit {unit!r} more than once")
+        if codes is not None:
+            if value not in codes:
+                raise ValueError(f"value {value!r} of rater {rater!r} on unit {unit!r} is not one of {list(codes)}")
+            cells[(u, r)] = codes[value]
+        else:
+            cells[(u, r)] = float(value)  # type: ignore[arg-type]
+    matrix = np.full((len(units), len(raters)), np.nan)
+    if cells:
+        index = np.array(list(cells.keys()))
+        matrix[index[:, 0], index[:, 1]] = list(cells.values())
+    return RatingsTable(matrix, list(units), list(raters), list(order) if order is not None else None)
+
+
+class _Prepared:
+    """Per-unit statistics of one matrix, over the units that have at least one rating."""
+
+    def __init__(self, matrix: np.ndarray, level: str):
+        if level not in LEVELS:
+            raise ValueError(f"level must be one of {', '.join(LEVELS)} (got {level!r})")
+        x = np.asarray(matrix, dtype=float)
+        if x.ndim != 2:
+            raise ValueError("ratings must be a units x raters matrix")
+        if np.isinf(x).any():
+            raise ValueError("ratings must be finite numbers or NaN for missing")
+        observed = ~np.isnan(x)
+        keep = observed.any(axis=1)
+        x, observed = x[keep], observed[keep]
+        self.level = level
+        self.n_raters = x.shape[1]
+        self.values = np.unique(x[observed])
+        if level == "ratio" and (self.values < 0).any():
+            raise ValueError("the ratio level needs non-negative values")
+        self.k = len(self.values)
+        self.n = x.shape[0]
+        codes = np.full(x.shape, -1, dtype=np.int64)
+        codes[observed] = np.searchsorted(self.values, x[observed])
+        self.codes = codes
+        self.observed = observed
+        self.m = observed.sum(axis=1).astype(float)
+        self.pairable = self.m >= 2
+        self.n_pairable = int(self.pairable.sum())
+        rows = np.nonzero(observed)[0]
+        flat = rows * self.k + codes[observed]
+        self.counts = np.bincount(flat, minlength=self.n * self.k).reshape(self.n, self.k).astype(float)
+        p = self.pairable.astype(float)
+        self.p = p
+        safe_pairs = np.where(self.pairable, self.m * (self.m - 1), 1.0)
+        # Share of agreeing ordered pairs per unit: percent agreement and Fleiss' per-unit P_i.
+        self.unit_agreement = p * ((self.counts * (self.counts - 1)).sum(axis=1) / safe_pairs)
+        self.pairable_counts = self.counts * p[:, None]
+        self.pairable_counts_t = np.ascontiguousarray(self.pairable_counts.T)
+        self.pairable_m = self.m * p
+        sizes = self.m[self.pairable]
+        self.same_size = sizes.size > 0 and bool((sizes == sizes[0]).all())
+        self.size_range = (int(sizes.min()), int(sizes.max())) if sizes.size else (0, 0)
+
+
+def _chunks(n_units: int, draws: int, seed: int, chunk: int) -> Iterator[np.ndarray]:
+    """Bootstrap unit weights, units x draws: column j counts how often each unit was drawn in resample j.
+
+    Units run down the rows so that every product with per-unit statistics reads contiguous memory.
+    """
+    rng = np.random.default_rng(seed)
+    done = 0
+    while done < draws:
+        b = min(chunk, draws - done)
+        idx = rng.integers(0, n_units, size=(b, n_units))
+        idx *= b
+        idx += np.arange(b)[:, None]
+        yield np.bincount(idx.ravel(), minlength=b * n_units).reshape(n_units, b).astype(float)
+        done += b
+
+
+def _wsum(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted sums over units of per-unit statistics x ((units,) or (k, units)) for each draw in w.
+
+    einsum rather than `@`: these are long, skinny products, which a multi-threaded BLAS runs far
+    slower than one core does whenever the machine has other work (measured: 20x on two busy cores).
+    """
+    return np.einsum("...u,ub->...b", x, w)
+
+
+def _divide(num: np.ndarray, den: np.ndarray, tol: float = 1e-12) -> np.ndarray:
+    out = np.full(np.shape(num), np.nan)
+    ok = np.abs(den) > tol
+    np.divide(num, den, out=out, where=ok)
+    return out
+
+
+_WEIGHTS_MEMO: dict[tuple[int, int, int, int], list[np.ndarray]] = {}
+_MEMO_CELLS = 50_000_000  # one byte a cell
+
+
+def _weights(n_units: int, draws: int, seed: int, chunk: int) -> Iterable[np.ndarray]:
+    """The bootstrap weights, remembered for the last shape: the fields of one form usually share
+    their units, and regenerating the same draws for each would double the cost of a report."""
+    key = (n_units, draws, seed, chunk)
+    if key not in _WEIGHTS_MEMO:
+        if n_units * draws > _MEMO_CELLS:
+            return _chunks(n_units, draws, seed, chunk)
+        exact = list(_chunks(n_units, draws, seed, chunk))
+        if any(w.max() > 255 for w in exact):  # only with a handful of units: not worth remembering
+            return exact
+        weights = [w.astype(np.uint8) for w in exact]
+        _WEIGHTS_MEMO.clear()
+        _WEIGHTS_MEMO[key] = weights
+    return (w.astype(float) for w in _WEIGHTS_MEMO[key])
+
+
+def _run(prep: _Prepared, stats: list[StatFn], draws: int, seed: int, cells_per_draw: int) -> tuple[dict, dict]:
+    """Point estimates (every unit weighted once) and bootstrap draws of every statistic in `stats`."""
+    ones = np.ones((prep.n, 1))
+    point = {name: float(v[0]) for fn in stats for name, v in fn(ones).items()}
+    boot: dict[str, list[np.ndarray]] = {name: [] for name in point}
+    if draws > 0 and prep.n > 0:
+        chunk = max(1, min(_MAX_CHUNK, _CELLS_PER_CHUNK // max(cells_per_draw, prep.n)))
+        for w in _weights(prep.n, draws, seed, chunk):
+            for fn in stats:
+                for name, v in fn(w).items():
+                    boot[name].append(v)
+    return point, {name: np.concatenate(parts) if parts else np.array([]) for name, parts in boot.items()}
+
+
+def _estimate(point: float, draws: np.ndarray, n_units: int, confidence: float, undefined: str | None) -> Estimate:
+    if undefined is not None or not math.isfinite(point):
+        return Estimate(None, None, None, n_units, undefined or "the coefficient cannot be computed on these ratings")
+    finite = draws[np.isfinite(draws)]
+    if draws.size == 0 or finite.size < _MIN_DEFINED_DRAWS * draws.size:
+        return Estimate(point, None, None, n_units)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return Estimate(point, float(low), float(high), n_units)
+
+
+def _jsonable(label: Hashable):
+    if isinstance(label, np.integer):
+        return int(label)
+    return label if isinstance(label, str | int | float) or label is None else str(label)

@@ -1,0 +1,115 @@
+"""Every coefficient that fits a level, with bootstrap intervals, in one JSON-ready report."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from itertools import combinations
+
+import numpy as np
+
+from curation.stats.agreement.bootstrap import (
+    CONFIDENCE,
+    DRAWS,
+    NO_VARIATION,
+    SEED,
+    StatFn,
+    _estimate,
+    _jsonable,
+    _Prepared,
+    _run,
+)
+from curation.stats.agreement.coefficients import (
+    _alpha,
+    _check,
+    _cohen_pair,
+    _common_undefined,
+    _fleiss,
+    _gwet,
+    _percent_agreement,
+)
+
+
+def agreement_report(
+    matrix: np.ndarray,
+    level: str = "nominal",
+    *,
+    raters: Sequence[Hashable] | None = None,
+    n_categories: int | None = None,
+    draws: int = DRAWS,
+    seed: int = SEED,
+    confidence: float = CONFIDENCE,
+    pairs: bool = True,
+) -> dict:
+    """Every coefficient that fits `level`, each with its bootstrap CI, as a JSON-ready dict.
+
+    `n_categories` is the number of categories a nominal field offers (for Gwet's AC1); by default
+    the number of distinct values seen.
+    """
+    prep = _Prepared(matrix, level)
+    _check(draws, confidence)
+    names = list(raters) if raters is not None else list(range(prep.n_raters))
+    if len(names) != prep.n_raters:
+        raise ValueError(f"{len(names)} rater names for {prep.n_raters} columns")
+    q = n_categories if n_categories is not None else prep.k
+    kinds = ["unweighted"] if level == "nominal" else ["unweighted", "linear", "quadratic"]
+    stats: list[StatFn] = [_percent_agreement(prep), _alpha(prep), _fleiss(prep)]
+    if level == "nominal":
+        stats.append(_gwet(prep, max(q, 2)))
+    pair_list = _rater_pairs(prep, kinds, stats) if pairs else []
+    point, boot = _run(prep, stats, draws, seed, cells_per_draw=prep.k * prep.k * max(1, len(pair_list)))
+
+    def est(name: str, undefined: str | None, n_units: int = prep.n_pairable) -> dict:
+        return _estimate(point[name], boot[name], n_units, confidence, undefined).as_dict()
+
+    common = _common_undefined(prep)
+    no_variation = NO_VARIATION if prep.k < 2 else None
+    report = {
+        "level": level,
+        "n_units": prep.n_pairable,
+        "n_units_rated": prep.n,
+        "n_raters": prep.n_raters,
+        "n_ratings": int(prep.m.sum()),
+        "draws": draws,
+        "seed": seed,
+        "confidence": confidence,
+        "alpha": est("alpha", common or no_variation),
+        "percent_agreement": est("percent_agreement", common),
+        "fleiss_kappa": est("fleiss_kappa", common or _fleiss_undefined(prep) or no_variation),
+    }
+    if level == "nominal":
+        report["gwet_ac1"] = est("gwet_ac1", common or ("only one category" if q < 2 else None))
+    report["cohen_kappa"] = [_cohen_entry(names, a, b, shared, kinds, point, est) for a, b, shared in pair_list]
+    return report
+
+
+def _rater_pairs(prep: _Prepared, kinds: list[str], stats: list[StatFn]) -> list[tuple[int, int, int]]:
+    """(a, b, shared units) for every pair of raters who rated a unit in common; adds their kappas to `stats`."""
+    pair_list = []
+    for a, b in combinations(range(prep.n_raters), 2):
+        fn, shared = _cohen_pair(prep, a, b, kinds)
+        if shared:
+            stats.append(fn)
+            pair_list.append((a, b, shared))
+    return pair_list
+
+
+def _fleiss_undefined(prep: _Prepared) -> str | None:
+    if prep.same_size:
+        return None
+    low, high = prep.size_range
+    return (
+        f"units have different numbers of ratings ({low} to {high}); Fleiss' kappa needs the same number for every unit"
+    )
+
+
+def _cohen_entry(names: list, a: int, b: int, shared: int, kinds: list[str], point: dict, est) -> dict:
+    undefined = "the two raters share fewer than two units" if shared < 2 else None
+    entry = {"raters": [_jsonable(names[a]), _jsonable(names[b])], "n_units": shared}
+    for kind in kinds:
+        name = f"cohen:{a}:{b}:{kind}"
+        why = undefined
+        if why is None and not math.isfinite(point[name]):
+            why = "both raters gave one and the same value throughout, so chance agreement is total"
+        entry[kind] = est(name, why, shared)
+    return entry
