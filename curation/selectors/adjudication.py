@@ -31,7 +31,7 @@ from curation.models import (
 from curation.schemas.definitions import field_options
 from curation.selectors.seed_tasks import seed_task_history
 from curation.stats.disagreement import FieldDisagreement, field_disagreement
-from curation.text.diffs import word_diff_html
+from curation.text.diffs import side_by_side_diff_html
 
 SAFETY_KINDS = (FlagKind.UNSAFE, FlagKind.PHI)
 FLAG_ANSWER_FIELD = "flags"
@@ -90,6 +90,14 @@ class Disagreement:
     @property
     def item_type(self) -> str:
         return "seed_task" if self.seed_task is not None else "response"
+
+    @property
+    def item_name(self) -> str:
+        return f"task {self.item.pk}" if self.seed_task is not None else f"response {self.item.pk}"
+
+    @property
+    def group_key(self) -> "GroupKey":
+        return (self.item_type, self.item.pk, self.schema.pk)
 
     @property
     def settled(self) -> bool:
@@ -206,6 +214,32 @@ def disagreements_detect(
         found.append(disagreement)
     found.sort(key=lambda d: d.sort_key, reverse=True)
     return found
+
+
+@dataclass
+class DisagreementQueue:
+    """The queue as a view shows it, with both counts whatever the view: items still to settle, and settled ones."""
+
+    items: list[Disagreement]
+    to_settle: int
+    settled: int
+
+
+def disagreement_queue(
+    *, project: Project, include_settled: bool = False, rules: AdjudicationSettings | None = None
+) -> DisagreementQueue:
+    found = disagreements_detect(project=project, include_settled=True, rules=rules)
+    settled = sum(1 for d in found if d.settled)
+    shown = found if include_settled else [d for d in found if not d.settled]
+    return DisagreementQueue(items=shown, to_settle=len(found) - settled, settled=settled)
+
+
+def disagreement_after(*, project: Project, current: Disagreement) -> Disagreement | None:
+    """Where a curator goes once `current` is settled: the next item still to settle in queue order
+    (wrapping round to the most severe), or None when nothing is left."""
+    queue = [d for d in disagreements_detect(project=project) if d.group_key != current.group_key]
+    later = [d for d in queue if d.sort_key < current.sort_key]
+    return (later or queue or [None])[0]
 
 
 def disagreement_for_item(
@@ -371,6 +405,11 @@ def field_rows(*, disagreement: Disagreement) -> list[dict]:
     return rows
 
 
+def _diff(label: str, old: str, new: str, *, sides: tuple[str, str] = ("Before", "After")) -> dict:
+    before, after = side_by_side_diff_html(old, new)
+    return {"field": label, "sides": sides, "before": before, "after": after}
+
+
 def text_edits(*, disagreement: Disagreement, reveal: bool) -> list[dict]:
     """Each reviewer's corrected response against the model's original; for a seed task, its edits."""
     labels = {}
@@ -387,7 +426,7 @@ def text_edits(*, disagreement: Disagreement, reveal: bool) -> list[dict]:
                     {
                         "who": labels[review.reviewer_id],
                         "what": "corrected response",
-                        "diffs": [{"field": "text", "html": word_diff_html(original, review.corrected_text)}],
+                        "diffs": [_diff("text", original, review.corrected_text, sides=("Original", "Correction"))],
                     }
                 )
         return edits
@@ -399,10 +438,7 @@ def text_edits(*, disagreement: Disagreement, reveal: bool) -> list[dict]:
         if who is None:
             who = user.get_full_name() if user is not None else "the system"
         diffs = [
-            {
-                "field": change["field"].replace("_", " "),
-                "html": word_diff_html(str(change["old"] or ""), str(change["new"] or "")),
-            }
+            _diff(change["field"].replace("_", " "), str(change["old"] or ""), str(change["new"] or ""))
             for change in revision["changes"]
         ]
         edits.append(

@@ -1,4 +1,4 @@
-"""Word-level diffs of user text rendered as HTML, every piece escaped before it is wrapped."""
+"""Word-level diffs of user text rendered as HTML, side by side, every piece escaped before it is wrapped."""
 
 import difflib
 import re
@@ -25,18 +25,27 @@ def _context(tokens: list[str], *, first: bool, last: bool) -> str:
     return f'{escape(head)}<span class="muted"> … </span>{escape(tail)}'
 
 
-def word_diff_html(old: str, new: str) -> SafeString:
-    """`old` -> `new` as escaped HTML with removals in <del> and additions in <ins>."""
+def _opcodes(old: str, new: str) -> tuple[list[str], list[str], list[tuple[str, int, int, int, int]]]:
     a, b = _TOKEN.findall(old or ""), _TOKEN.findall(new or "")
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=max(len(a), len(b)) > EXACT_LIMIT)
-    parts = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    return a, b, matcher.get_opcodes()
+
+
+def side_by_side_diff_html(old: str, new: str) -> tuple[SafeString, SafeString]:
+    """`old` and `new` as two escaped HTML columns: removals in <del> in the first, additions in <ins>
+    in the second, so each side reads as the text it is. Unchanged stretches are shortened alike on
+    both sides, so the columns stay aligned change by change."""
+    a, b, opcodes = _opcodes(old, new)
+    left, right = [], []
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
-            parts.append(_context(a[i1:i2], first=i1 == 0, last=i2 == len(a)))
+            same = _context(a[i1:i2], first=i1 == 0, last=i2 == len(a))
+            left.append(same)
+            right.append(same)
             continue
         if i2 > i1:
-            parts.append(f"<del>{escape(''.join(a[i1:i2]))}</del>")
+            left.append(f"<del>{escape(''.join(a[i1:i2]))}</del>")
         if j2 > j1:
-            parts.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
+            right.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
     # Safe: every user-supplied piece above went through escape().
-    return mark_safe("".join(parts))
+    return mark_safe("".join(left)), mark_safe("".join(right))

@@ -26,8 +26,9 @@ from curation.models import AcceptanceAction, AcceptanceEvent, GoldLabel, ModelR
 from curation.selectors.adjudication import (
     Disagreement,
     adjudication_settings_of,
+    disagreement_after,
     disagreement_for_item,
-    disagreements_detect,
+    disagreement_queue,
     field_rows,
     review_columns,
     schema_for_item,
@@ -61,13 +62,13 @@ def adjudication_queue(request: HttpRequest, slug: str) -> HttpResponse:
     project = access_project_for_adjudication(user=request.user, slug=slug)
     include_settled = request.GET.get("settled") == "1"
     rules = adjudication_settings_of(project=project)
-    found = disagreements_detect(project=project, include_settled=include_settled, rules=rules)
-    page = Paginator(found, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    queue = disagreement_queue(project=project, include_settled=include_settled, rules=rules)
+    page = Paginator(queue.items, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     template = "curation/adjudication/queue.html" + ("#queue" if request.htmx else "")
     return render(
         request,
         template,
-        {"project": project, "page": page, "rules": rules, "include_settled": include_settled, "total": len(found)},
+        {"project": project, "page": page, "rules": rules, "include_settled": include_settled, "queue": queue},
     )
 
 
@@ -131,12 +132,15 @@ def _adjudicate(
 
 
 def _gold_form_of(disagreement: Disagreement) -> _GoldForm:
-    """The form prefilled with the current gold label, or else with the reviewers' majority."""
+    """The form prefilled with the current gold label, or else with the reviewers' majority; an item
+    under a safety flag starts empty, so a benign majority is never one click from becoming gold."""
     gold = disagreement.gold
-    if gold is None:
-        values = majority_answers(fields=disagreement.schema.fields, answers=[r.answers for r in disagreement.reviews])
-    else:
+    if gold is not None:
         values = gold.values
+    elif disagreement.safety:
+        values = {}
+    else:
+        values = majority_answers(fields=disagreement.schema.fields, answers=[r.answers for r in disagreement.reviews])
     meta = GoldMetaForm(
         initial={
             "reason": gold.reason if gold else "",
@@ -157,7 +161,7 @@ def _gold_submit(request: HttpRequest, project: Project, disagreement: Disagreem
     if not meta.is_valid() or field_errors:
         return form
     try:
-        gold_label_adjudicate(
+        gold = gold_label_adjudicate(
             project=project,
             schema=schema,
             seed_task=seed_task,
@@ -178,8 +182,19 @@ def _gold_submit(request: HttpRequest, project: Project, disagreement: Disagreem
     except ValidationError as exc:
         _show_refusal(exc, meta=meta, schema=schema, field_errors=field_errors)
         return form
-    messages.success(request, "Gold label saved. The reviews it settled are unchanged.")
-    return redirect(_item_url(project, seed_task, response) + f"?schema={schema.pk}")
+    return _after_saving(request, project, disagreement, gold)
+
+
+def _after_saving(request: HttpRequest, project: Project, saved: Disagreement, gold: GoldLabel) -> HttpResponse:
+    """On to the next item to settle, saying which one was saved; the queue when none is left."""
+    following = disagreement_after(project=project, current=saved)
+    done = f"Gold label v{gold.version} saved for {saved.item_name}. The reviews it settled are unchanged."
+    if following is None:
+        messages.success(request, f"{done} Nothing else is left to settle.")
+        return redirect("adjudication_queue", slug=project.slug)
+    messages.success(request, f"{done} Next: {following.item_name}.")
+    url = _item_url(project, following.seed_task, following.response)
+    return redirect(f"{url}?schema={following.schema.pk}")
 
 
 def _show_refusal(

@@ -31,6 +31,7 @@ from curation.services.adjudication import (
 )
 from curation.services.reviews import review_submit
 from curation.stats.disagreement import majority_answers
+from tests.adjudication.answers import RESPONSE_AGREED, SEED_AGREED
 from tests.factories import (
     AssignmentFactory,
     ClinicianFactory,
@@ -42,7 +43,7 @@ from tests.factories import (
 )
 from tests.markers import on_postgres
 
-AGREED = {"decision": "accept", "clinical_validity": 4, "clarity": 4, "difficulty": 3}
+AGREED = SEED_AGREED
 
 
 def rate(reviewer, task, **changes):
@@ -179,16 +180,7 @@ def test_the_queue_lists_safety_first_then_the_widest_disagreement(project, revi
 def test_ordinal_choices_on_a_response_are_compared_by_rank(project, reviewers):
     set_rule(project, DisagreementRule.SPREAD, min_spread=2)
     response = ModelResponseFactory(seed_task=SeedTaskFactory(project=project))
-    base = {
-        "correctness": 4,
-        "helpfulness": 4,
-        "consensus": "aligned",
-        "inappropriate_content": "none",
-        "missing_content": "none",
-        "harm_extent": "none",
-        "harm_likelihood": "low",
-        "bias": "no",
-    }
+    base = dict(RESPONSE_AGREED)
     review_submit(reviewer=reviewers[0], schema=project.response_schema, response=response, answers=base)
     review_submit(
         reviewer=reviewers[1],
@@ -502,10 +494,10 @@ def test_saving_the_gold_form_shows_the_soft_label(client, project, task, review
         "note": "B misread the dose",
     }
 
-    saved = client.post(url, form, follow=True)
+    saved = client.post(url, form)
 
-    assert saved.status_code == 200
-    body = saved.content.decode()
+    assert saved.status_code == 302
+    body = client.get(url).content.decode()
     assert 'data-testid="soft-label"' in body and "B misread the dose" in body
     assert GoldLabel.objects.get().values["clinical_validity"] == 3
 
@@ -533,16 +525,7 @@ def test_user_text_in_the_adjudication_view_is_inert(client, project, curator):
     rate(alice, task, clinical_validity=1, comment=payload)
     rate(bob, task, clinical_validity=5)
     response = ModelResponseFactory(seed_task=task, text=f"Take {payload} daily")
-    answers = {
-        "correctness": 2,
-        "helpfulness": 2,
-        "consensus": "aligned",
-        "inappropriate_content": "none",
-        "missing_content": "none",
-        "harm_extent": "none",
-        "harm_likelihood": "low",
-        "bias": "no",
-    }
+    answers = {**RESPONSE_AGREED, "correctness": 2, "helpfulness": 2}
     review_submit(
         reviewer=alice,
         schema=project.response_schema,
@@ -734,7 +717,7 @@ def test_the_queue_page_makes_the_same_number_of_queries_for_many_items(client, 
     disputed_items(6)
     with CaptureQueriesContext(default_connection) as many:
         page = client.get(url)
-    assert page.context["total"] == 16
+    assert page.context["queue"].to_settle == 16
     assert len(many) == len(few)
 
 

@@ -83,11 +83,17 @@ def test_a_disagreement_goes_from_two_clinicians_to_the_queue_and_to_a_gold_labe
     form.get_by_label("Note").fill("The reference mixes US and European thresholds; guideline to say which.")
     page.get_by_test_id("save-gold").click()
 
+    # Saved: back to the queue, which has nothing left; the settled item is one click away.
+    page.get_by_text(f"Gold label v1 saved for task {task.pk}").wait_for()
+    assert "Nothing else is left to settle" in page.content()
+    assert "0 items to settle (1 settled hidden)" in page.get_by_test_id("queue-count").inner_text()
+    page.get_by_role("link", name="Show settled items too").click()
+    page.get_by_test_id("queue-row").filter(has_text=f"Seed task {task.pk}").get_by_role("link").click()
+
     soft = page.get_by_test_id("soft-label")
     soft.wait_for()
     text = soft.inner_text()
     assert "Guideline gap" in text
     assert "Clinical validity" in text and "(2 ratings)" in text
     assert "50%" in text
-    page.get_by_text("Gold label saved").wait_for()
     screenshot("adjudication-gold-label")
