@@ -8,7 +8,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from accounts.models import User
-from curation.models import Assignment, ImportJob, ItemFlag, ModelResponse, Project, Rubric, RubricStatus, SeedTask
+from curation.models import (
+    Assignment,
+    ImportJob,
+    ItemFlag,
+    ModelResponse,
+    Project,
+    Prompt,
+    Rubric,
+    RubricStatus,
+    SeedTask,
+)
 from curation.models.releases import Release
 from curation.models.rounds import EvaluationRound, RoundSlot
 from curation.selectors.projects import projects_visible_to
@@ -217,3 +227,11 @@ def access_response_for_grading(*, user: User, project: Project, response_id: in
     if response is None:
         raise Http404("No such response to grade")
     return response
+
+
+def access_prompt(*, user: User, project: Project, prompt_id: int) -> Prompt:
+    """A test prompt of a project the user got from access_project (members write its rubric)."""
+    prompt = Prompt.objects.select_related("rubric").filter(project=project, pk=prompt_id).first()
+    if prompt is None:
+        raise Http404("No such prompt")
+    return prompt

@@ -10,6 +10,7 @@ from curation.views import (
     releases,
     reviews,
     rounds,
+    rubrics,
     seed_tasks,
     vocabulary,
 )
@@ -70,4 +71,11 @@ urlpatterns = [
     path("projects/<slug:slug>/rounds/<int:round_id>/results/", rounds.round_results_view, name="round_results"),
     path("projects/<slug:slug>/rounds/<int:round_id>/results.csv", rounds.round_results_csv, name="round_results_csv"),
     path("projects/<slug:slug>/rounds/<int:round_id>/votes.csv", rounds.round_votes_csv, name="round_votes_csv"),
+    path("projects/<slug:slug>/rubrics/", rubrics.rubric_list, name="rubric_list"),
+    path("projects/<slug:slug>/rubrics/prompts/<int:prompt_id>/", rubrics.rubric_editor, name="rubric_editor"),
+    path("projects/<slug:slug>/rubrics/<int:rubric_id>/", rubrics.rubric_review, name="rubric_review"),
+    path("projects/<slug:slug>/rubrics/<int:rubric_id>/accept/", rubrics.rubric_accept_view, name="rubric_accept"),
+    path("projects/<slug:slug>/rubrics/grade/", rubrics.rubric_grade_next, name="rubric_grade_next"),
+    path("projects/<slug:slug>/rubrics/grade/<int:response_id>/", rubrics.rubric_grade, name="rubric_grade"),
+    path("projects/<slug:slug>/rubrics/results/", rubrics.rubric_results, name="rubric_results"),
 ]

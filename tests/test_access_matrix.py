@@ -116,6 +116,13 @@ RULES = {
     "api_round_results": ("get", API_CURATORS_ONLY),
     # Rubrics: members grade blind; judges' verdicts and results (which name the models) are curators'.
     "api_rubric_grade": ("get", API_MEMBERS_ONLY),
+    "rubric_list": ("get", MEMBERS_ONLY),
+    "rubric_editor": ("get", MEMBERS_ONLY),
+    "rubric_review": ("get", MEMBERS_ONLY),
+    "rubric_accept": ("post", {**MEMBERS_ONLY, "clinician": 302, "curator": 302, "admin": 302}),  # refused: a message
+    "rubric_grade_next": ("get", {**MEMBERS_ONLY, "clinician": 302, "curator": 302, "admin": 302}),
+    "rubric_grade": ("get", MEMBERS_ONLY),
+    "rubric_results": ("get", CURATORS_ONLY),
     "api_judge_verdicts": ("post", {**API_CURATORS_ONLY, "curator": 400, "admin": 400}),  # an empty body
 }
 THIRD_PARTY_MODULES = ("django.contrib.admin", "allauth")
@@ -248,6 +255,10 @@ def rubric_kwargs(project, clinician, curator):
     slug = project.slug
     return {
         "api_rubric_grade": {"slug": slug, "response_id": response.pk},
+        "rubric_grade": {"slug": slug, "response_id": response.pk},
+        "rubric_editor": {"slug": slug, "prompt_id": prompt.pk},
+        **{name: {"slug": slug, "rubric_id": rubric.pk} for name in ("rubric_review", "rubric_accept")},
+        **{name: {"slug": slug} for name in ("rubric_list", "rubric_grade_next", "rubric_results")},
         "api_judge_verdicts": {"slug": slug},
     }
 

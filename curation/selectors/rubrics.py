@@ -17,6 +17,7 @@ from curation.models import (
     Judge,
     ModelResponse,
     Project,
+    Prompt,
     Rubric,
     RubricCriterion,
     RubricGrade,
@@ -197,3 +198,7 @@ def criterion_agreement(*, project: Project, draws: int = 1000) -> dict:
             "percent_agreement": report["percent_agreement"],
         }
     return out
+
+
+def prompts_without_rubric(*, project: Project) -> QuerySet[Prompt]:
+    return Prompt.objects.filter(project=project, rubric__isnull=True).order_by("id")
