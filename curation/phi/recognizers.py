@@ -15,7 +15,8 @@ from pathlib import Path
 import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
-from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, IpRecognizer
+
+from curation.phi.patterns import APOS, EPONYM_AFTER, ICASE, NAME_TOKEN, NOT_A_NAME_ENDING, POSSESSIVE_ALONE, STOPWORDS
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NAME_FILES_ENV = "CONCORD_PHI_NAME_FILES"
@@ -90,71 +91,6 @@ class ContextPatternRecognizer(EntityRecognizer):
 
 # --- shared pieces ---------------------------------------------------------------------------
 
-ICASE = regex.IGNORECASE
-APOS = "['\u2019]"  # straight or typographic apostrophe
-MONTH_FULL = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?"
-    r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
-)
-MONTH_DOT = MONTH + r"\.?"
-STATES = (
-    r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY"
-    r"|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
-    r"|Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii"
-    r"|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan"
-    r"|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New\s+Hampshire|New\s+Jersey|New\s+Mexico"
-    r"|New\s+York|North\s+Carolina|North\s+Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode\s+Island"
-    r"|South\s+Carolina|South\s+Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West\s+Virginia"
-    r"|Wisconsin|Wyoming)"
-)
-STREET_SUFFIX = (
-    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter"
-    r"|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Row|Close|Crescent)"
-)
-# A capitalised name token: Smith, O'Brien, McDonald, Garcia-Lopez.
-NAME_TOKEN = r"(?:[A-Z][a-z]*" + APOS + r"[A-Z][a-z]+|Ma?c[A-Z][a-z]+|[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
-# An identifier: letters, digits and dashes with at least one digit, five characters or more.
-ID_VALUE = (
-    r"(?!\d+(?:\.\d+)?(?:mg|mcg|ml|g|kg|units?|iu|mmol|meq)\b)"
-    r"(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,24}[A-Za-z0-9](?![\w-])"
-)
-# Between a context word and the identifier: "number", "no.", "#", "is", ":" in any order.
-ID_GAP = r"(?:\s*(?:number|numbers|no\.?|num\.?|#|ID|identifier|is|was|of|reads|on\s+file|:|=|-)){0,4}\s*[:#=]?\s*"
-
-EPONYM_WORDS = (
-    r"(?:disease|syndrome|sign|test|maneuver|manoeuvre|palsy|phenomenon|reflex|criteria|score|scale"
-    r"|classification|lymphoma|sarcoma|tumou?r|nodes?|procedure|operation|ulcer|fracture|law|triad|cells?"
-    r"|bod(?:y|ies)|disorder|dementia|chorea|ataxia|contracture|esophagus|ileitis|thyroiditis|encephalopathy"
-    r"|diverticulum|formula|equation|position|needle|catheter|tube|solution|anomaly|aneurysm|cyst|gland"
-    r"|duct|space|membrane|line|point|ring|index|method|technique|repair|incision|spot|reaction|effect)"
-)
-_EPONYM_AFTER = regex.compile(r"(?:" + APOS + r"s?)?(?:\s*-\s*" + NAME_TOKEN + r")*\s+" + EPONYM_WORDS + r"\b", ICASE)
-_POSSESSIVE_ALONE = regex.compile(APOS + r"s?(?!\w)")
-
-# Capitalised words that follow "patient", "son" and similar context words without being names.
-_STOPWORD_TEXT = """
-    A An The This That These Those He She They We I It His Her Their Our My Its Was Is Are Were Has Have Had
-    Be Been Being And Or But If Then When While With Without For From To In On At By Of As Not No Yes Denies
-    Reports Reported States Stated Presents Presented Complains Admits Admitted Discharged Transferred Seen
-    Evaluated Started Continued Stopped Given Received Underwent Tolerated Education Instructions
-    Information History Medications Medication Allergies Allergy Plan Assessment Diagnosis Summary Note
-    Notes Care Name Age Sex Male Female Unknown None Other Status Stable Alert Oriented Afebrile Today
-    Yesterday Tomorrow Morning Evening Night Day Week Month Year Monday Tuesday Wednesday Thursday Friday
-    Saturday Sunday Hospital Clinic Unit Room Bed Emergency Department Service Team Nurse Doctor Physician
-    Provider Patient Patients Family Mother Father Son Daughter Wife Husband Brother Sister Also Both Either
-    Neither Some Any All Each Every Mr Mrs Ms Dr Please Follow Return Call Contact Check Review Monitor Type
-    Stage Grade Class Level Left Right Bilateral Upper Lower Chest Abdomen Head Neck Back Heart Lung Lungs
-    Liver Kidney Brain Blood Urine BP HR RR Temp Pain Fever Cough Nausea Vomiting Diarrhea Fatigue Weakness
-    Medicine Surgery Therapy Physical Occupational Speech Internal General Social Work Nursing Pharmacy
-    Emergency Intensive Critical Palliative Infectious Diseases Anesthesia Obstetrics Gynecology ENT ICU
-    Tylenol Advil Motrin Lasix Coumadin Eliquis Xarelto Lipitor Zoloft Prozac Norvasc Synthroid Humira
-    Keytruda Ozempic Januvia Plavix Benadryl Zofran Ativan Xanax Valium Narcan Epipen
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-# Specialties and roles ("referred by Cardiology", "signed by Hospitalist") are not people.
-_NOT_A_NAME_ENDING = ("ology", "iatry", "iatrics", "ics", "ist", "ery")
-
 
 def extra_name_files() -> list[Path]:
     """Operator name lists: the PHI_NAME_FILES Django setting, else the environment variable."""
@@ -194,7 +130,7 @@ def load_names(filename: str) -> frozenset[str]:
 
 def _not_eponym(match: regex.Match, text: str) -> bool:
     end = match.end("phi") if "phi" in match.re.groupindex else match.end()
-    return not _EPONYM_AFTER.match(text, end)
+    return not EPONYM_AFTER.match(text, end)
 
 
 class NameRecognizer(EntityRecognizer):
@@ -227,7 +163,7 @@ class NameRecognizer(EntityRecognizer):
         if not tokens:
             return None
         first = text[start + tokens[0][0] : start + tokens[0][1]]
-        if first in STOPWORDS or (first.endswith(_NOT_A_NAME_ENDING) and first not in self.surnames):
+        if first in STOPWORDS or (first.endswith(NOT_A_NAME_ENDING) and first not in self.surnames):
             return None
         return start, start + tokens[-1][1]
 
@@ -235,7 +171,7 @@ class NameRecognizer(EntityRecognizer):
         for pattern, score in ((self._titled, 0.9), (self._context, 0.75)):
             for match in pattern.finditer(text):
                 trimmed = self._trim(text, *match.span("phi"))
-                if trimmed and not _EPONYM_AFTER.match(text, trimmed[1]):
+                if trimmed and not EPONYM_AFTER.match(text, trimmed[1]):
                     first = text[trimmed[0] :].split(None, 1)[0].rstrip(",")
                     known = first in self.given or first in self.surnames
                     yield PhiKind.NAME, *trimmed, score if known or pattern is self._titled else score - 0.1
@@ -266,8 +202,8 @@ class NameRecognizer(EntityRecognizer):
                     j += 1
                     if len(following) > 2:
                         break
-                if not _EPONYM_AFTER.match(text, end) and not (
-                    _POSSESSIVE_ALONE.match(text, end) and _EPONYM_AFTER.match(text, end)
+                if not EPONYM_AFTER.match(text, end) and not (
+                    POSSESSIVE_ALONE.match(text, end) and EPONYM_AFTER.match(text, end)
                 ):
                     yield PhiKind.NAME, tokens[i].start(), end, score
                 i = j
@@ -316,248 +252,6 @@ class PhoneFaxRecognizer(ContextPatternRecognizer):
                 continue
             kind = PhiKind.FAX if self._fax_before.search(text, max(0, start - 25), start) else PhiKind.PHONE
             yield kind, start, end, score
-
-
-def _valid_numeric_date(match: regex.Match, text: str) -> bool:
-    a, b = int(match.group("a")), int(match.group("b"))
-    return (1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)
-
-
-def _vin_check_digit_ok(vin: str) -> bool:
-    values = {**{str(d): d for d in range(10)}}
-    for letters, start in (("ABCDEFGH", 1), ("JKLMN", 1), ("PR", 7), ("STUVWXYZ", 2)):
-        for offset, letter in enumerate(letters):
-            values[letter] = start + offset
-    values["R"] = 9
-    weights = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
-    try:
-        total = sum(values[c] * w for c, w in zip(vin.upper(), weights, strict=True))
-    except KeyError:
-        return False
-    check = total % 11
-    return vin[8].upper() == ("X" if check == 10 else str(check))
-
-
-def _vin(match: regex.Match, text: str) -> bool:
-    vin = match.group("phi")
-    digits = sum(c.isdigit() for c in vin)
-    if not any(c.isalpha() for c in vin) or digits == 0:
-        return False
-    # Without "VIN" before it, only a 17-character code whose check digit holds is taken for one.
-    return bool(match.group("ctx")) or (digits >= 3 and _vin_check_digit_ok(vin))
-
-
-def _id_context(words: str) -> str:
-    return r"\b(?:" + words + r")\b" + ID_GAP + r"(?P<phi>" + ID_VALUE + r")"
-
-
-def build_recognizers(*, given: frozenset[str] | None = None, surnames: frozenset[str] | None = None) -> list:
-    """Every recognizer of the pattern-mode scanner, in a fixed order (the release card lists them)."""
-    given = given if given is not None else load_names("given_names.txt")
-    surnames = surnames if surnames is not None else load_names("surnames.txt")
-    date_context = r"(?:DOB|D\.O\.B\.|born(?:\s+on)?|birth(?:\s*date)?|admitted(?:\s+on)?|discharged(?:\s+on)?|seen\s+on|on|dated?|since|expired(?:\s+on)?|died(?:\s+on)?|deceased(?:\s+on)?|surgery\s+on)"  # noqa: E501
-    recognizers = [
-        NameRecognizer(given=given, surnames=surnames),
-        ContextPatternRecognizer(
-            name="StreetAddressRecognizer",
-            kind=PhiKind.ADDRESS,
-            patterns=[
-                (
-                    r"\b\d{1,6}[A-Z]?\s+(?:[NSEW]\.?\s+|North\s+|South\s+|East\s+|West\s+)?"
-                    r"(?:(?:[A-Z][a-z]+|\d+(?:st|nd|rd|th))\s+){1,3}" + STREET_SUFFIX + r"\b\.?"
-                    r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|#)\.?\s*#?[A-Za-z0-9-]+)?"
-                    r"(?:,\s*[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2},\s*" + STATES + r"\b)?",
-                    0.85,
-                ),
-                (r"\bP\.?\s?O\.?\s+Box\s+\d+\b", 0.85, ICASE),
-                (
-                    r"\b(?:lives|resides|residing|living|moved)\s+(?:on|at|to)\s+(?P<phi>(?:[A-Z][a-z]+\s+){1,3}"
-                    + STREET_SUFFIX
-                    + r")\b",
-                    0.7,
-                ),
-            ],
-        ),
-        ContextPatternRecognizer(
-            name="ZipCodeRecognizer",
-            kind=PhiKind.ZIP,
-            patterns=[
-                (r"\b" + STATES + r"\.?,?\s+(?P<phi>\d{5}(?:-\d{4})?)\b", 0.85),
-                (r"\b(?:zip|zip\s*code|postal\s+code|zipcode)\W{0,3}(?P<phi>\d{5}(?:-\d{4})?)\b", 0.85, ICASE),
-            ],
-        ),
-        ContextPatternRecognizer(
-            name="DateRecognizer",
-            kind=PhiKind.DATE,
-            patterns=[
-                (r"(?<![\d/.-])(?P<a>\d{1,2})([/.-])(?P<b>\d{1,2})\2(?:19|20)\d{2}(?![\d/-]|\.\d)", 0.85),
-                (r"(?<![\d/.-])(?P<a>\d{1,2})/(?P<b>\d{1,2})/\d{2}(?![\d/-]|\.\d)", 0.7),
-                (r"\b(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:T\d{2}:\d{2}(?::\d{2})?)?\b", 0.85),
-                (r"\b" + MONTH_DOT + r"\s+(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?\b(?:,?\s+(?:19|20)\d{2}\b)?", 0.8),
-                (
-                    r"\b(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?\s+(?:of\s+)?" + MONTH_DOT + r"(?![a-z])"
-                    r"(?:,?\s+(?:19|20)\d{2}\b)?",
-                    0.8,
-                ),
-                (r"\b" + MONTH_FULL + r",?\s+(?:of\s+)?(?:19|20)\d{2}\b", 0.7),
-                (
-                    r"\b" + date_context + r"\s*:?\s+(?P<phi>(?P<a>\d{1,2})/(?P<b>\d{1,2}))(?![\d/])",
-                    0.7,
-                    ICASE,
-                ),
-            ],
-            validate=lambda m, t: "a" not in m.re.groupindex or m.group("a") is None or _valid_numeric_date(m, t),
-        ),
-        ContextPatternRecognizer(
-            name="AgeOver89Recognizer",
-            kind=PhiKind.AGE,
-            patterns=[
-                (
-                    r"\b(?P<phi>(?:9\d|1[01]\d|12[0-5])(?:\s*|-)(?:years?|yrs?|y)(?:\s*|-)(?:old|of\s+age|o\b|/o\b|\.o\.))",
-                    0.85,
-                    ICASE,
-                ),
-                (r"\b(?P<phi>(?:9\d|1[01]\d|12[0-5])\s?(?:yo|y/o|yr\s+old)\b)", 0.85, ICASE),
-                (
-                    r"\b(?:aged?|age\s+of|age\s+is|age\s*:)\s*(?P<phi>(?:9\d|1[01]\d|12[0-5]))"
-                    r"(?!\s*(?:mg|%|mmHg|kg))\b",
-                    0.8,
-                    ICASE,
-                ),
-                (r"\b(?P<phi>(?:9\d|1[01]\d)\s?(?:M|F|yo\s?[MF]))\b(?=\s|,|$)", 0.6),
-            ],
-        ),
-        PhoneFaxRecognizer(),
-        ContextPatternRecognizer(
-            name="EmailRecognizer",
-            kind=PhiKind.EMAIL,
-            patterns=[(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,24}\b", 0.9)],
-        ),
-        ContextPatternRecognizer(
-            name="SsnRecognizer",
-            kind=PhiKind.SSN,
-            patterns=[
-                (r"(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])", 0.85),
-                (r"\b(?:SSN|SS#|social\s+security(?:\s+(?:number|no\.?|#))?)\W{0,5}(?P<phi>\d{9})\b", 0.9, ICASE),
-                (
-                    r"\b(?:SSN|SS#|social\s+security(?:\s+(?:number|no\.?|#))?)\W{0,5}(?P<phi>\d{3}-\d{2}-\d{4})\b",
-                    0.9,
-                    ICASE,
-                ),
-            ],
-        ),
-        ContextPatternRecognizer(
-            name="MedicalRecordNumberRecognizer",
-            kind=PhiKind.MRN,
-            patterns=[
-                (
-                    _id_context(
-                        r"MRN|MR\s?#|medical\s+record(?:\s+number)?|record\s+(?:number|no\.?)|chart\s+(?:number|no\.?|#)"
-                        r"|hospital\s+(?:number|no\.?|ID)|patient\s+ID|unit\s+number"
-                    ),
-                    0.85,
-                    ICASE,
-                ),
-            ],
-        ),
-        ContextPatternRecognizer(
-            name="HealthPlanRecognizer",
-            kind=PhiKind.HEALTH_PLAN,
-            patterns=[
-                (
-                    _id_context(
-                        r"member|subscriber|policy|health\s+plan(?:\s+beneficiary)?|insurance(?:\s+policy)?|insurer"
-                        r"|group|Medicaid|Medicare(?:\s+beneficiary)?|beneficiary|plan|MBI|coverage"
-                    ),
-                    0.8,
-                    ICASE,
-                ),
-                (
-                    r"\b[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?"
-                    r"[AC-HJKMNP-RT-Y]{2}\d{2}\b",
-                    0.7,
-                ),
-            ],
-        ),
-        ContextPatternRecognizer(
-            name="AccountNumberRecognizer",
-            kind=PhiKind.ACCOUNT,
-            patterns=[
-                (
-                    _id_context(r"account|acct\.?|billing|invoice|encounter|visit|claim|bank|routing|IBAN|card"),
-                    0.8,
-                    ICASE,
-                ),
-            ],
-        ),
-        CreditCardRecognizer(supported_entity=PhiKind.ACCOUNT.value, name="CardNumberRecognizer"),
-        ContextPatternRecognizer(
-            name="LicenseCertificateRecognizer",
-            kind=PhiKind.LICENSE,
-            patterns=[
-                (
-                    _id_context(
-                        r"licen[cs]e(?!\s+plate)|driver"
-                        + APOS
-                        + r"?s?\s+licen[cs]e|DEA|NPI|certificate|cert\.?|certification"
-                        r"|registration|passport|permit|board\s+certification"
-                    ),
-                    0.8,
-                    ICASE,
-                ),
-            ],
-        ),
-        ContextPatternRecognizer(
-            name="VehicleIdentifierRecognizer",
-            kind=PhiKind.VEHICLE,
-            patterns=[
-                (
-                    r"(?P<ctx>\b(?:VIN|vehicle\s+identification\s+number|vehicle\s+ID)" + ID_GAP + r")?"
-                    r"\b(?P<phi>[A-HJ-NPR-Z0-9]{17})\b",
-                    0.85,
-                    ICASE,
-                ),
-                (
-                    r"\b(?:licen[cs]e\s+plate|plate|tag|registration\s+plate|car\s+registration)\b"
-                    + ID_GAP
-                    + r"(?P<phi>(?-i:(?=[A-Z0-9]{0,4}[ -]?[A-Z0-9]{0,4}\d)[A-Z0-9]{1,4}[ -]?[A-Z0-9]{1,4}"
-                    r"(?:[ -]?[A-Z0-9]{1,3})?))(?![\w-])",
-                    0.8,
-                    ICASE,
-                ),
-            ],
-            validate=lambda m, t: "ctx" not in m.re.groupindex or _vin(m, t),
-        ),
-        ContextPatternRecognizer(
-            name="DeviceIdentifierRecognizer",
-            kind=PhiKind.DEVICE,
-            patterns=[
-                (
-                    _id_context(
-                        r"serial|S/N|SN|device(?:\s+(?:ID|identifier|serial))?|UDI|IMEI|lot|implant\s+ID|model\s+and\s+serial"
-                    ),
-                    0.8,
-                    ICASE,
-                ),
-                (r"\(01\)\d{14}(?:\(\d{2}\)[A-Za-z0-9]+)*", 0.85),
-            ],
-        ),
-        ContextPatternRecognizer(
-            name="UrlRecognizer",
-            kind=PhiKind.URL,
-            patterns=[
-                (r"\b(?:https?://|www\.)[^\s<>\"']+(?<![.,;:!?)\]])", 0.85, ICASE),
-                (
-                    r"(?<![@\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|us|info|health|care|me)\b"
-                    r"(?:/[^\s<>\"']*(?<![.,;:!?)\]]))?",
-                    0.7,
-                    ICASE,
-                ),
-            ],
-        ),
-        IpRecognizer(supported_entity=PhiKind.IP.value, name="IpAddressRecognizer"),
-    ]
-    return recognizers
 
 
 PRESIDIO_KINDS = {kind.value: kind for kind in PhiKind}

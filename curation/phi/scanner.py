@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .recognizers import PRESIDIO_KINDS, PhiKind, build_recognizers
+from curation.phi.catalogue import build_recognizers
+from curation.phi.recognizers import PRESIDIO_KINDS, PhiKind
 
 SCANNER_VERSION = "1.0.0"
 NLP_CONFIG_ENV = "CONCORD_PHI_NLP_CONFIG"
