@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from curation.models import Project
+from curation.management.commands.import_rubrics import project_and_text
 from curation.services.judges import judge_verdicts_import_text
 
 
@@ -21,13 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--project", required=True, help="the project's slug")
 
     def handle(self, *args, file: Path, project: str, **options):
-        target = Project.objects.filter(slug=project).first()
-        if target is None:
-            raise CommandError(f"No project with slug {project!r}.")
-        try:
-            text = file.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"{file}: cannot read it as UTF-8 text ({exc})") from None
+        target, text = project_and_text(project, file)
         try:
             count = judge_verdicts_import_text(project=target, text=text, name=file.name)
         except ValidationError as exc:

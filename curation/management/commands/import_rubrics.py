@@ -14,6 +14,17 @@ from curation.services.rubric_imports import rubrics_import
 from curation.stats.rubrics import RubricFormatError
 
 
+def project_and_text(slug: str, file: Path) -> tuple[Project, str]:
+    """The project to import into and the file's text, or a CommandError saying which is wrong."""
+    target = Project.objects.filter(slug=slug).first()
+    if target is None:
+        raise CommandError(f"No project with slug {slug!r}; create_project makes one.")
+    try:
+        return target, file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"{file}: cannot read it as UTF-8 text ({exc})") from None
+
+
 class Command(BaseCommand):
     help = "Import HealthBench rubric rows and meta-eval rows into a project (all or nothing)."
 
@@ -22,13 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--project", required=True, help="the project's slug")
 
     def handle(self, *args, file: Path, project: str, **options):
-        target = Project.objects.filter(slug=project).first()
-        if target is None:
-            raise CommandError(f"No project with slug {project!r}; create_project makes one.")
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"{file}: cannot read it as UTF-8 text ({exc})") from None
+        target, text = project_and_text(project, file)
         try:
             rubric_lines, meta_lines = healthbench_read(text)
             result = rubrics_import(project=target, rubric_lines=rubric_lines, meta_lines=meta_lines)
