@@ -19,7 +19,8 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 from rest_framework.utils.json import strict_constant
 
-from curation.formats.base import max_depth, nesting_column
+from curation.formats.base import max_depth
+from curation.formats.streams import nesting_column
 
 
 def max_body_bytes() -> int | None:

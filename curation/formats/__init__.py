@@ -9,15 +9,8 @@ from types import ModuleType
 
 from curation.formats import alpaca, alpacare_seed, chat, medinstruct_test, model_outputs
 from curation.formats import csv as csv_format
-from curation.formats.base import (
-    Problem,
-    PromptRecord,
-    Record,
-    ResponseRecord,
-    SeedTaskRecord,
-    head_problem,
-    iter_json_records,
-)
+from curation.formats.base import Problem, PromptRecord, Record, ResponseRecord, SeedTaskRecord, head_problem
+from curation.formats.streams import iter_json_records
 
 FORMATS: dict[str, ModuleType] = {
     module.NAME: module for module in (alpacare_seed, medinstruct_test, model_outputs, alpaca, chat, csv_format)

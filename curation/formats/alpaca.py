@@ -5,7 +5,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from curation.formats.alpacare_seed import seed_task
-from curation.formats.base import Problem, RawRecord, SeedTaskRecord, get_id, iter_json_records
+from curation.formats.base import Problem, RawRecord, SeedTaskRecord, get_id
+from curation.formats.streams import iter_json_records
 
 NAME = "alpaca"
 

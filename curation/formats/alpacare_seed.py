@@ -3,7 +3,8 @@
 from collections.abc import Iterator
 from pathlib import Path
 
-from curation.formats.base import Problem, RawRecord, SeedTaskRecord, get_difficulty, get_text, iter_json_records
+from curation.formats.base import Problem, RawRecord, SeedTaskRecord, get_difficulty, get_text
+from curation.formats.streams import iter_json_records
 
 NAME = "alpacare_seed"
 NO_INPUT = "<noinput>"

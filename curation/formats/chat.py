@@ -8,7 +8,8 @@ message the reference output, and any system message or turns in between the inp
 from collections.abc import Iterator
 from pathlib import Path
 
-from curation.formats.base import Problem, SeedTaskRecord, get_difficulty, get_text, iter_jsonl, text_problem
+from curation.formats.base import Problem, SeedTaskRecord, get_difficulty, get_text, text_problem
+from curation.formats.streams import iter_jsonl
 
 NAME = "chat"
 ROLES = ("system", "user", "assistant")

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from curation.formats.alpaca import parse_rows
-from curation.formats.base import Problem, RawRecord, SeedTaskRecord, iter_lines
+from curation.formats.base import Problem, RawRecord, SeedTaskRecord
+from curation.formats.streams import iter_lines
 
 NAME = "csv"
 COLUMNS = ("instruction", "input", "output", "topic", "view", "type", "difficulty", "id")

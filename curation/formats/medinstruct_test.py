@@ -8,15 +8,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from curation.formats.base import (
-    Problem,
-    PromptRecord,
-    get_difficulty,
-    get_id,
-    get_text,
-    iter_json_records,
-    text_problem,
-)
+from curation.formats.base import Problem, PromptRecord, get_difficulty, get_id, get_text, text_problem
+from curation.formats.streams import iter_json_records
 
 NAME = "medinstruct_test"
 PROMPT_FIELDS = {"id", "instruction", "input", "difficulty"}

@@ -6,7 +6,8 @@
 from collections.abc import Iterator
 from pathlib import Path
 
-from curation.formats.base import Problem, ResponseRecord, get_id, get_text, iter_json_records
+from curation.formats.base import Problem, ResponseRecord, get_id, get_text
+from curation.formats.streams import iter_json_records
 
 NAME = "model_outputs"
 

@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from curation.formats.base import iter_json_records
+from curation.formats.streams import iter_json_records
 from curation.models import ImportJob, ImportStatus, SeedTask
 from curation.services.imports import import_file
 

@@ -89,7 +89,7 @@ class ImportRun:
         if previous is not None:
             self._finish(ImportStatus.DUPLICATE, duplicate_of=previous.pk)
             return
-        if formats.base.first_char(self.path) == "[" and self.job.format != ImportFormat.CSV:
+        if formats.streams.first_char(self.path) == "[" and self.job.format != ImportFormat.CSV:
             self.unit = "record"
         self._validate()
         if self.problem_count:
