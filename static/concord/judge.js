@@ -1,6 +1,7 @@
-// Keyboard judging: j/k move between questions, number keys choose in the current question,
-// Ctrl+Enter (or Cmd+Enter) submits. Tab, arrows and Space still work as usual; these keys only
-// save reaching for the mouse. The form is replaced after each submit, so state is looked up afresh.
+// Keyboard judging, with the same keys as the review pages (review.js): j/k move between questions,
+// number keys choose in the current question and stay there, Ctrl+Enter (or Cmd+Enter) submits,
+// "?" lists the keys. Tab, arrows and Space still work as usual; these keys only save reaching for
+// the mouse. The form is replaced after each submit, so state is looked up afresh.
 (function () {
   "use strict";
 
@@ -14,7 +15,7 @@
     if (!el) return false;
     var tag = el.tagName;
     if (tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable) return true;
-    return tag === "INPUT" && ["radio", "checkbox", "button", "submit"].indexOf(el.type) === -1;
+    return tag === "INPUT" && ["radio", "checkbox", "button", "submit", "reset"].indexOf(el.type) === -1;
   }
 
   function focusField(index) {
@@ -24,48 +25,81 @@
     all.forEach(function (f) { f.classList.remove("current"); });
     var field = all[current];
     field.classList.add("current");
-    var radios = Array.prototype.slice.call(field.querySelectorAll("input"));
-    var target = radios.filter(function (r) { return r.checked; })[0] || radios[0] || field;
+    var choices = Array.prototype.slice.call(field.querySelectorAll("input[type=radio], input[type=checkbox]"));
+    var target = choices.filter(function (c) { return c.checked; })[0] || choices[0] || field;
     target.focus({ preventScroll: true });
     field.scrollIntoView({ block: "nearest" });
   }
 
-  function indexOfFocused() {
-    var all = fields();
-    for (var i = 0; i < all.length; i++) {
-      if (all[i].contains(document.activeElement)) return i;
+  function fieldIndexOf(el) {
+    var field = el && el.closest ? el.closest("[data-field]") : null;
+    return field ? fields().indexOf(field) : -1;
+  }
+
+  // Sets the value only: moving on is j's job, as on the review pages.
+  function choose(digit) {
+    var field = fields()[current];
+    if (!field) return false;
+    var options = Array.prototype.slice.call(field.querySelectorAll("input[type=radio], input[type=checkbox]"));
+    var option = null;
+    if (field.dataset.kind === "ordinal_scale") {
+      option = options.filter(function (o) { return o.value === String(digit); })[0] || null;
     }
-    return current;
+    if (!option) option = options[digit - 1] || null;
+    if (!option) return false;
+    if (option.type === "checkbox" || !option.checked) option.click();
+    option.focus({ preventScroll: true });
+    return true;
+  }
+
+  function openShortcuts() {
+    var dialog = document.getElementById("shortcuts-dialog");
+    if (dialog && !dialog.open) dialog.showModal();
   }
 
   document.addEventListener("keydown", function (event) {
     var form = document.getElementById("judge-form");
     if (!form) return;
+    var el = document.activeElement;
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
       form.requestSubmit();
       return;
     }
-    if (isTyping(event.target) || event.altKey || event.ctrlKey || event.metaKey) return;
-    if (event.key === "j" || event.key === "k") {
-      event.preventDefault();
-      focusField(indexOfFocused() + (event.key === "j" ? 1 : -1));
+    if (document.querySelector("dialog[open]")) return; // Esc closes it natively
+    if (isTyping(el)) {
+      if (event.key === "Escape") el.blur();
       return;
     }
-    if (/^[1-9]$/.test(event.key)) {
-      var field = fields()[indexOfFocused()];
-      if (!field) return;
-      var radios = field.querySelectorAll("input[type=radio]");
-      var radio = radios[parseInt(event.key, 10) - 1];
-      if (!radio) return;
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === "?") {
       event.preventDefault();
-      radio.checked = true;
-      radio.dispatchEvent(new Event("change", { bubbles: true }));
-      // Choosing moves on to the next question; the last one keeps focus on the choice made.
-      var index = fields().indexOf(field);
-      if (index < fields().length - 1) focusField(index + 1);
-      else radio.focus({ preventScroll: true });
+      openShortcuts();
+      return;
     }
+    var here = fieldIndexOf(el);
+    if (here >= 0) current = here;
+    if (event.key === "j" || event.key === "k") {
+      event.preventDefault();
+      focusField(current + (event.key === "j" ? 1 : -1));
+      return;
+    }
+    if (/^[1-9]$/.test(event.key) && choose(parseInt(event.key, 10))) event.preventDefault();
+  });
+
+  document.addEventListener("focusin", function (event) {
+    var index = fieldIndexOf(event.target);
+    if (index < 0) return;
+    current = index;
+    fields().forEach(function (f, i) { f.classList.toggle("current", i === index); });
+  });
+
+  // Links that open the list keep their real href for a new tab or for no JavaScript.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-dialog=shortcuts-dialog]") : null;
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    openShortcuts();
   });
 
   function start() { if (fields().length) focusField(0); }

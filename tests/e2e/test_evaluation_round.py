@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from curation.models import EvaluationRound, Judgment, RoundStatus
 from curation.services.imports import import_file
+from curation.services.rounds import round_create, round_freeze
 from tests.data import MODEL_OUTPUTS_DIR, TEST_SET
 from tests.factories import ClinicianFactory, CuratorFactory, MembershipFactory, ProjectFactory
 from tests.markers import needs_alpacare, needs_browser
@@ -60,6 +61,53 @@ def sign_in(page, base_url, user):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def checked_values(page, axis):
+    return set(page.locator(f"#field-{axis} input:checked").evaluate_all("els => els.map(e => e.value)"))
+
+
+def check_the_shortcuts_list(page):
+    """'?' lists the keys the page answers to, the review pages' keys; Esc closes the list."""
+    page.keyboard.press("?")
+    shortcuts = page.get_by_test_id("shortcuts")
+    shortcuts.wait_for()
+    text = shortcuts.inner_text()
+    assert "Next / previous question" in text and "Choose that value" in text and "Submit" in text
+    page.keyboard.press("Escape")
+    shortcuts.wait_for(state="hidden")
+    page.locator("#field-overall input").first.focus()
+
+
+def test_two_then_j_twice_answers_two_consecutive_questions_on_the_judge_page(live_server, page, world):
+    """The review pages' habit: "2, j, 2, j" is B on one question, B on the next, and the third next."""
+    project, curator, (ana, _) = world
+    evaluation_round = round_create(
+        project=project,
+        created_by=curator,
+        name="Keys",
+        mode="pairwise",
+        models=list(MODELS[:2]),
+        reviewers=[ana],
+        judgments_per_item=1,
+        sample_size=1,
+        seed=3,
+    )
+    round_freeze(evaluation_round=evaluation_round)
+    sign_in(page, live_server.url, ana)
+    page.goto(live_server.url + reverse("round_judge", args=[project.slug, evaluation_round.pk]))
+    page.locator("#field-overall input").first.focus()
+
+    for key in ("2", "j", "2", "j"):
+        page.keyboard.press(key)
+
+    assert checked_values(page, "overall") == {"b"}
+    assert checked_values(page, "correctness") == {"b"}
+    assert not checked_values(page, "helpfulness") and not checked_values(page, "harm")
+    assert page.locator("#field-helpfulness input:focus").count() == 1
+    page.keyboard.press("k")
+    page.keyboard.press("1")
+    assert checked_values(page, "correctness") == {"a"}
 
 
 def test_a_round_over_real_prompts_is_set_up_judged_blind_and_ranked(
@@ -109,9 +157,22 @@ def test_a_round_over_real_prompts_is_set_up_judged_blind_and_ranked(
             if clinician == ana and n == 0:
                 screenshot("round-judging")
             if use_keyboard:
-                # 1-4 choose in the focused question and move on; Ctrl+Enter submits.
+                # As on the review pages: a number key chooses in the current question, j moves on,
+                # Ctrl+Enter submits.
                 page.locator("#field-overall input").first.focus()
-                for key in ("1", "2", "1", "2") if n % 2 == 0 else ("2", "2", "3", "4"):
+                if n == 0:
+                    check_the_shortcuts_list(page)
+                first, rest = (
+                    (("1", "j", "2", "j"), ("1", "j", "2")) if n % 2 == 0 else (("2", "j", "2", "j"), ("3", "j", "4"))
+                )
+                for key in first:
+                    page.keyboard.press(key)
+                expected = {"a", "b"} if n % 2 == 0 else {"b"}
+                assert checked_values(page, "overall") | checked_values(page, "correctness") == expected
+                assert checked_values(page, "overall") and checked_values(page, "correctness")
+                assert not checked_values(page, "helpfulness")
+                assert page.locator("#field-helpfulness input:focus").count() == 1
+                for key in rest:
                     page.keyboard.press(key)
                 page.get_by_label("Rationale (optional)").fill(
                     "Answer A names the likely diagnosis." if n % 2 == 0 else ""
