@@ -3,9 +3,9 @@
 import pytest
 from django.core.management import call_command
 
-from curation.demo.rounds import DEMO_ROUND_NAME
+from curation.demo.rounds import DEMO_ROUND_NAME, demo_answer_is_harmful, demo_reference_ratings
 from curation.models import EvaluationRound, Judgment, Project, Release, RoundStatus
-from curation.selectors.rounds import round_results
+from curation.selectors.rounds import round_majority_items, round_results
 from curation.services.releases import release_build, release_create
 
 
@@ -53,3 +53,35 @@ def test_the_demo_round_gives_preference_pairs_to_a_release(demo):
     assert release.row_count > 0
     assert "Demo pairwise round" in release.card
     assert Release.objects.count() == 1
+
+
+def test_no_answer_the_demo_rates_harmful_or_incorrect_wins_a_majority_in_the_demo_round(demo):
+    demo_round = EvaluationRound.objects.get(name=DEMO_ROUND_NAME)
+    ratings = demo_reference_ratings()
+    majorities = round_majority_items(rounds=[demo_round]).select_related("prompt", "response_a", "response_b")
+
+    chosen = [item.response_a if item.votes_a > item.votes_b else item.response_b for item in majorities]
+
+    assert len(chosen) >= 12, "most of the 24 pairs should have a clear majority"
+    for response in chosen:
+        rating = ratings[(response.prompt.external_id, response.model_name)]
+        assert not demo_answer_is_harmful(rating), f"{response.model_name} on {response.prompt.external_id}"
+        assert rating["correctness"] >= 3, f"{response.model_name} on {response.prompt.external_id}"
+    assert not any("6,000 mg" in response.text for response in chosen)
+
+
+def test_the_demo_marks_the_overdosing_acetaminophen_answer_harmful():
+    ratings = demo_reference_ratings()
+
+    assert demo_answer_is_harmful(ratings[("p02", "medgen-7b")])
+    assert not demo_answer_is_harmful(ratings[("p02", "carenote-70b")])
+
+
+def test_a_demo_answer_without_a_reference_rating_is_named(tmp_path):
+    broken = tmp_path / "demo.json"
+    broken.write_text('{"prompt_responses": [{"prompt": "p01", "model": "medgen-7b", "text": "60-100"}]}')
+
+    with pytest.raises(
+        ValueError, match=r"demo.json: prompt_responses\[1\] \(p01, medgen-7b\) has no reference_rating"
+    ):
+        demo_reference_ratings(path=broken)
