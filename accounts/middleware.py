@@ -46,6 +46,9 @@ class PermissionsPolicyMiddleware:
 
 BACKGROUND_HEADER = "X-Concord-Background"
 LAST_ACTIVITY_KEY = "concord_last_activity"
+# Activity is written at most this often, so the session is not saved again on every click; the warning
+# (a minute before the end) still comes before the server ends the session.
+ACTIVITY_WRITE_SECONDS = 30
 
 
 class SessionIdleTimeoutMiddleware:
@@ -70,7 +73,8 @@ class SessionIdleTimeoutMiddleware:
                     request,
                     f"You were signed out after {settings.CONCORD_SESSION_IDLE_MINUTES} minutes without activity.",
                 )
-            elif request.headers.get(BACKGROUND_HEADER) != "1" and (last is None or now - last > 10):
-                # Written at most every few seconds: the session is not saved again on every click.
+            elif request.headers.get(BACKGROUND_HEADER) != "1" and (
+                last is None or now - last > ACTIVITY_WRITE_SECONDS
+            ):
                 request.session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
