@@ -107,8 +107,21 @@ def api_world(project, clinician, admin_user, settings, tmp_path):
         "release_id": release.pk,
         "round_id": evaluation_round.pk,
         "job_id": 1,
+        "response_id": _gradable_response(prompt, clinician, admin_user).pk,
     }
     return {"clinician": clinician, "admin": admin_user}, values
+
+
+def _gradable_response(prompt, author, reviewer):
+    """A response to the prompt, whose rubric is accepted, so the grading endpoint reads its body."""
+    from curation.services.rubrics import CriterionInput, rubric_accept, rubric_create, rubric_submit
+
+    rubric = rubric_create(
+        prompt=prompt, author=author, criteria=[CriterionInput(text="Is right", points=5, axis="accuracy")]
+    )
+    rubric_submit(rubric_id=rubric.pk, author=author)
+    rubric_accept(rubric_id=rubric.pk, reviewer=reviewer)
+    return prompt.responses.first()
 
 
 def _url(name: str, parameters: list[str], values: dict) -> str:
