@@ -1,9 +1,13 @@
 from django.contrib import admin
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico; the static address is looked up per request, not when the URLs load."""
+    return HttpResponsePermanentRedirect(static("concord/favicon.svg"))
 
 
 def healthz(request):
@@ -12,7 +16,7 @@ def healthz(request):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("favicon.ico", RedirectView.as_view(url=static("concord/favicon.svg"), permanent=True), name="favicon"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
