@@ -6,22 +6,9 @@ from django import forms
 from django.http import QueryDict
 
 from curation.models import AcceptanceAction, AdjudicationSettings, RatingSchema, ReasonCode
-from curation.schemas.definitions import field_options
+from curation.selectors.adjudication_item import value_labels
 
 PREFIX = "gold_"
-
-
-def _choices(schema_field: dict) -> list[tuple[str, str]]:
-    kind = schema_field["kind"]
-    if kind == "ordinal_scale":
-        labels = schema_field.get("labels", {})
-        return [
-            (str(v), f"{v} ({labels[str(v)]})" if str(v) in labels else str(v))
-            for v in range(schema_field["min"], schema_field["max"] + 1)
-        ]
-    if kind == "rubric":
-        return [(c["key"], c.get("label") or c["key"]) for c in schema_field["criteria"]]
-    return [(o["value"], o.get("label") or o["value"]) for o in field_options(schema_field)]
 
 
 def gold_inputs(*, schema: RatingSchema, values: dict[str, Any], errors: dict[str, str]) -> list[dict]:
@@ -46,7 +33,8 @@ def gold_inputs(*, schema: RatingSchema, values: dict[str, Any], errors: dict[st
                 {str(v) for v in value} if isinstance(value, list) else {str(value)} if value is not None else set()
             )
             entry["options"] = [
-                {"value": v, "label": label, "selected": v in selected} for v, label in _choices(schema_field)
+                {"value": v, "label": label, "selected": v in selected}
+                for v, label in value_labels(schema_field).items()
             ]
         inputs.append(entry)
     return inputs

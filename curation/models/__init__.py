@@ -8,7 +8,7 @@ from curation.models.adjudication import (
     ReasonCode,
 )
 from curation.models.assignments import Assignment, AssignmentStatus
-from curation.models.flags import BLOCKING_FLAG_KINDS, FlagKind, ItemFlag
+from curation.models.flags import BLOCKING_FLAG_KINDS, FLAG_ANSWER_FIELD, FlagKind, ItemFlag
 from curation.models.imports import ImportFormat, ImportJob, ImportStatus
 from curation.models.projects import Membership, Project, ReviewVisibility
 from curation.models.releases import Release, ReleaseFormat, ReleaseStatus
@@ -43,6 +43,7 @@ from curation.models.vocabulary import VocabularyAlias, VocabularyKind, Vocabula
 
 __all__ = [
     "BLOCKING_FLAG_KINDS",
+    "FLAG_ANSWER_FIELD",
     "AcceptanceAction",
     "AcceptanceEvent",
     "AcceptanceMode",

@@ -17,6 +17,10 @@ class FlagKind(models.TextChoices):
 # attention list, send it to adjudication and keep it out of every release.
 BLOCKING_FLAG_KINDS = (FlagKind.UNSAFE, FlagKind.PHI)
 
+# The seed-review form's multiple-choice field whose choices are also raised as flags on submit
+# (curation.services.flags) and count as safety flags in adjudication (curation.selectors.adjudication).
+FLAG_ANSWER_FIELD = "flags"
+
 
 class ItemFlag(models.Model):
     """A reviewer's flag on a seed task or a model response; unsafe and PHI flags reach the curators' attention list."""

@@ -7,8 +7,6 @@ from django.utils import timezone
 from accounts.models import User
 from curation.models import FlagKind, ItemFlag, ModelResponse, SeedTask
 
-# The seed-review form's multiple-choice field whose choices are also raised as flags on submit.
-FLAG_ANSWER_FIELD = "flags"
 NOTE_LIMIT = 2_000
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from curation.models import (
+    FLAG_ANSWER_FIELD,
     Assignment,
     AssignmentStatus,
     FlagKind,
@@ -132,7 +133,7 @@ def review_submit_for_assignment(
     serialise here and the second finds the review the first made. Unsafe and PHI choices in the
     answers raise flags for the curators; the draft is removed; the assignment is marked done.
     """
-    from curation.services.flags import FLAG_ANSWER_FIELD, item_flag_raise
+    from curation.services.flags import item_flag_raise
 
     assignment = (
         Assignment.objects.select_for_update(of=("self",))

@@ -24,19 +24,17 @@ from curation.forms.adjudication import (
 )
 from curation.models import AcceptanceAction, AcceptanceEvent, GoldLabel, ModelResponse, Project, RatingSchema, SeedTask
 from curation.selectors.adjudication import (
+    DecisionPreview,
     Disagreement,
     adjudication_settings_of,
     disagreement_after,
     disagreement_for_item,
     disagreement_queue,
-    field_rows,
-    review_columns,
     schema_for_item,
     seed_tasks_decision_preview,
     seed_tasks_matching,
-    soft_label_rows,
-    text_edits,
 )
+from curation.selectors.adjudication_item import field_rows, review_columns, soft_label_rows, text_edits
 from curation.selectors.seed_tasks import seed_tasks_of
 from curation.services.adjudication import (
     AdjudicationConflict,
@@ -260,59 +258,70 @@ def bulk_decide(request: HttpRequest, slug: str) -> HttpResponse:
     of the previewed tasks, so a filter that selects something else by then changes nothing."""
     project = access_project_for_adjudication(user=request.user, slug=slug)
     data = request.POST if request.method == "POST" else request.GET
-    task_filter = SeedTaskFilter(data, queryset=seed_tasks_of(project=project))
     form = BulkDecisionForm(data if "action" in data else None)
     filter_params = {key: data.get(key, "") for key in FILTER_KEYS}
-    preview = None
     status = 200
     if request.method == "POST" and form.is_valid():
-        try:
-            event = seed_tasks_decide_by_filter(
-                project=project,
-                actor=request.user,
-                action=form.cleaned_data["action"],
-                tasks=seed_tasks_matching(project=project, filter_params=filter_params),
-                filter_params=filter_params,
-                expected_fingerprint=data.get("fingerprint", ""),
-                rationale=data.get("rationale", ""),
-                skip_disputed=form.cleaned_data["skip_disputed"],
-            )
-        except ValidationError as exc:
-            messages.error(request, _error_text(exc))
-            status = 409
-        else:
-            messages.success(
-                request,
-                f"{event.task_count} task{'s' if event.task_count != 1 else ''} "
-                f"{event.get_action_display().lower()}ed (decision #{event.pk}).",
-            )
+        if _bulk_confirm(request, project, form, filter_params):
             return redirect("bulk_decide", slug=project.slug)
+        status = 409
+    preview = None
     if form.is_bound and form.is_valid():
-        try:
-            preview = seed_tasks_decision_preview(
-                project=project,
-                action=form.cleaned_data["action"],
-                tasks=seed_tasks_matching(project=project, filter_params=filter_params),
-                skip_disputed=form.cleaned_data["skip_disputed"],
-            )
-        except ValidationError as exc:
-            messages.error(request, _error_text(exc))
-            status = 400
-    events = AcceptanceEvent.objects.filter(project=project).select_related("actor")[:20]
+        preview = _bulk_preview(request, project, form, filter_params)
+        status = status if preview is not None else 400
     return render(
         request,
         "curation/adjudication/bulk_decide.html",
         {
             "project": project,
-            "filter": task_filter,
+            "filter": SeedTaskFilter(data, queryset=seed_tasks_of(project=project)),
             "form": form,
             "preview": preview,
             "filter_params": filter_params,
             "action_label": AcceptanceAction(form.cleaned_data["action"]).label if preview else "",
-            "events": events,
+            "events": AcceptanceEvent.objects.filter(project=project).select_related("actor")[:20],
         },
         status=status,
     )
+
+
+def _bulk_confirm(request: HttpRequest, project: Project, form: BulkDecisionForm, filter_params: dict) -> bool:
+    """Apply the confirmed decision and say how many tasks it changed; False (with the reason shown)
+    when the tasks the filter selects are no longer the ones previewed."""
+    try:
+        event = seed_tasks_decide_by_filter(
+            project=project,
+            actor=request.user,
+            action=form.cleaned_data["action"],
+            tasks=seed_tasks_matching(project=project, filter_params=filter_params),
+            filter_params=filter_params,
+            expected_fingerprint=request.POST.get("fingerprint", ""),
+            rationale=request.POST.get("rationale", ""),
+            skip_disputed=form.cleaned_data["skip_disputed"],
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return False
+    count = event.task_count
+    action = event.get_action_display().lower()
+    messages.success(request, f"{count} task{'s' if count != 1 else ''} {action}ed (decision #{event.pk}).")
+    return True
+
+
+def _bulk_preview(
+    request: HttpRequest, project: Project, form: BulkDecisionForm, filter_params: dict
+) -> DecisionPreview | None:
+    """What the decision would change; None (with the reason shown) when the filter cannot be used."""
+    try:
+        return seed_tasks_decision_preview(
+            project=project,
+            action=form.cleaned_data["action"],
+            tasks=seed_tasks_matching(project=project, filter_params=filter_params),
+            skip_disputed=form.cleaned_data["skip_disputed"],
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return None
 
 
 @login_required

@@ -4,6 +4,7 @@ The judging screen never names a model: the reviewer sees "A" (left) and "B" (ri
 id; which model wrote which answer stays on the server.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -86,28 +87,35 @@ def round_detail(request: HttpRequest, slug: str, round_id: int) -> HttpResponse
 @login_required
 @require_POST
 def round_freeze_view(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
-    project = access_project(user=request.user, slug=slug)
-    evaluation_round = access_round_for_curation(user=request.user, project=project, round_id=round_id)
-    try:
-        round_freeze(evaluation_round=evaluation_round)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Frozen: the schedule is set and reviewers can start judging.")
-    return redirect("round_detail", slug=project.slug, round_id=evaluation_round.pk)
+    return _round_step(
+        request, slug, round_id, round_freeze, "Frozen: the schedule is set and reviewers can start judging."
+    )
 
 
 @login_required
 @require_POST
 def round_close_view(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
+    return _round_step(
+        request, slug, round_id, round_close, "Closed: no more judgments are taken; the results stay available."
+    )
+
+
+def _round_step(
+    request: HttpRequest,
+    slug: str,
+    round_id: int,
+    step: Callable[..., EvaluationRound],
+    done: str,
+) -> HttpResponse:
+    """Move a round on (freeze or close it) and back to its page, saying what happened or why it could not."""
     project = access_project(user=request.user, slug=slug)
     evaluation_round = access_round_for_curation(user=request.user, project=project, round_id=round_id)
     try:
-        round_close(evaluation_round=evaluation_round)
+        step(evaluation_round=evaluation_round)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Closed: no more judgments are taken; the results stay available.")
+        messages.success(request, done)
     return redirect("round_detail", slug=project.slug, round_id=evaluation_round.pk)
 
 

@@ -6,7 +6,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from curation.models import FlagKind, ItemFlag
+from curation.models import FLAG_ANSWER_FIELD, FlagKind, ItemFlag, SeedTask
+from curation.selectors.adjudication import disagreements_detect
+from curation.selectors.adjudication_item import value_labels
 from curation.services.reviews import review_submit
 from curation.text.diffs import side_by_side_diff_html
 from tests.adjudication.answers import RESPONSE_AGREED, SEED_AGREED
@@ -202,3 +204,42 @@ def test_a_rewritten_correction_shows_original_and_correction_in_two_columns(cli
     assert "<del>aspirin</del>" in before and "<ins>" not in before
     assert "<ins>acetaminophen</ins>" in after and "<del>" not in after
     assert "never aspirin in children" in re.sub(r"</?ins>", "", after)
+
+
+# --- one definition each ----------------------------------------------------------------------------
+
+
+def test_the_gold_form_and_the_reviews_table_name_every_value_in_the_same_words(client, project, reviewers, curator):
+    task = SeedTaskFactory(project=project)
+    dispute(task, reviewers, 1, 5)
+    client.force_login(curator)
+
+    page = client.get(reverse("adjudicate_task", args=[project.slug, task.pk]))
+
+    for schema_field, entry in zip(project.seed_schema.fields, page.context["inputs"], strict=True):
+        if "options" in entry:
+            assert {o["value"]: o["label"] for o in entry["options"]} == value_labels(schema_field)
+    validity = next(row for row in page.context["rows"] if row["key"] == "clinical_validity")
+    assert validity["cells"] == ["1 (wrong or unsafe)", "5 (fully valid)"]
+
+
+def test_a_flag_chosen_in_the_reviews_flag_field_reaches_the_queue_as_a_safety_reason(project, reviewers):
+    task = SeedTaskFactory(project=project)
+    rate(reviewers[0], task, **{FLAG_ANSWER_FIELD: ["unsafe"]})
+
+    [found] = disagreements_detect(project=project)
+    assert found.safety == ["Safety flag: Unsafe"]
+
+
+def test_a_stale_bulk_confirmation_changes_nothing_and_shows_a_fresh_preview(client, project, curator):
+    tasks = [SeedTaskFactory(project=project) for _ in range(2)]
+    before = {t.pk: t.status for t in tasks}
+    client.force_login(curator)
+    url = reverse("bulk_decide", args=[project.slug])
+
+    page = client.post(url, {"action": "accepted", "skip_disputed": "on", "fingerprint": "stale"})
+
+    assert page.status_code == 409
+    assert "The filter now selects a different set of tasks (2)" in page.content.decode()
+    assert page.context["preview"].task_ids == [t.pk for t in tasks]
+    assert {t.pk: t.status for t in SeedTask.objects.filter(project=project)} == before

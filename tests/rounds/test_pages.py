@@ -151,6 +151,17 @@ class TestSetupPage:
         assert large_html.count(" / 4</li>") == 6
         assert large_queries == small_queries
 
+    def test_closing_says_so_and_closing_again_says_why_it_cannot(self, client, project, curator, open_round):
+        client.force_login(curator)
+        url = reverse("round_close", args=[project.slug, open_round.pk])
+
+        closed = client.post(url, follow=True).content.decode()
+        again = client.post(url, follow=True)
+
+        assert "Closed: no more judgments are taken" in closed
+        assert again.redirect_chain[-1][0] == reverse("round_detail", args=[project.slug, open_round.pk])
+        assert "Only a round open for judging can be closed." in again.content.decode()
+
     def test_closing_a_round_stops_judging(self, client, project, curator, clinician, open_round):
         client.force_login(curator)
         client.post(reverse("round_close", args=[project.slug, open_round.pk]))
