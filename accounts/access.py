@@ -32,3 +32,15 @@ def access_open_invitation(*, token: str) -> Invitation:
     if invitation is None or not invitation.is_usable:
         raise Http404("This invitation link is not valid any more. Ask an admin for a new one.")
     return invitation
+
+
+def access_person(*, user: User, person_id: int) -> User:
+    """Another person's account, for an admin to change; an admin cannot demote or deactivate themselves here
+    (another admin must), so a site never loses its last admin by a slip."""
+    require_admin(user=user)
+    person = User.objects.filter(pk=person_id).first()
+    if person is None:
+        raise Http404("No such person.")
+    if person.pk == user.pk:
+        raise PermissionDenied("Ask another admin to change your own role or account.")
+    return person

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.validators import MaxValueValidator
 
+from curation.models import Project
+
 from .models import Role, TokenScope
 
 
@@ -11,6 +13,16 @@ class InvitationForm(forms.Form):
     name = forms.CharField(max_length=150, required=False)
     specialty = forms.CharField(max_length=120, required=False, help_text="e.g. cardiology")
     credentials = forms.CharField(max_length=120, required=False, help_text='e.g. "MD, cardiology"')
+    projects = forms.ModelMultipleChoiceField(
+        queryset=Project.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The person joins these projects when they accept",
+    )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
 
 
 class SetPasswordForm(forms.Form):

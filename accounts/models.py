@@ -105,6 +105,9 @@ class Invitation(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitation"
     )
+    projects = models.ManyToManyField(
+        "curation.Project", blank=True, related_name="+", help_text="Projects the person joins on accepting"
+    )
 
     class Meta:
         ordering = ["-created_at"]

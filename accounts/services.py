@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,6 +10,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+
+from curation.models import Project
+from curation.services.projects import project_member_add
 
 from .models import ApiToken, Invitation, Role, TokenScope, User
 
@@ -24,6 +28,7 @@ def invitation_create(
     name: str = "",
     specialty: str = "",
     credentials: str = "",
+    projects: Iterable[Project] = (),
 ) -> Invitation:
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
@@ -35,6 +40,7 @@ def invitation_create(
     )
     invitation.full_clean()
     invitation.save()
+    invitation.projects.set(projects)
     return invitation
 
 
@@ -79,6 +85,8 @@ def invitation_accept(*, invitation: Invitation, password: str) -> User:
     invitation.accepted_at = timezone.now()
     invitation.user = user
     invitation.save(update_fields=["accepted_at", "user"])
+    for project in invitation.projects.all():
+        project_member_add(project=project, user=user)
     return user
 
 
@@ -146,7 +154,11 @@ def user_role_set(*, user: User, role: str) -> User:
 
 @transaction.atomic
 def user_deactivate(*, user: User) -> User:
-    """Stop a person signing in; their API tokens stop working with them."""
+    """Stop a person signing in; their API tokens stop working with them.
+
+    Their open sessions end too: Django's authentication backend refuses an inactive user on their next
+    request. Their reviews stay, and so do their assignments (a curator reassigns them from the project).
+    """
     user.is_active = False
     user.save(update_fields=["is_active"])
     api_token_revoke_all(user=user)

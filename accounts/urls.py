@@ -3,6 +3,9 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("people/", views.people_list, name="people_list"),
+    path("people/<int:user_id>/role/", views.person_role, name="person_role"),
+    path("people/<int:user_id>/deactivate/", views.person_deactivate, name="person_deactivate"),
     path("people/invitations/", views.invitation_list, name="invitation_list"),
     path("people/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("people/me/", views.profile, name="profile"),

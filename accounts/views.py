@@ -7,10 +7,53 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import services
-from .access import access_open_invitation, require_admin
-from .forms import ApiTokenForm, InvitationForm, SetPasswordForm
+from . import selectors, services
+from .access import access_open_invitation, access_person, require_admin
+from .forms import ApiTokenForm, InvitationForm, RoleForm, SetPasswordForm
 from .models import ApiToken, Invitation
+
+
+@login_required
+def people_list(request: HttpRequest) -> HttpResponse:
+    """Everyone with an account (role, specialty, projects, last sign-in) and the invitations still open."""
+    require_admin(user=request.user)
+    after = request.GET.get("after", "")
+    people = list(selectors.people_list(after_email=after)[: selectors.PEOPLE_PAGE_SIZE + 1])
+    more = len(people) > selectors.PEOPLE_PAGE_SIZE
+    people = people[: selectors.PEOPLE_PAGE_SIZE]
+    context = {
+        "people": people,
+        "next_after": people[-1].email if more else None,
+        "invitations": selectors.invitations_open(),
+        "roles": RoleForm.base_fields["role"].choices,
+    }
+    return render(request, "accounts/people.html", context)
+
+
+@require_POST
+@login_required
+def person_role(request: HttpRequest, user_id: int) -> HttpResponse:
+    require_admin(user=request.user)
+    person = access_person(user=request.user, person_id=user_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Role unchanged: {' '.join(form.errors.get('role', []))}")
+        return redirect("people_list")
+    services.user_role_set(user=person, role=form.cleaned_data["role"])
+    messages.success(
+        request, f"{person.email} is now {person.get_role_display().lower()}; their API tokens were revoked."
+    )
+    return redirect("people_list")
+
+
+@require_POST
+@login_required
+def person_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+    require_admin(user=request.user)
+    person = access_person(user=request.user, person_id=user_id)
+    services.user_deactivate(user=person)
+    messages.success(request, f"{person.email} can no longer sign in; their sessions and API tokens have ended.")
+    return redirect("people_list")
 
 
 @login_required

@@ -48,6 +48,10 @@ RULES = {
     # Agreement reveals how reviewers answered: curators and admins only (blind review).
     "project_agreement": ("get", {"anonymous": LOGIN, "clinician": 403, "outsider": 404, "curator": 200, "admin": 200}),
     "invitation_list": ("get", ADMINS_ONLY),
+    "people_list": ("get", ADMINS_ONLY),
+    # Changing a person: admins only; the person here is the clinician, not the admin themselves.
+    "person_role": ("post", {**ADMINS_ONLY, "admin": 302}),
+    "person_deactivate": ("post", {**ADMINS_ONLY, "admin": 302}),
     "invitation_revoke": ("post", {**ADMINS_ONLY, "admin": 302}),
     "invitation_accept": ("get", EVERYONE),
     "api_me": ("get", API_SIGNED_IN),
@@ -180,6 +184,8 @@ def world(project, clinician, outsider, curator, admin_user, release):
         "task_edit": {"slug": project.slug, "task_id": task.pk},
         "project_agreement": {"slug": project.slug},
         "invitation_revoke": {"invitation_id": invitation.pk},
+        "person_role": {"user_id": clinician.pk},
+        "person_deactivate": {"user_id": clinician.pk},
         "api_token_revoke": {"token_id": api_token_create(user=admin_user, name="admin's")[0].pk},
         "invitation_accept": {"token": invitation.token},
         "api_project_detail": {"slug": project.slug},
