@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from curation.models import Project
-from curation.services.projects import project_member_add
+from curation.services.members import project_member_add
 
 from .models import ApiToken, Invitation, Role, TokenScope, User
 

@@ -25,7 +25,8 @@ from django.urls import reverse
 from accounts.models import Role, User
 from curation.models import Assignment, SeedTask, TaskStatus
 from curation.services.assignments import assignments_create
-from curation.services.projects import project_create, project_member_add
+from curation.services.members import project_member_add
+from curation.services.projects import project_create
 from curation.text.hashing import content_hash
 
 TASKS = 50_000

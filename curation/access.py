@@ -235,3 +235,12 @@ def access_prompt(*, user: User, project: Project, prompt_id: int) -> Prompt:
     if prompt is None:
         raise Http404("No such prompt")
     return prompt
+
+
+def access_member(*, user: User, project: Project, user_id: int) -> User:
+    """A member of `project`, for a curator to take off it; anyone else answers 404."""
+    require_curator(user=user)
+    member = User.objects.filter(pk=user_id, memberships__project=project).first()
+    if member is None:
+        raise Http404("No such member of this project")
+    return member

@@ -6,6 +6,7 @@ from curation.views import (
     assignments,
     flags,
     imports,
+    members,
     projects,
     releases,
     reviews,
@@ -39,6 +40,8 @@ urlpatterns = [
     path("projects/<slug:slug>/attention/", flags.attention_list, name="attention_list"),
     path("projects/<slug:slug>/attention/<int:flag_id>/clear/", flags.flag_clear, name="flag_clear"),
     path("projects/<slug:slug>/assign/", assignments.assign, name="assign"),
+    path("projects/<slug:slug>/members/", members.member_list, name="member_list"),
+    path("projects/<slug:slug>/members/<int:user_id>/remove/", members.member_remove, name="member_remove"),
     path("projects/<slug:slug>/releases/", releases.release_list, name="release_list"),
     path("projects/<slug:slug>/releases/<int:release_id>/", releases.release_detail, name="release_detail"),
     path(

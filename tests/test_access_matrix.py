@@ -49,6 +49,9 @@ RULES = {
     "project_agreement": ("get", {"anonymous": LOGIN, "clinician": 403, "outsider": 404, "curator": 200, "admin": 200}),
     "invitation_list": ("get", ADMINS_ONLY),
     "people_list": ("get", ADMINS_ONLY),
+    "member_list": ("get", CURATORS_ONLY),
+    # Taking the world's clinician off the project: curators and admins; the clinician may not.
+    "member_remove": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
     # Changing a person: admins only; the person here is the clinician, not the admin themselves.
     "person_role": ("post", {**ADMINS_ONLY, "admin": 302}),
     "person_deactivate": ("post", {**ADMINS_ONLY, "admin": 302}),
@@ -185,6 +188,8 @@ def world(project, clinician, outsider, curator, admin_user, release):
         "project_agreement": {"slug": project.slug},
         "invitation_revoke": {"invitation_id": invitation.pk},
         "person_role": {"user_id": clinician.pk},
+        "member_list": {"slug": project.slug},
+        "member_remove": {"slug": project.slug, "user_id": clinician.pk},
         "person_deactivate": {"user_id": clinician.pk},
         "api_token_revoke": {"token_id": api_token_create(user=admin_user, name="admin's")[0].pk},
         "invitation_accept": {"token": invitation.token},

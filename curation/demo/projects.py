@@ -8,7 +8,8 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from curation.models import AssignmentStatus, ModelResponse, Project, Prompt, TaskSource, TaskStatus
-from curation.services.projects import project_create, project_member_add
+from curation.services.members import project_member_add
+from curation.services.projects import project_create
 from curation.services.seed_tasks import seed_task_create
 from curation.services.vocabulary import vocabulary_term_get_or_create
 from curation.text.hashing import content_hash

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from curation.models import ModelResponse, Project, Review
-from curation.services.projects import project_member_add
+from curation.services.members import project_member_add
 from curation.services.reviews import review_submit
 
 DEMO_REVIEWERS = [

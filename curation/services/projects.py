@@ -1,8 +1,9 @@
 from django.db import transaction
 
 from accounts.models import User
-from curation.models import Membership, Project, RatingSchema, ReviewVisibility, SchemaTarget
+from curation.models import Project, RatingSchema, ReviewVisibility, SchemaTarget
 from curation.schemas.defaults import RESPONSE_REVIEW, SEED_REVIEW
+from curation.services.members import project_member_add
 
 
 @transaction.atomic
@@ -84,8 +85,3 @@ def _forms_of(template: Project | None) -> tuple[tuple[str, dict], tuple[str, di
     if template is not None and template.response_schema is not None:
         response = (template.response_schema.name, template.response_schema.definition)
     return seed, response
-
-
-def project_member_add(*, project: Project, user: User) -> Membership:
-    membership, _ = Membership.objects.get_or_create(project=project, user=user)
-    return membership

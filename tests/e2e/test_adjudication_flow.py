@@ -2,7 +2,7 @@ import pytest
 
 from accounts.models import Role, User
 from curation.demo.projects import demo_project_load, demo_users_create
-from curation.services.projects import project_member_add
+from curation.services.members import project_member_add
 from curation.services.reviews import review_submit
 from curation.services.seed_tasks import seed_task_edit
 from tests.markers import needs_browser

@@ -1,0 +1,29 @@
+"""Who works on a project: curators add people to a project and take them off it."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from curation.models import Assignment, AssignmentStatus, Membership, Project
+
+
+def project_member_add(*, project: Project, user: User) -> Membership:
+    """Make `user` a member of `project` (nothing changes if they already are)."""
+    if not user.is_active:
+        raise ValidationError({"user": f"{user.email} is deactivated; an admin must reactivate the account first."})
+    membership, _ = Membership.objects.get_or_create(project=project, user=user)
+    return membership
+
+
+@transaction.atomic
+def project_member_remove(*, project: Project, user: User) -> int:
+    """Take `user` off `project`. Their reviews stay (they are the record); their open assignments are
+    released so a curator can give the items to someone else. Returns the number of assignments released."""
+    deleted, _ = Membership.objects.filter(project=project, user=user).delete()
+    if not deleted:
+        raise ValidationError({"user": f"{user.email} is not a member of {project.name}."})
+    released = Assignment.objects.filter(project=project, reviewer=user, status=AssignmentStatus.PENDING).update(
+        status=AssignmentStatus.SKIPPED, completed_at=timezone.now()
+    )
+    return released
