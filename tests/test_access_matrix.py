@@ -57,6 +57,9 @@ RULES = {
     "person_deactivate": ("post", {**ADMINS_ONLY, "admin": 302}),
     "invitation_revoke": ("post", {**ADMINS_ONLY, "admin": 302}),
     "invitation_accept": ("get", EVERYONE),
+    # The audit trail names everyone's actions and addresses: admins only.
+    "audit_list": ("get", ADMINS_ONLY),
+    "audit_export": ("get", ADMINS_ONLY),
     "api_me": ("get", API_SIGNED_IN),
     "api_project_list": ("get", API_SIGNED_IN),
     "api_project_detail": ("get", API_MEMBERS_ONLY),
