@@ -235,7 +235,9 @@ def run_load(
     write_records(workdir / "project.jsonl", tasks, tag="project")
     write_records(workdir / "upload.jsonl", import_records, tag="upload")
     args = [str(workdir / "project.jsonl"), str(clinicians), str(items)]
-    out = subprocess.run([python, "-c", SETUP, *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run([python, "-c", SETUP, *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"setting up the project failed:\n{out.stderr[-3000:]}")
     load.setup = json.loads(out.stdout.strip().splitlines()[-1])
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
