@@ -35,7 +35,12 @@ class Assignment(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["reviewer", "status"])]
+        indexes = [
+            models.Index(fields=["reviewer", "status"]),
+            # The dashboard's, queue's and assign page's counts: one user's (or a few users') assignments
+            # in a project by status, read from this index alone (no table rows).
+            models.Index(fields=["reviewer", "project", "status"], name="assignment_reviewer_project"),
+        ]
         constraints = [
             models.CheckConstraint(condition=ONE_ITEM, name="assignment_is_for_one_item"),
             models.UniqueConstraint(

@@ -91,6 +91,12 @@ class SeedTask(models.Model):
         indexes = [
             models.Index(fields=["project", "status"]),
             models.Index(fields=["project", "difficulty"]),
+            # Keyset pages of a project's tasks in id order: "id > cursor LIMIT n" reads only n rows.
+            models.Index(fields=["project", "id"], name="seed_task_project_id"),
+            # The vocabulary page groups a project's tasks by (term, raw value) per kind from these alone.
+            models.Index(fields=["project", "topic", "topic_raw"], name="seed_task_project_topic"),
+            models.Index(fields=["project", "view", "view_raw"], name="seed_task_project_view"),
+            models.Index(fields=["project", "task_type", "task_type_raw"], name="seed_task_project_task_type"),
         ]
         constraints = [
             models.CheckConstraint(

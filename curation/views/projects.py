@@ -7,7 +7,7 @@ from curation.selectors.projects import projects_with_my_queue
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    projects = list(projects_with_my_queue(user=request.user))
+    projects = projects_with_my_queue(user=request.user)
     return render(
         request,
         "curation/projects/dashboard.html",

@@ -9,20 +9,14 @@ from django.views.decorators.http import require_POST
 
 from curation.access import access_vocabulary
 from curation.forms.vocabulary import VocabularyMapForm, VocabularyMergeForm
-from curation.models import VocabularyKind
-from curation.selectors.imports import unmapped_values_of, vocabulary_terms_with_use
+from curation.selectors.vocabulary import vocabulary_use_of
 from curation.services.vocabulary import vocabulary_map_raw, vocabulary_term_merge
 
 
 @login_required
 def vocabulary(request: HttpRequest, slug: str) -> HttpResponse:
     project = access_vocabulary(user=request.user, slug=slug)
-    terms = vocabulary_terms_with_use(project=project)
-    unmapped = unmapped_values_of(project=project)
-    kinds = [
-        {"kind": kind, "label": label, "terms": terms.get(kind, []), "unmapped": unmapped.get(kind, [])}
-        for kind, label in VocabularyKind.choices
-    ]
+    kinds = vocabulary_use_of(project=project)
     return render(request, "curation/vocabulary/list.html", {"project": project, "kinds": kinds})
 
 

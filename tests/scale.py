@@ -1,0 +1,45 @@
+"""Data of a chosen size for query-count tests: pages and endpoints must cost the same at any size."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from curation.models import Assignment, AssignmentStatus, ItemFlag, SeedTask
+from curation.text.hashing import content_hash
+
+STATUSES = (AssignmentStatus.PENDING, AssignmentStatus.DONE, AssignmentStatus.SKIPPED)
+
+
+def grow(project, reviewers, n: int, *, flags_by=None) -> list[SeedTask]:
+    """n more seed tasks in the project, with raw vocabulary values, each assigned to every reviewer
+    (statuses in turn), and an open unsafe flag on each when `flags_by` is given."""
+    start = SeedTask.objects.count()
+    tasks = SeedTask.objects.bulk_create(
+        SeedTask(
+            project=project,
+            instruction=f"Explain condition {start + i}",
+            topic_raw=f"Topic {(start + i) % 7}",
+            view_raw="Patient",
+            task_type_raw=f"Type {(start + i) % 3}",
+            status="in_review",
+            content_hash=content_hash(f"scale {start + i}"),
+        )
+        for i in range(n)
+    )
+    Assignment.objects.bulk_create(
+        Assignment(project=project, reviewer=reviewer, seed_task=task, status=STATUSES[i % 3])
+        for i, task in enumerate(tasks)
+        for reviewer in reviewers
+    )
+    if flags_by is not None:
+        ItemFlag.objects.bulk_create(
+            ItemFlag(project=project, seed_task=task, raised_by=flags_by, kind="unsafe", note="n") for task in tasks
+        )
+    return tasks
+
+
+def queries(client, method: str, url: str, **kwargs) -> int:
+    """How many queries one request makes (it must succeed or redirect)."""
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(client, method)(url, **kwargs)
+    assert response.status_code in (200, 201, 204, 302), (url, response.status_code, response.content[:500])
+    return len(captured)
