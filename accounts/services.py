@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.services import AuditAction, audit_record
 from curation.models import Project
 from curation.services.members import project_member_add
 
@@ -56,12 +57,18 @@ def invitation_send(*, invitation: Invitation, base_url: str) -> None:
         from_email=None,
         recipient_list=[invitation.email],
     )
+    audit_record(
+        action=AuditAction.INVITATION_SENT,
+        target=invitation,
+        after={"email": invitation.email, "role": invitation.role},
+    )
 
 
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation) -> None:
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
+    audit_record(action=AuditAction.INVITATION_REVOKED, target=invitation, after={"email": invitation.email})
 
 
 @transaction.atomic
@@ -85,6 +92,12 @@ def invitation_accept(*, invitation: Invitation, password: str) -> User:
     invitation.accepted_at = timezone.now()
     invitation.user = user
     invitation.save(update_fields=["accepted_at", "user"])
+    audit_record(
+        action=AuditAction.INVITATION_ACCEPTED,
+        target=invitation,
+        actor=user,
+        after={"user_id": user.pk, "role": user.role},
+    )
     for project in invitation.projects.all():
         project_member_add(project=project, user=user)
     return user
@@ -117,6 +130,12 @@ def api_token_create(
     )
     token.full_clean()
     token.save()
+    audit_record(
+        action=AuditAction.TOKEN_CREATED,
+        target=token,
+        actor=user,
+        after={"name": token.name, "scope": token.scope, "prefix": token.prefix},
+    )
     return token, key
 
 
@@ -125,6 +144,7 @@ def api_token_revoke(*, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        audit_record(action=AuditAction.TOKEN_REVOKED, target=token, after={"prefix": token.prefix})
 
 
 def api_token_revoke_all(*, user: User) -> int:
@@ -137,6 +157,7 @@ def api_token_mark_used(*, token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        audit_record(action=AuditAction.TOKEN_USED, target=token, actor=token.user, after={"prefix": token.prefix})
         token.last_used_at = now
 
 
@@ -145,9 +166,11 @@ def user_role_set(*, user: User, role: str) -> User:
     """Change what a person may do. Their API tokens were granted under the old role, so they are revoked."""
     if role not in Role.values:
         raise ValidationError({"role": f"{role!r} is not a role; choose one of {', '.join(Role.values)}."})
+    before = {"role": user.role}
     user.role = role
     user.is_staff = role == Role.ADMIN
     user.save(update_fields=["role", "is_staff"])
+    audit_record(action=AuditAction.ROLE_CHANGED, target=user, before=before, after={"role": role})
     api_token_revoke_all(user=user)
     return user
 
@@ -161,5 +184,8 @@ def user_deactivate(*, user: User) -> User:
     """
     user.is_active = False
     user.save(update_fields=["is_active"])
+    audit_record(
+        action=AuditAction.USER_DEACTIVATED, target=user, before={"is_active": True}, after={"is_active": False}
+    )
     api_token_revoke_all(user=user)
     return user

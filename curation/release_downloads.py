@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
 
+from audit.services import AuditAction, audit_record
 from curation.models import Release, ReleaseStatus
 
 
@@ -40,6 +41,11 @@ def release_file_response(release: Release) -> HttpResponse:
         content_type="text/csv; charset=utf-8" if extension == ".csv" else "application/x-ndjson; charset=utf-8",
     )
     response["X-Content-SHA256"] = release.sha256
+    audit_record(
+        action=AuditAction.RELEASE_DOWNLOADED,
+        target=release,
+        after={"file": release.file_path, "sha256": release.sha256},
+    )
     return response
 
 

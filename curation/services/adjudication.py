@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
+from audit.services import AuditAction, audit_record
 from curation.models import (
     AcceptanceAction,
     AcceptanceEvent,
@@ -88,6 +89,13 @@ def adjudication_settings_update(
         current.updated_at = timezone.now()
         current.full_clean()
         current.save(update_fields=["rule", "min_spread", "dynamic_overlap", "updated_by", "updated_at"])
+        audit_record(
+            action=AuditAction.SETTINGS_CHANGED,
+            target=current,
+            actor=actor,
+            before={"dynamic_overlap": was_on},
+            after={"rule": rule, "min_spread": min_spread, "dynamic_overlap": dynamic_overlap},
+        )
     turned_on = dynamic_overlap and not was_on
     extra = overlap_sweep(project=project) if turned_on else []
     return SettingsChange(settings=current, overlap_turned_on=turned_on, extra_assignments=extra)
@@ -144,6 +152,12 @@ def _save_gold(gold: GoldLabel, *, adjudicator: User, reviews: list[Review]) -> 
         current = GoldLabel.objects.filter(seed_task=gold.seed_task, response=gold.response, schema=gold.schema).first()
         raise AdjudicationConflict(current) from exc
     gold.reviews.set(reviews)
+    audit_record(
+        action=AuditAction.GOLD_LABEL_SET,
+        target=gold,
+        actor=adjudicator,
+        after={"version": gold.version, "values": gold.values, "reason": gold.reason, "final_text": gold.final_text},
+    )
     return gold
 
 
@@ -331,6 +345,13 @@ def seed_task_decide(*, task: SeedTask, actor: User, action: str, rationale: str
         rationale=(rationale or "").strip()[:NOTE_LIMIT],
         actor=actor,
     )
+    audit_record(
+        action=AuditAction.TASK_DECIDED,
+        target=event,
+        actor=actor,
+        before={"status": locked.status},
+        after={"action": action, "task_ids": [locked.pk]},
+    )
     _decide(actor=actor, action=action, task_ids=[locked.pk], event=event)
     return event
 
@@ -372,6 +393,12 @@ def seed_tasks_decide_by_filter(
         filter_params={**kept, "skip_disputed": skip_disputed},
         rationale=(rationale or "").strip()[:NOTE_LIMIT],
         actor=actor,
+    )
+    audit_record(
+        action=AuditAction.TASK_DECIDED,
+        target=event,
+        actor=actor,
+        after={"action": action, "filter": event.filter_params, "task_ids": preview.task_ids},
     )
     _decide(actor=actor, action=action, task_ids=preview.task_ids, event=event)
     return event

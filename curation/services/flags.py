@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import AuditAction, audit_record
 from curation.models import FlagKind, ItemFlag, ModelResponse, SeedTask
 
 NOTE_LIMIT = 2_000
@@ -43,6 +44,7 @@ def item_flag_raise(
     )
     flag.full_clean()
     flag.save()
+    audit_record(action=AuditAction.FLAG_RAISED, target=flag, actor=reviewer, after={"kind": kind, "note": note})
     return flag
 
 
@@ -59,4 +61,7 @@ def item_flag_clear(*, flag: ItemFlag, curator: User, note: str) -> ItemFlag:
     flag.cleared_at = timezone.now()
     flag.clearance_note = note[:NOTE_LIMIT]
     flag.save(update_fields=["cleared_by", "cleared_at", "clearance_note"])
+    audit_record(
+        action=AuditAction.FLAG_CLEARED, target=flag, actor=curator, after={"clearance_note": flag.clearance_note}
+    )
     return flag

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import AuditAction, audit_record
 from curation.models import Assignment, AssignmentStatus, Membership, Project
 
 
@@ -12,7 +13,11 @@ def project_member_add(*, project: Project, user: User) -> Membership:
     """Make `user` a member of `project` (nothing changes if they already are)."""
     if not user.is_active:
         raise ValidationError({"user": f"{user.email} is deactivated; an admin must reactivate the account first."})
-    membership, _ = Membership.objects.get_or_create(project=project, user=user)
+    membership, created = Membership.objects.get_or_create(project=project, user=user)
+    if created:
+        audit_record(
+            action=AuditAction.MEMBER_ADDED, target=membership, after={"user_id": user.pk, "email": user.email}
+        )
     return membership
 
 
@@ -23,6 +28,12 @@ def project_member_remove(*, project: Project, user: User) -> int:
     deleted, _ = Membership.objects.filter(project=project, user=user).delete()
     if not deleted:
         raise ValidationError({"user": f"{user.email} is not a member of {project.name}."})
+    audit_record(
+        action=AuditAction.MEMBER_REMOVED,
+        object_type="curation.membership",
+        project_id=project.pk,
+        before={"user_id": user.pk, "email": user.email},
+    )
     released = Assignment.objects.filter(project=project, reviewer=user, status=AssignmentStatus.PENDING).update(
         status=AssignmentStatus.SKIPPED, completed_at=timezone.now()
     )

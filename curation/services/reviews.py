@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import AuditAction, audit_record
 from curation.models import (
     FLAG_ANSWER_FIELD,
     Assignment,
@@ -84,6 +85,13 @@ def review_submit(
     )
     review.full_clean()
     review.save()
+    audit_record(
+        action=AuditAction.REVIEW_SUBMITTED,
+        target=review,
+        actor=reviewer,
+        before=previous and {"id": previous.pk, "answers": previous.answers, "corrected_text": previous.corrected_text},
+        after={"answers": cleaned, "corrected_text": corrected_text, "version": review.version},
+    )
     if assignment is not None and assignment.status != AssignmentStatus.DONE:
         assignment.status = AssignmentStatus.DONE
         assignment.completed_at = timezone.now()

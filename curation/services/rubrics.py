@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import AuditAction, audit_record
 from curation.models import (
     ConsensusCriterion,
     Judge,
@@ -244,6 +245,7 @@ def rubric_accept(*, rubric_id: int, reviewer: User) -> Rubric:
     rubric.status, rubric.reviewed_by = RubricStatus.ACCEPTED, reviewer
     rubric.updated_at = timezone.now()
     rubric.save(update_fields=["status", "reviewed_by", "updated_at"])
+    audit_record(action=AuditAction.RUBRIC_ACCEPTED, target=rubric, actor=reviewer)
     return rubric
 
 

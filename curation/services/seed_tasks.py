@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import AuditAction, audit_record
 from curation.models import Project, SeedTask, TaskSource, TaskStatus, VocabularyKind
 from curation.services.vocabulary import vocabulary_resolve
 from curation.text.hashing import content_hash
@@ -117,6 +118,7 @@ def seed_task_edit(
     changed = [field for field, value in changes.items() if getattr(task, field) != value]
     if not changed:
         return task
+    before = {field: getattr(task, field) for field in changed}
     for field in changed:
         setattr(task, field, changes[field])
     if task.input.strip() == NO_INPUT:
@@ -129,6 +131,13 @@ def seed_task_edit(
     task._history_user = editor
     task._change_reason = rationale
     task.save(update_fields=[*changed, *linked, "content_hash", "version", "updated_at"])
+    audit_record(
+        action=AuditAction.TASK_EDITED,
+        target=task,
+        actor=editor,
+        before=before,
+        after={**{f: getattr(task, f) for f in changed}, "rationale": rationale},
+    )
     # An editor does not also rate the responses to what they edited: their pending ratings go back.
     from curation.services.assignments import assignments_skip_responses_of_edited_task
 
@@ -143,10 +152,18 @@ def seed_task_set_status(*, task_id: int, actor: User, status: str, rationale: s
     task = SeedTask.objects.select_for_update().get(pk=task_id)
     if task.status == status:
         return task
+    before = {"status": task.status}
     task.status = status
     task.version += 1
     task.updated_at = timezone.now()
     task._history_user = actor
     task._change_reason = rationale.strip() or f"status set to {task.get_status_display().lower()}"
     task.save(update_fields=["status", "version", "updated_at"])
+    audit_record(
+        action=AuditAction.TASK_STATUS_SET,
+        target=task,
+        actor=actor,
+        before=before,
+        after={"status": status, "rationale": rationale.strip()},
+    )
     return task
