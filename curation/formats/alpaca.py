@@ -6,13 +6,15 @@ from pathlib import Path
 
 from curation.formats.alpacare_seed import seed_task
 from curation.formats.base import Problem, RawRecord, SeedTaskRecord, get_id
+from curation.formats.outputs_with_prompts import question_in_input
 from curation.formats.streams import iter_json_records
 
 NAME = "alpaca"
+FIELDS = frozenset({"instruction", "input", "output", "id", "topic", "view", "type", "difficulty"})
 
 
-def detect(sample: dict) -> bool:
-    return {"instruction", "output"} <= sample.keys()
+def detect(keys: set[str]) -> bool:
+    return {"instruction", "output"} <= keys
 
 
 def parse_rows(raws: Iterable[RawRecord | Problem], *, require_output: bool) -> Iterator[SeedTaskRecord | Problem]:
@@ -21,6 +23,7 @@ def parse_rows(raws: Iterable[RawRecord | Problem], *, require_output: bool) -> 
         if isinstance(raw, Problem):
             yield raw
             continue
+        raw = question_in_input(raw)
         problems: list[Problem] = []
         record = seed_task(raw, problems, required_metadata=False)
         if require_output and "output" not in raw.data:
@@ -36,3 +39,7 @@ def parse_rows(raws: Iterable[RawRecord | Problem], *, require_output: bool) -> 
 
 def parse(path: Path) -> Iterator[SeedTaskRecord | Problem]:
     return parse_rows(iter_json_records(path), require_output=True)
+
+
+def parse_records(raws: Iterable[RawRecord | Problem]) -> Iterator[SeedTaskRecord | Problem]:
+    return parse_rows(raws, require_output=True)

@@ -1,6 +1,6 @@
 """AlpaCare seed tasks: `[{topic, view, type, instruction, input, difficulty}]`; "<noinput>" means no input."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from curation.formats.base import Problem, RawRecord, SeedTaskRecord, get_difficulty, get_text
@@ -9,10 +9,11 @@ from curation.formats.streams import iter_json_records
 NAME = "alpacare_seed"
 NO_INPUT = "<noinput>"
 REQUIRED = ("topic", "view", "type", "instruction", "input", "difficulty")
+FIELDS = frozenset({*REQUIRED, "output"})
 
 
-def detect(sample: dict) -> bool:
-    return {"topic", "view", "type", "instruction"} <= sample.keys()
+def detect(keys: set[str]) -> bool:
+    return {"topic", "view", "type", "instruction"} <= keys
 
 
 def seed_task(raw: RawRecord, problems: list[Problem], *, required_metadata: bool) -> SeedTaskRecord:
@@ -32,7 +33,11 @@ def seed_task(raw: RawRecord, problems: list[Problem], *, required_metadata: boo
 
 
 def parse(path: Path) -> Iterator[SeedTaskRecord | Problem]:
-    for raw in iter_json_records(path):
+    return parse_records(iter_json_records(path))
+
+
+def parse_records(raws: Iterable[RawRecord | Problem]) -> Iterator[SeedTaskRecord | Problem]:
+    for raw in raws:
         if isinstance(raw, Problem):
             yield raw
             continue

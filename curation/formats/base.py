@@ -25,18 +25,27 @@ NUL = b"\x00"
 
 @dataclass(frozen=True)
 class Problem:
-    """One defect: `line` is a file line, or for a JSON array the record number (`unit` says which)."""
+    """One defect: `line` is a file line, or for a JSON array the record number (`unit` says which).
+
+    In a JSON array `file_line` is the line of the file the record starts on, so a person can go there.
+    """
 
     line: int | None
     field: str
     reason: str
     unit: str = "line"
+    file_line: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "unit": self.unit, "field": self.field, "reason": self.reason}
+        found = {"line": self.line, "unit": self.unit, "field": self.field, "reason": self.reason}
+        if self.file_line is not None:
+            found["file_line"] = self.file_line
+        return found
 
     def __str__(self) -> str:
         where = f"{self.unit} {self.line}" if self.line is not None else "file"
+        if self.file_line is not None and self.unit != "line":
+            where += f" (line {self.file_line})"
         return f"{where}: {self.field + ': ' if self.field else ''}{self.reason}"
 
 
@@ -45,9 +54,10 @@ class RawRecord:
     line: int
     data: dict[str, Any]
     unit: str = "line"
+    file_line: int | None = None
 
     def problem(self, field_name: str, reason: str) -> Problem:
-        return Problem(self.line, field_name, reason, self.unit)
+        return Problem(self.line, field_name, reason, self.unit, self.file_line)
 
 
 @dataclass
@@ -82,7 +92,24 @@ class ResponseRecord:
     raw_output: str = ""
 
 
-Record = SeedTaskRecord | PromptRecord | ResponseRecord
+@dataclass
+class PairRecord:
+    """A prompt with a model's answer to it, and perhaps a reference answer: the prompt is matched to
+    the project's by content, or created."""
+
+    line: int
+    prompt_id: str
+    instruction: str
+    input: str
+    response: str
+    model: str = ""  # the record's own generator or model field
+    raw_output: str = ""
+    reference: str = ""
+    reference_model: str = ""
+    dataset: str = ""
+
+
+Record = SeedTaskRecord | PromptRecord | ResponseRecord | PairRecord
 
 
 def max_record_bytes() -> int:

@@ -5,22 +5,29 @@ message the reference output, and any system message or turns in between the inp
 "role: text" transcript), so nothing in the file is dropped.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from curation.formats.base import Problem, SeedTaskRecord, get_difficulty, get_text, text_problem
+from curation.formats.base import Problem, RawRecord, SeedTaskRecord, get_difficulty, get_text, text_problem
 from curation.formats.streams import iter_jsonl
 
 NAME = "chat"
 ROLES = ("system", "user", "assistant")
 
 
-def detect(sample: dict) -> bool:
-    return "messages" in sample
+FIELDS = frozenset({"messages", "topic", "view", "type", "difficulty"})
+
+
+def detect(keys: set[str]) -> bool:
+    return "messages" in keys
 
 
 def parse(path: Path) -> Iterator[SeedTaskRecord | Problem]:
-    for raw in iter_jsonl(path):
+    return parse_records(iter_jsonl(path))
+
+
+def parse_records(raws: Iterable[RawRecord | Problem]) -> Iterator[SeedTaskRecord | Problem]:
+    for raw in raws:
         if isinstance(raw, Problem):
             yield raw
             continue

@@ -5,10 +5,10 @@ gpt-4, "claude-2" is claude-2.
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from curation.formats.base import Problem, PromptRecord, get_difficulty, get_id, get_text, text_problem
+from curation.formats.base import Problem, PromptRecord, RawRecord, get_difficulty, get_id, get_text, text_problem
 from curation.formats.streams import iter_json_records
 
 NAME = "medinstruct_test"
@@ -20,13 +20,22 @@ def model_from_column(column: str) -> str:
     return _ANSWER_SUFFIX.sub("", column.strip())
 
 
-def detect(sample: dict) -> bool:
-    return {"id", "instruction"} <= sample.keys() and any(_ANSWER_SUFFIX.search(k) for k in sample)
+# Columns that hold something other than a reference answer: a file with them is model outputs, not a test set.
+NOT_ANSWERS = frozenset({"response", "raw_output", "output", "generator", "dataset", "model"})
+FIELDS = None  # every other column is an answer column
+
+
+def detect(keys: set[str]) -> bool:
+    return {"id", "instruction"} <= keys and any(_ANSWER_SUFFIX.search(k) for k in keys) and not keys & NOT_ANSWERS
 
 
 def parse(path: Path) -> Iterator[PromptRecord | Problem]:
+    return parse_records(iter_json_records(path))
+
+
+def parse_records(raws: Iterable[RawRecord | Problem]) -> Iterator[PromptRecord | Problem]:
     seen: dict[str, int] = {}
-    for raw in iter_json_records(path):
+    for raw in raws:
         if isinstance(raw, Problem):
             yield raw
             continue

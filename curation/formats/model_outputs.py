@@ -3,26 +3,27 @@
 `id` names a prompt already in the project; the service checks the instruction text against it.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from curation.formats.base import Problem, ResponseRecord, get_id, get_text
+from curation.formats.base import Problem, RawRecord, ResponseRecord, get_id, get_text
 from curation.formats.streams import iter_json_records
 
 NAME = "model_outputs"
+FIELDS = frozenset({"id", "instruction", "response", "raw_output"})
 
 
-def detect(sample: dict) -> bool:
-    return {"id", "instruction", "response"} <= sample.keys()
-
-
-def model_from_file_name(file_name: str) -> str:
-    return Path(file_name).name.split(".")[0].strip()
+def detect(keys: set[str]) -> bool:
+    return {"id", "instruction", "response"} <= keys and keys <= FIELDS
 
 
 def parse(path: Path) -> Iterator[ResponseRecord | Problem]:
+    return parse_records(iter_json_records(path))
+
+
+def parse_records(raws: Iterable[RawRecord | Problem]) -> Iterator[ResponseRecord | Problem]:
     seen: dict[str, int] = {}
-    for raw in iter_json_records(path):
+    for raw in raws:
         if isinstance(raw, Problem):
             yield raw
             continue

@@ -30,16 +30,38 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON (use null or a number)")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
 
 
-def _checked_object(value: Any, where: int, unit: str) -> RawRecord | Problem:
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose field appears twice would silently keep the last value: refuse it instead."""
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+
+
+def duplicate_key_reason(key: str) -> str:
+    return f"the field {key!r} appears twice in one object; keep one (JSON readers would silently use the last)"
+
+
+def _checked_object(value: Any, where: int, unit: str, file_line: int | None = None) -> RawRecord | Problem:
     if type(value) is not dict:
-        return Problem(where, "", f"expected a JSON object, found {value_kind(value)}", unit)
+        return Problem(where, "", f"expected a JSON object, found {value_kind(value)}", unit, file_line)
     for key, item in value.items():
         if type(item) is float and not math.isfinite(item):
-            return Problem(where, key, "NaN and Infinity are not valid JSON values", unit)
-    return RawRecord(where, value, unit)
+            return Problem(where, key, "NaN and Infinity are not valid JSON values", unit, file_line)
+    return RawRecord(where, value, unit, file_line)
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, str] | Problem]:
@@ -112,6 +134,9 @@ def iter_jsonl(path: Path) -> Iterator[RawRecord | Problem]:
             continue
         try:
             value = _DECODER.decode(text)
+        except _DuplicateKey as exc:
+            yield Problem(number, exc.key, duplicate_key_reason(exc.key))
+            continue
         except RecursionError:  # only with a depth limit set beyond what the parser can follow
             yield Problem(
                 number, "", f"nested too deeply to read; lower the setting CONCORD_IMPORT_MAX_DEPTH ({limit})"
@@ -200,6 +225,8 @@ def iter_json_array(path: Path) -> Iterator[RawRecord | Problem]:
     stack: list[dict | list] = []  # the record's containers still open, outermost first
     key = ""
     skipping = False
+    start = 0  # the file line the current record starts on
+    duplicate = ""
     with open(path, "rb") as handle:
         reader = _CheckedReader(handle, size_limit)
         events = ijson.basic_parse(reader, use_float=True)
@@ -210,20 +237,20 @@ def iter_json_array(path: Path) -> Iterator[RawRecord | Problem]:
                 if depth == 0:  # between records
                     if event == "end_array":
                         continue
-                    count, size, skipping = count + 1, 0, False
+                    count, size, skipping, start, duplicate = count + 1, 0, False, reader.line, ""
                     if event == "start_map":
                         record, depth = {}, 1
                         stack = [record]
                     else:
                         kind = "an array" if event == "start_array" else value_kind(value)
-                        yield Problem(count, "", f"expected a JSON object, found {kind}", "record")
+                        yield Problem(count, "", f"expected a JSON object, found {kind}", "record", start)
                         depth, skipping = (1, True) if event == "start_array" else (0, False)
                 elif event == "start_map" or event == "start_array":
                     depth += 1
                     if depth > depth_limit:
                         # Reading on would cost a parser event per bracket of what may be millions.
                         reason = _too_deep(depth_limit, f"on line {reader.line}")
-                        yield Problem(count, "", f"{reason}; the rest of the file was not read", "record")
+                        yield Problem(count, "", f"{reason}; the rest of the file was not read", "record", start)
                         return
                     if skipping:
                         continue
@@ -237,17 +264,22 @@ def iter_json_array(path: Path) -> Iterator[RawRecord | Problem]:
                         continue
                     stack.pop()
                     if depth == 0:
-                        yield _checked_object(record, count, "record")
+                        if duplicate:
+                            yield Problem(count, duplicate, duplicate_key_reason(duplicate), "record", start)
+                        else:
+                            yield _checked_object(record, count, "record", start)
                         record = None
                 elif not skipping:
                     if event == "map_key":
                         key = value
+                        if not duplicate and key in stack[-1]:
+                            duplicate = key
                         size += len(value) + 3
                     else:
                         _add(stack[-1], key, value)
                         size += len(value) + 2 if event == "string" else 8
                     if size > size_limit:
-                        yield Problem(count, "", _too_large(size_limit, f"on line {reader.line}"), "record")
+                        yield Problem(count, "", _too_large(size_limit, f"on line {reader.line}"), "record", start)
                         skipping, record, stack = True, None, []
         except _ByteProblem as exc:
             yield exc.problem

@@ -12,9 +12,13 @@ class ImportFormat(models.TextChoices):
     ALPACA = "alpaca", "Alpaca instruction data (JSON or JSONL)"
     CHAT = "chat", "Chat messages (JSONL)"
     CSV = "csv", "CSV with a header row"
+    OUTPUTS_WITH_PROMPTS = "outputs_with_prompts", "Model outputs that carry their own prompts"
+    ALPACA_EVAL = "alpaca_eval", "AlpacaEval-style outputs with a reference answer"
+    PROMPT_RESPONSE = "prompt_response", "Prompt/response pairs (Human:/Assistant: turns)"
 
 
 class ImportStatus(models.TextChoices):
+    PREVIEW = "preview", "Waiting for confirmation"
     QUEUED = "queued", "Queued"
     VALIDATING = "validating", "Validating"
     WRITING = "writing", "Writing"
@@ -52,6 +56,10 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Updated as the job works: a running job whose heartbeat stops was left by a worker that died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # What the person chose: a column mapping, unknown fields accepted, duplicate answers allowed.
+    options = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

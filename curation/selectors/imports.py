@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from curation.models import (
     ImportJob,
@@ -85,6 +85,33 @@ def import_prompt_rows(*, project_id: int) -> Iterator[tuple[int, str, str, str]
         .values_list("pk", "external_id", "instruction", "content_hash")
         .iterator()
     )
+
+
+def prompt_ids_of(*, project_id: int) -> tuple[dict[str, int], set[str]]:
+    """The project's prompts by content hash (the first of each), and the external ids in use."""
+    by_hash: dict[str, int] = {}
+    ids: set[str] = set()
+    for pk, external_id, hash_ in Prompt.objects.filter(project_id=project_id).values_list(
+        "pk", "external_id", "content_hash"
+    ):
+        by_hash.setdefault(hash_, pk)
+        ids.add(external_id)
+    return by_hash, ids
+
+
+def answers_of(*, project_id: int) -> Iterator[tuple[str, str, str]]:
+    """(prompt content hash, model name, text) of every answer to the project's test prompts."""
+    return (
+        ModelResponse.objects.filter(prompt__project_id=project_id)
+        .values_list("prompt__content_hash", "model_name", "text")
+        .iterator()
+    )
+
+
+def import_jobs_running(*, older_than) -> QuerySet[ImportJob]:
+    """Jobs that say they are running but whose heartbeat (or start) is older than `older_than`."""
+    running = ImportJob.objects.filter(status__in=[ImportStatus.VALIDATING, ImportStatus.WRITING])
+    return running.filter(Q(heartbeat_at__lt=older_than) | Q(heartbeat_at__isnull=True, started_at__lt=older_than))
 
 
 def seed_task_hashes_of(*, project_id: int) -> set[str]:

@@ -272,6 +272,7 @@ def test_the_report_keeps_the_first_hundred_problems_and_counts_them_all(world, 
     assert job.problems[99] == {
         "line": 100,
         "unit": "record",
+        "file_line": 1,  # the whole array is on one line
         "field": "difficulty",
         "reason": "unknown difficulty '9': use 1 (easiest) to 5 (hardest)",
     }

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from curation.models import ImportJob, ImportStatus, ModelResponse, SeedTask, TaskSource
-from curation.services.imports import import_file, import_job_run, storage
+from curation.services.imports import import_file, import_job_run, import_options, storage
 from tests.default_vocabulary import ensure_default_vocabulary
 from tests.factories import PromptFactory
 
@@ -163,7 +163,7 @@ def test_the_bulk_vocabulary_index_resolves_like_vocabulary_resolve(kind, raw):
     assert vocabulary_index().get((kind, normalise_key(raw))) == (term.pk if term else None)
 
 
-def test_the_same_model_output_file_under_another_model_name_is_not_a_duplicate(project, tmp_path):
+def test_the_same_answers_under_another_model_name_are_refused_unless_allowed(project, tmp_path):
     PromptFactory(project=project, external_id="7", instruction="What is asthma?", input="")
     outputs = [{"id": 7, "instruction": "What is asthma?", "raw_output": "", "response": "A disease."}]
     path = write(tmp_path, "outputs.json", json.dumps(outputs))
@@ -171,7 +171,17 @@ def test_the_same_model_output_file_under_another_model_name_is_not_a_duplicate(
     first = import_file(project=project, path=path, model_name="medgen-7b")
     again = import_file(project=project, path=path, model_name="medgen-7b")
     other = import_file(project=project, path=path, model_name="medgen-13b")
+    allowed = import_file(
+        project=project, path=path, model_name="medgen-13b", options=import_options(allow_duplicate_answers=True)
+    )
 
-    assert (first.status, again.status, other.status) == ("succeeded", "duplicate", "succeeded")
+    assert (first.status, again.status, other.status, allowed.status) == (
+        "succeeded",
+        "duplicate",
+        "failed",
+        "succeeded",
+    )
     assert again.report["duplicate_of"] == first.pk
-    assert ModelResponse.objects.count() == 2
+    assert "already in the project, word for word, as the answers of medgen-7b" in other.problems[0]["reason"]
+    assert "--allow-duplicate-answers" in other.problems[0]["reason"]
+    assert sorted(ModelResponse.objects.values_list("model_name", flat=True)) == ["medgen-13b", "medgen-7b"]

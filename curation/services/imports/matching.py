@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curation.formats import Problem, PromptRecord, ResponseRecord
-from curation.selectors.imports import import_prompt_rows
+from curation.selectors.imports import answers_of, import_prompt_rows
 from curation.text.hashing import content_hash
 
 # A report lists at most this many problems (or realigned records); it counts them all.
@@ -70,3 +70,37 @@ class PromptIndex:
         if not self.realigned_count:
             return {}
         return {"realigned": self.realigned, "realigned_count": self.realigned_count}
+
+
+class AnswerTwins:
+    """Answers of a file that the project already holds word for word under another model's name.
+
+    The same answers under a second name would double every count and comparison; an import whose
+    every answer is such a twin is refused unless the person says it is meant.
+    """
+
+    def __init__(self, project_id: int):
+        self.known: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for item_hash, model_name, text in answers_of(project_id=project_id):
+            self.known[item_hash, content_hash(text)].add(model_name)
+        self.counts: dict[str, list] = {}  # model -> [answers, twins, other model names]
+
+    def observe(self, *, model_name: str, item_hash: str, text: str) -> None:
+        count = self.counts.setdefault(model_name, [0, 0, set()])
+        count[0] += 1
+        others = self.known.get((item_hash, content_hash(text)), set()) - {model_name}
+        if others:
+            count[1] += 1
+            count[2] |= others
+
+    def problems(self, *, file_name: str) -> list[Problem]:
+        found = []
+        for model_name, (answers, twins, others) in self.counts.items():
+            if answers and twins == answers:
+                reason = (
+                    f"all {answers:,} answers of {file_name} are already in the project, word for word, as the "
+                    f"answers of {', '.join(sorted(others))}; importing them as {model_name!r} would make a second "
+                    "copy. If that is meant, allow duplicate answers (--allow-duplicate-answers)"
+                )
+                found.append(Problem(None, "model", reason))
+        return found

@@ -1,7 +1,15 @@
-"""One import job run through its two passes: validate every record, then write them all or nothing."""
+"""One import job run through its two passes: validate every record of every file, then write them all or nothing.
 
+A job reads one file, or every data file of a zip or folder (a batch). Pass 1 settles each file's
+reading and model, validates each record and spools it; any problem in any file refuses the whole
+batch. Pass 2 writes every file in one transaction with the job's final status, so a worker that
+dies mid-import leaves nothing behind and the job can simply start again.
+"""
+
+import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -9,17 +17,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from curation import formats
-from curation.formats import FormatUnknown, Problem, Record
-from curation.formats.base import head_problem, read_head
-from curation.formats.model_outputs import model_from_file_name
-from curation.models import ImportFormat, ImportJob, ImportStatus, Project
+from curation.formats import PairRecord, Problem, Record, ResponseRecord
+from curation.formats.base import RawRecord
+from curation.models import ImportFormat, ImportJob, ImportStatus, Project, SeedTask
 from curation.selectors.imports import import_previous_success
-from curation.services.imports.matching import MAX_PROBLEMS_KEPT, PromptIndex
-from curation.services.imports.storage import SideProgress, Spool
+from curation.services.imports import sources as batch
+from curation.services.imports.matching import AnswerTwins, PromptIndex
+from curation.services.imports.problems import ProblemLog, group_text
+from curation.services.imports.reading import ANSWER_FORMATS, source_settle
+from curation.services.imports.sources import ImportSource
+from curation.services.imports.storage import Inserter, SideProgress, Spool
 from curation.services.imports.writing import Writer
+from curation.text.hashing import content_hash
 
-# Pass 1 saves its running count every this many records.
+# Pass 1 saves its running count (and the heartbeat) every this many records, or this many seconds.
 PROGRESS_EVERY = 1000
+HEARTBEAT_SECONDS = 5.0
 _FINISH_FIELDS = [
     "status",
     "format",
@@ -28,6 +41,7 @@ _FINISH_FIELDS = [
     "problem_count",
     "report",
     "finished_at",
+    "heartbeat_at",
     "records_total",
     "records_validated",
     "records_written",
@@ -37,119 +51,233 @@ _FINISH_FIELDS = [
 ProgressCallback = Callable[[ImportJob], None]
 
 
-class ImportRun:
-    """The run of one job on one file. Precondition: the job was moved from queued to validating."""
+def job_sources(job: ImportJob, path: Path, workdir: Path) -> tuple[list[ImportSource], list[dict], bool]:
+    """The files of the job: (sources, members left out, whether it is a batch). Raises BatchRefused."""
+    mapping = dict(job.options.get("mapping") or {})
+    if path.is_dir():
+        sources, left_out = batch.sources_of_folder(path)
+    elif batch.is_zip(path, job.file_name):
+        sources, left_out = batch.sources_of_zip(path, workdir)
+    else:
+        # A file read from this machine's disk names its model by its whole path (`<model>/seed_0.json`);
+        # a stored upload only by the name it was uploaded under.
+        hint = job.file_name if job.file else str(path)
+        return [ImportSource(path=path, name=job.file_name, mapping=mapping, path_hint=hint)], [], False
+    for source in sources:
+        source.mapping = dict(mapping)
+    return sources, left_out, True
 
-    def __init__(self, job: ImportJob, path: Path, on_progress: ProgressCallback | None, spool: Spool):
+
+class ImportRun:
+    """The run of one job. Precondition: the job was moved from queued to validating."""
+
+    def __init__(self, job: ImportJob, path: Path, on_progress: ProgressCallback | None, workdir: Path):
         self.job = job
         self.path = path
         self.on_progress = on_progress
-        self.spool = spool
-        self.problems: list[dict[str, Any]] = []
-        self.problem_count = 0
+        self.workdir = workdir
+        self.log = ProblemLog()
         self.started = time.monotonic()
-        # Problems found after parsing name the same place the parser would: a line, or a record in an array.
-        self.unit = "line"
+        self.beat = 0.0
+        self.batch = False
+        self.sources: list[ImportSource] = []
+        self.spools: list[Spool] = []
+        self.unknown: dict[str, dict[str, list]] = {}  # file -> field -> [records, first line]
 
     # -- bookkeeping -------------------------------------------------------------------------
 
-    def _problem(self, problem: Problem) -> None:
-        self.problem_count += 1
-        if len(self.problems) < MAX_PROBLEMS_KEPT:
-            self.problems.append(problem.as_dict())
+    def _problem(self, problem: Problem, source: ImportSource | None = None) -> None:
+        self.log.add(problem, source.name if source is not None and self.batch else "")
 
     def _progress(self, **counts: Any) -> None:
         for name, value in counts.items():
             setattr(self.job, name, value)
-        self.job.save(update_fields=list(counts))
+        self.job.heartbeat_at = timezone.now()
+        self.beat = time.monotonic()
+        self.job.save(update_fields=[*counts, "heartbeat_at"])
         if self.on_progress:
             self.on_progress(self.job)
 
     def _finish(self, status: str, **report: Any) -> None:
         job = self.job
         job.status = status
-        job.problems = self.problems
-        job.problem_count = self.problem_count
-        job.report = {**job.report, **report, "seconds": round(time.monotonic() - self.started, 2)}
-        job.finished_at = timezone.now()
+        job.problems = self.log.kept
+        job.problem_count = self.log.count
+        groups = self.log.grouped()
+        for group in groups:
+            group["text"] = group_text(group)
+        files = [self._file_row(source) for source in self.sources]
+        job.report = {**job.report, **report, "files": files, "problem_groups": groups}
+        job.report["seconds"] = round(time.monotonic() - self.started, 2)
+        if self.unknown:
+            job.report["unknown_fields"] = self._unknown_rows()
+        job.finished_at = job.heartbeat_at = timezone.now()
         job.save(update_fields=_FINISH_FIELDS)
         if self.on_progress:
             self.on_progress(job)
 
+    def _file_row(self, source: ImportSource) -> dict[str, Any]:
+        row = {"name": source.name, "format": source.format, "model": source.model_name}
+        row["model_from"] = source.model_from
+        return {**row, **source.report}
+
+    def _unknown_rows(self) -> list[dict[str, Any]]:
+        return [
+            {"file": name, "field": field, "records": count, "first_line": first}
+            for name, fields in self.unknown.items()
+            for field, (count, first) in sorted(fields.items())
+        ]
+
     # -- the steps ---------------------------------------------------------------------------
 
     def execute(self) -> None:
-        problem = self._settle_format()
-        if problem is not None:
-            self._problem(problem)
-            self._finish(ImportStatus.FAILED, format=self.job.format)
+        try:
+            self.sources, left_out, self.batch = job_sources(self.job, self.path, self.workdir)
+        except batch.BatchRefused as exc:
+            self._problem(Problem(None, "file", str(exc)))
+            self._finish(ImportStatus.FAILED)
             return
-        self.job.save(update_fields=["format", "model_name"])
+        if left_out:
+            self.job.report = {**self.job.report, "left_out": left_out}
+        for source in self.sources:
+            self._settle(source)
+        if self.log.count:
+            self._finish(ImportStatus.FAILED)
+            return
+        self._describe_job()
         previous = import_previous_success(job=self.job)
         if previous is not None:
             self._finish(ImportStatus.DUPLICATE, duplicate_of=previous.pk)
             return
-        if formats.streams.first_char(self.path) == "[" and self.job.format != ImportFormat.CSV:
-            self.unit = "record"
-        self._validate()
-        if self.problem_count:
-            self._finish(ImportStatus.FAILED, format=self.job.format)
+        self._validate_all()
+        if self.log.count:
+            self._finish(ImportStatus.FAILED)
             return
         self._progress(status=ImportStatus.WRITING)
         self._write()
 
-    def _settle_format(self) -> Problem | None:
-        """The file's format (detected unless chosen) and, for model outputs, the model; or why not."""
-        job = self.job
-        problem = head_problem(read_head(self.path))
-        if problem is None and not job.format:
-            try:
-                job.format = formats.detect_format(self.path, job.file_name)
-            except FormatUnknown as exc:
-                problem = exc.problem or Problem(1, "format", str(exc))
-        if problem is None and job.format == ImportFormat.MODEL_OUTPUTS and not job.model_name:
-            job.model_name = model_from_file_name(job.file_name)
-            if not job.model_name:
-                problem = Problem(None, "model", "name the model (--model) that wrote these outputs")
-        return problem
+    def _settle(self, source: ImportSource) -> None:
+        problem, suggestion = source_settle(
+            source,
+            project_id=self.job.project_id,
+            format="" if self.batch else self.job.format,
+            model_name=self.job.model_name,
+        )
+        if suggestion:
+            source.report["suggested_mapping"] = suggestion
+        if problem is not None:
+            self._problem(problem, source)
 
-    def _record_check(self) -> Callable[[Record], list[Problem]]:
-        """What a parsed record must also satisfy against the project: test prompts and model outputs
-        must agree with the prompts already there."""
-        if self.job.format == ImportFormat.MEDINSTRUCT_TEST:
+    def _describe_job(self) -> None:
+        """The job's own format and model: its one file's, or for a batch the model all files share."""
+        if not self.batch:
+            self.job.format = self.sources[0].format
+        models = {source.model_name for source in self.sources if source.format in ANSWER_FORMATS}
+        if len(models) == 1 and not self.job.model_name:
+            self.job.model_name = models.pop()
+        self.job.save(update_fields=["format", "model_name"])
+
+    def _validate_all(self) -> None:
+        validated = 0
+        for source in self.sources:
+            spool = Spool().__enter__()
+            self.spools.append(spool)
+            validated = self._validate(source, spool, validated)
+        self._progress(records_validated=validated, records_total=validated)
+        self._unknown_problems()
+
+    def _record_check(self, source: ImportSource, twins: AnswerTwins) -> Callable[[Record], list[Problem]]:
+        """What a parsed record must also satisfy against the project, and the answers noted for twins."""
+        if source.format == ImportFormat.MEDINSTRUCT_TEST:
             index = PromptIndex.of_project(self.job.project_id)
-            return lambda record: index.prompt_problems(record, self.unit)
-        if self.job.format == ImportFormat.MODEL_OUTPUTS:
+            return lambda record: index.prompt_problems(record, source.unit)
+        if source.format == ImportFormat.MODEL_OUTPUTS:
             index = PromptIndex.of_project(self.job.project_id)
-            return lambda record: index.response_problems(record, self.unit)
+
+            def check_response(record: ResponseRecord) -> list[Problem]:
+                found = index.response_problems(record, source.unit)
+                if not found:
+                    item_hash = index.by_id[index.prompt_for(record)][2]
+                    twins.observe(model_name=source.model_name, item_hash=item_hash, text=record.text)
+                return found
+
+            return check_response
+        if source.format in ANSWER_FORMATS:
+
+            def check_pair(record: PairRecord) -> list[Problem]:
+                model = source.model_name if source.model_from == "the import" or not record.model else record.model
+                if not model:
+                    return [Problem(record.line, "model", "no model names this answer: name it (--model)", source.unit)]
+                item_hash = content_hash(record.instruction, record.input)
+                twins.observe(model_name=model, item_hash=item_hash, text=record.response)
+                return []
+
+            return check_pair
         return lambda record: []
 
-    def _validate(self) -> None:
-        """Pass 1: every record parsed and checked; while none has a problem, each is spooled for pass 2.
+    def _validate(self, source: ImportSource, spool: Spool, validated: int) -> int:
+        """Pass 1 for one file: every record parsed and checked; while none has a problem, each is spooled.
 
         A line (or array record) with several problems counts once among the records validated.
         """
-        check = self._record_check()
-        validated, reported, bad_lines = 0, 0, set()
-        for item in formats.parse(self.path, self.job.format):
+        twins = AnswerTwins(self.job.project_id)
+        check = self._record_check(source, twins)
+        where: list[int | None] = [None]  # the file line of the raw record being parsed, for later checks
+        unknown = self._unknown_counter(source, where)
+        bad_lines: set[tuple[str, int | None]] = set()
+        records = 0
+        for item in formats.parse(source.path, source.format, source.mapping, on_raw=unknown):
             if isinstance(item, Problem):
                 if (item.unit, item.line) not in bad_lines:
                     bad_lines.add((item.unit, item.line))
                     validated += 1
-                self._problem(item)
+                self._problem(item, source)
             else:
                 validated += 1
+                records += 1
                 for problem in check(item):
-                    self._problem(problem)
-                if not self.problem_count:
-                    self.spool.write(item)
-            if validated % PROGRESS_EVERY == 0 and validated != reported:
-                reported = validated
+                    self._problem(replace(problem, file_line=where[0]) if source.unit != "line" else problem, source)
+                if not self.log.count:
+                    spool.write(item)
+            if validated % PROGRESS_EVERY == 0 or time.monotonic() - self.beat > HEARTBEAT_SECONDS:
                 self._progress(records_validated=validated)
-        self._progress(records_validated=validated, records_total=validated)
+        if not self.job.options.get("allow_duplicate_answers"):
+            for problem in twins.problems(file_name=source.name):
+                self._problem(problem, source)
+        source.report["records"] = records
+        return validated
+
+    def _unknown_counter(self, source: ImportSource, where: list[int | None]) -> Callable[[RawRecord], None]:
+        known = getattr(formats.FORMATS[source.format], "FIELDS", None)
+        fields = self.unknown.setdefault(source.name, {})
+
+        def count(raw: RawRecord) -> None:
+            where[0] = raw.file_line
+            if known is None or source.format == ImportFormat.CSV:
+                return
+            for key in raw.data.keys() - known:
+                found = fields.setdefault(key, [0, raw.file_line or raw.line])
+                found[0] += 1
+
+        return count
+
+    def _unknown_problems(self) -> None:
+        """Fields no reading stores are a warning the person confirms; unconfirmed, they refuse the import."""
+        self.unknown = {name: fields for name, fields in self.unknown.items() if fields}
+        if not self.unknown or self.job.options.get("accept_unknown_fields"):
+            return
+        by_name = {source.name: source for source in self.sources}
+        for name, fields in self.unknown.items():
+            for field, (count, first) in sorted(fields.items()):
+                reason = (
+                    f"unknown field in {count:,} records (first at line {first:,}); it would not be stored. "
+                    "Check its spelling, map it (--map field=column), or confirm that it may be left out "
+                    "(--accept-unknown-fields)"
+                )
+                self._problem(Problem(None, field, reason), by_name[name])
 
     def _write(self) -> None:
-        """Pass 2: what pass 1 spooled (exactly what it validated, even if the file changed since),
+        """Pass 2: what pass 1 spooled (exactly what it validated, even if the files changed since),
         written in one transaction with the job's final status."""
         progress = SideProgress(self.job.pk)
 
@@ -168,7 +296,60 @@ class ImportRun:
                     self.job.records_written = 0
                     self._finish(ImportStatus.DUPLICATE, duplicate_of=previous.pk)
                     return
-                report = Writer(self.job, self.spool.read(), on_written).write()
+                report = self._write_sources(on_written)
                 self._finish(ImportStatus.SUCCEEDED, format=self.job.format, **report)
         finally:
             progress.close()
+            for spool in self.spools:
+                spool.__exit__(None, None, None)
+
+    def _write_sources(self, on_written: Callable[[int], None]) -> dict[str, Any]:
+        created: dict[str, int] = {}
+        skipped: dict[str, int] = {}
+        models: set[str] = set()
+        realigned: dict[str, Any] = {}
+        unmapped: dict[str, dict[str, int]] = {}
+        for source, spool in zip(self.sources, self.spools, strict=True):
+            written_before = self.job.records_written
+            report = Writer(self.job, source, spool.read(), on_written, written_before).write()
+            source.report.update(created=report["created"], skipped=report["skipped"], models=report.get("models", []))
+            for kind, n in report["created"].items():
+                created[kind] = created.get(kind, 0) + n
+            for kind, n in report["skipped"].items():
+                skipped[kind] = skipped.get(kind, 0) + n
+            models.update(report.get("models", []))
+            realigned = realigned or {k: v for k, v in report.items() if k.startswith("realigned")}
+            for kind, values in report.get("unmapped", {}).items():
+                for value in values:
+                    counts = unmapped.setdefault(kind, {})
+                    counts[value["raw"]] = counts.get(value["raw"], 0) + value["count"]
+            self.job.records_written = written_before + sum(report["created"].values())
+        if created.get("seed_tasks"):
+            Inserter().history_for_import(SeedTask, job=self.job, reason=f"imported from {self.job.file_name}"[:100])
+        self.job.records_written = sum(_records(source, "created") for source in self.sources)
+        self.job.records_skipped = sum(_records(source, "skipped") for source in self.sources)
+        report = {"created": created, "skipped": skipped, "models": sorted(models), **realigned}
+        if any(
+            source.format not in ANSWER_FORMATS and source.format != ImportFormat.MEDINSTRUCT_TEST
+            for source in self.sources
+        ):
+            report["unmapped"] = {
+                kind: [{"raw": raw, "count": n} for raw, n in sorted(counts.items())]
+                for kind, counts in unmapped.items()
+            }
+        return report
+
+
+def _records(source: ImportSource, which: str) -> int:
+    """A file's records written (or skipped): its tasks, its prompts for a test set, else its answers."""
+    counts = source.report.get(which, {})
+    if source.format == ImportFormat.MEDINSTRUCT_TEST:
+        return counts.get("prompts", 0)
+    if source.format in ANSWER_FORMATS:
+        return counts.get("responses", 0)
+    return counts.get("seed_tasks", 0)
+
+
+def run_job(job: ImportJob, path: Path, on_progress: ProgressCallback | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="concord-import-") as workdir:
+        ImportRun(job, path, on_progress, Path(workdir)).execute()

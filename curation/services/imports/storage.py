@@ -144,8 +144,8 @@ class SideProgress:
             with self.connection.cursor() as cursor:
                 cursor.execute("SET lock_timeout = '2s'")
                 cursor.execute(
-                    f"UPDATE {ImportJob._meta.db_table} SET records_written = %s WHERE id = %s",
-                    [count, self.job_id],
+                    f"UPDATE {ImportJob._meta.db_table} SET records_written = %s, heartbeat_at = %s WHERE id = %s",
+                    [count, timezone.now(), self.job_id],
                 )
         except DatabaseError:
             logger.warning("Import job %s: progress not recorded", self.job_id, exc_info=True)

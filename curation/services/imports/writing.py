@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from curation.formats import PromptRecord, Record, ResponseRecord, SeedTaskRecord
+from curation.formats import PairRecord, PromptRecord, Record, ResponseRecord, SeedTaskRecord
 from curation.models import (
     ImportFormat,
     ImportJob,
@@ -23,9 +23,10 @@ from curation.models import (
     TaskStatus,
     VocabularyKind,
 )
-from curation.selectors.imports import response_hashes_of, seed_task_hashes_of
+from curation.selectors.imports import prompt_ids_of, response_hashes_of, seed_task_hashes_of
 from curation.services.imports import storage
 from curation.services.imports.matching import PromptIndex
+from curation.services.imports.sources import ImportSource
 from curation.services.vocabulary import vocabulary_index
 from curation.text.hashing import content_hash
 from curation.text.vocabulary import normalise_key
@@ -75,31 +76,48 @@ class _TermLinks:
         }
 
 
-class Writer:
-    """Writes one job's records; `on_written(count)` is told the running count after every batch."""
+PAIR_FORMATS = (ImportFormat.OUTPUTS_WITH_PROMPTS, ImportFormat.ALPACA_EVAL, ImportFormat.PROMPT_RESPONSE)
 
-    def __init__(self, job: ImportJob, records: Iterable[Record], on_written: Callable[[int], None]):
+
+class Writer:
+    """Writes one file's records; `on_written(count)` is told the job's running count after every batch.
+
+    `written_before` counts the records the job's earlier files wrote, so the count runs over the batch.
+    """
+
+    def __init__(
+        self,
+        job: ImportJob,
+        source: ImportSource,
+        records: Iterable[Record],
+        on_written: Callable[[int], None],
+        written_before: int = 0,
+    ):
         self.job = job
+        self.source = source
         self.records = records
         self.on_written = on_written
+        self.written_before = written_before
         self.inserter = storage.Inserter()
         self.now: datetime = timezone.now()
 
     def write(self) -> dict[str, Any]:
-        if self.job.format == ImportFormat.MEDINSTRUCT_TEST:
+        if self.source.format == ImportFormat.MEDINSTRUCT_TEST:
             return self._prompts()
-        if self.job.format == ImportFormat.MODEL_OUTPUTS:
+        if self.source.format == ImportFormat.MODEL_OUTPUTS:
             return self._responses()
+        if self.source.format in PAIR_FORMATS:
+            return self._pairs()
         return self._seed_tasks()
 
     def flush_rows(self, model, rows: list[dict[str, Any]], written: int) -> None:
         if rows:
             self.inserter.insert(model, rows)
-        self.job.records_written = written
-        self.on_written(written)
+        self.job.records_written = self.written_before + written
+        self.on_written(self.job.records_written)
 
     def _origin(self, line: int) -> dict[str, Any]:
-        return {"origin_file": self.job.file_name[:500], "origin_line": line, "import_job_id": self.job.pk}
+        return {"origin_file": self.source.name[:500], "origin_line": line, "import_job_id": self.job.pk}
 
     # -- seed tasks --------------------------------------------------------------------------
 
@@ -113,7 +131,7 @@ class Writer:
             "created_at": self.now,
             "updated_at": self.now,
             "version": 1,
-            "origin_file": self.job.file_name[:500],
+            "origin_file": self.source.name[:500],
             "import_job_id": self.job.pk,
         }
 
@@ -150,10 +168,6 @@ class Writer:
                 self.flush_rows(SeedTask, batch, written)
                 batch = []
         self.flush_rows(SeedTask, batch, written)
-        if written:
-            reason = f"imported from {self.job.file_name}"[:100]
-            self.inserter.history_for_import(SeedTask, job=self.job, reason=reason)
-        self.job.records_written, self.job.records_skipped = written, skipped
         return {
             "created": {"seed_tasks": written},
             "skipped": {"seed_tasks": skipped},
@@ -206,11 +220,11 @@ class Writer:
                 owner = self._prompt_row(record, digest)
                 batch.prompts.append(owner)
                 created += 1
-            batch.add_answers(owner, record, digest)
+            for model_name, text in record.references:
+                batch.add(owner, model_name, text, digest, record.line)
             if len(batch.prompts) >= storage.BATCH_SIZE:
                 batch.flush(written)
         batch.flush(written)
-        self.job.records_written, self.job.records_skipped = created, skipped
         return {
             "created": {"prompts": created, "responses": batch.created_responses},
             "skipped": {"prompts": skipped, "responses": batch.skipped_responses},
@@ -227,7 +241,7 @@ class Writer:
             prompt_pk, _, item_hash = index.by_id[index.prompt_for(record)]
             row = self.response_row(
                 prompt_id=prompt_pk,
-                model_name=self.job.model_name,
+                model_name=self.source.model_name,
                 item_hash=item_hash,
                 text=record.text,
                 raw_output=record.raw_output,
@@ -243,9 +257,45 @@ class Writer:
                 self.flush_rows(ModelResponse, batch, written)
                 batch = []
         self.flush_rows(ModelResponse, batch, written)
-        self.job.records_written, self.job.records_skipped = written, skipped
         report = {"created": {"responses": written}, "skipped": {"responses": skipped}}
-        return {**report, **index.realignment_report()}
+        return {**report, "models": [self.source.model_name], **index.realignment_report()}
+
+    def _pairs(self) -> dict[str, Any]:
+        """Prompts with the answers they carry: each prompt matched to the project's by content, or created."""
+        by_hash, taken_ids = prompt_ids_of(project_id=self.job.project_id)
+        batch = _PromptBatch(self, response_hashes_of(project_id=self.job.project_id))
+        created = matched = written = 0
+        explicit = self.source.model_from == "the import"
+        for record in self.records:
+            assert isinstance(record, PairRecord)
+            written += 1
+            digest = content_hash(record.instruction, record.input)
+            owner: dict[str, Any] | int | None = by_hash.get(digest)
+            if owner is None:
+                external_id = record.prompt_id if record.prompt_id and record.prompt_id not in taken_ids else ""
+                taken_ids.add(external_id)
+                owner = by_hash[digest] = self._prompt_row(
+                    PromptRecord(
+                        line=record.line, external_id=external_id, instruction=record.instruction, input=record.input
+                    ),
+                    digest,
+                )
+                batch.prompts.append(owner)
+                created += 1
+            else:
+                matched += 1
+            if record.reference_model:
+                batch.add(owner, record.reference_model, record.reference, digest, record.line)
+            model = self.source.model_name if explicit or not record.model else record.model
+            batch.add(owner, model, record.response, digest, record.line, record.raw_output)
+            if len(batch.prompts) >= storage.BATCH_SIZE or len(batch.answers) >= storage.BATCH_SIZE:
+                batch.flush(written)
+        batch.flush(written)
+        return {
+            "created": {"prompts": created, "responses": batch.created_responses},
+            "skipped": {"prompts": matched, "responses": batch.skipped_responses},
+            "models": sorted(batch.models),
+        }
 
 
 class _PromptBatch:
@@ -255,19 +305,19 @@ class _PromptBatch:
         self.writer = writer
         self.response_hashes = response_hashes
         self.prompts: list[dict[str, Any]] = []
-        self.answers: list[tuple[dict[str, Any] | int, str, str, str, int]] = []  # prompt, model, text, hash, line
+        # prompt, model, text, prompt hash, line, raw output
+        self.answers: list[tuple[dict[str, Any] | int, str, str, str, int, str]] = []
         self.models: set[str] = set()
         self.created_responses = self.skipped_responses = 0
 
-    def add_answers(self, owner: dict[str, Any] | int, record: PromptRecord, digest: str) -> None:
-        for model_name, text in record.references:
-            self.models.add(model_name)
-            answer_hash = response_hash(model_name=model_name, item_hash=digest, text=text)
-            if answer_hash in self.response_hashes:
-                self.skipped_responses += 1
-                continue
-            self.response_hashes.add(answer_hash)
-            self.answers.append((owner, model_name, text, digest, record.line))
+    def add(self, owner: dict[str, Any] | int, model_name: str, text: str, digest: str, line: int, raw: str = ""):
+        self.models.add(model_name)
+        answer_hash = response_hash(model_name=model_name, item_hash=digest, text=text)
+        if answer_hash in self.response_hashes:
+            self.skipped_responses += 1
+            return
+        self.response_hashes.add(answer_hash)
+        self.answers.append((owner, model_name, text, digest, line, raw))
 
     def flush(self, written: int) -> None:
         self.writer.flush_rows(Prompt, self.prompts, written)
@@ -277,10 +327,10 @@ class _PromptBatch:
                 model_name=model_name,
                 item_hash=item_hash,
                 text=text,
-                raw_output="",
+                raw_output=raw,
                 line=line,
             )
-            for prompt, model_name, text, item_hash, line in self.answers
+            for prompt, model_name, text, item_hash, line, raw in self.answers
         ]
         self.created_responses += len(responses)
         self.writer.flush_rows(ModelResponse, responses, written)

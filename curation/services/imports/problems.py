@@ -1,0 +1,78 @@
+"""The problems of an import as a person reads them: the first hundred as found, and every kind grouped.
+
+A thousand records refused for one reason are one group ("1,000 records: no prompt with id …;
+first at line 2") with the next step to take, rather than a thousand lines that all say the same.
+"""
+
+import re
+from typing import Any
+
+from curation.formats import Problem
+
+# A report lists at most this many problems and this many groups; it counts them all.
+MAX_KEPT = 100
+_VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|\b\d[\d,]*\b")
+_NEXT_STEPS = (
+    (
+        "no prompt with id",
+        "import the prompts first (the test set), or import this file as model outputs with their prompts "
+        "(format outputs_with_prompts), which creates the prompts it does not find",
+    ),
+    ("required field is missing", "add the field, or map a column of the file to it (--map field=column)"),
+    ("appears twice in one object", "keep one of the two values; JSON readers would silently use the last"),
+    ("duplicate id", "give every record its own id, or remove the repeated records"),
+    ("unknown field", "check its spelling, map it to a field (--map field=column), or confirm it may be left out"),
+    ("already in the project, word for word", "name the right model, or allow duplicate answers"),
+)
+
+
+def next_step(reason: str) -> str:
+    return next((step for marker, step in _NEXT_STEPS if marker in reason), "")
+
+
+class ProblemLog:
+    def __init__(self):
+        self.kept: list[dict[str, Any]] = []
+        self.count = 0
+        self.groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def add(self, problem: Problem, file_name: str = "") -> None:
+        self.count += 1
+        found = problem.as_dict()
+        if file_name:
+            found["file"] = file_name
+        if len(self.kept) < MAX_KEPT:
+            self.kept.append(found)
+        pattern = _VALUES.sub("…", problem.reason)
+        key = (file_name, problem.field, pattern)
+        group = self.groups.get(key)
+        if group is not None:
+            group["count"] += 1
+        elif len(self.groups) < MAX_KEPT:
+            self.groups[key] = {
+                "count": 1,
+                "field": problem.field,
+                "reason": pattern,
+                "first": found,
+                "next_step": next_step(problem.reason),
+            }
+
+    def grouped(self) -> list[dict[str, Any]]:
+        return sorted(self.groups.values(), key=lambda group: -group["count"])
+
+
+def where(problem: dict[str, Any]) -> str:
+    """ "line 12", "record 4 (line 23)" or "file", with the file's name in a batch."""
+    if problem.get("line") is None:
+        place = "file"
+    else:
+        place = f"{problem['unit']} {problem['line']:,}"
+        if problem.get("file_line") is not None and problem["unit"] != "line":
+            place += f" (line {problem['file_line']:,})"
+    return f"{problem['file']}: {place}" if problem.get("file") else place
+
+
+def group_text(group: dict[str, Any]) -> str:
+    records = f"{group['count']:,} record{'s' if group['count'] != 1 else ''}"
+    field = f"{group['field']}: " if group["field"] else ""
+    return f"{records}: {field}{group['reason']}; first at {where(group['first'])}"
