@@ -1,0 +1,182 @@
+"""Every security- or data-relevant action, done through its page or the API, writes exactly one audit event
+naming who did it, from where, to what, and what changed."""
+
+import json
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Invitation, Role
+from accounts.services import api_token_create
+from audit.models import AuditAction, AuditEvent
+from audit.selectors import audit_chain_verify
+from curation.models import ItemFlag, Membership, Review
+from curation.services.releases import release_build, release_create
+from tests.factories import AssignmentFactory, ClinicianFactory, SeedTaskFactory
+from tests.reviews.test_services import SEED_ANSWERS
+
+PASSWORD = "a-good-long-passphrase"
+FORWARDED = {"REMOTE_ADDR": "203.0.113.9"}
+
+
+def only_event(action: str) -> AuditEvent:
+    """The one event of `action`; fails naming how many there were."""
+    events = list(AuditEvent.objects.filter(action=action))
+    assert len(events) == 1, f"{len(events)} {action} events"
+    return events[0]
+
+
+@pytest.fixture
+def member(project):
+    user = ClinicianFactory(email="member@example.org")
+    user.set_password(PASSWORD)
+    user.save(update_fields=["password"])
+    Membership.objects.create(project=project, user=user)
+    return user
+
+
+def test_signing_in_and_out_are_events_with_the_client_address(client, member):
+    client.post(reverse("account_login"), {"login": member.email, "password": PASSWORD}, **FORWARDED)
+    client.post(reverse("account_logout"), **FORWARDED)
+    signed_in, signed_out = only_event(AuditAction.SIGN_IN), only_event(AuditAction.SIGN_OUT)
+    assert (signed_in.actor, signed_in.client_address, signed_in.object_id) == (member, "203.0.113.9", str(member.pk))
+    assert (signed_out.actor, signed_out.client_address) == (member, "203.0.113.9")
+    assert audit_chain_verify().broken is None
+
+
+def test_a_failed_sign_in_records_the_address_typed_and_no_password(client, member):
+    client.post(reverse("account_login"), {"login": member.email, "password": "not-the-password"}, **FORWARDED)
+    failed = only_event(AuditAction.SIGN_IN_FAILED)
+    assert failed.actor is None and failed.client_address == "203.0.113.9"
+    assert json.loads(failed.after) == {"email": member.email} and "not-the-password" not in failed.after
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_address_is_recorded(client, member, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    client.post(
+        reverse("account_login"),
+        {"login": member.email, "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+    assert only_event(AuditAction.SIGN_IN).client_address == "198.51.100.7"
+
+
+def test_api_tokens_created_used_and_revoked_are_events(client, member):
+    client.force_login(member)
+    page = client.post(reverse("api_token_list"), {"name": "export script", "scope": "read", "days": 30})
+    created = only_event(AuditAction.TOKEN_CREATED)
+    key = page.context["new_key"]
+    assert created.actor == member and json.loads(created.after)["name"] == "export script"
+    client.logout()
+    for _ in range(2):  # use is recorded at most once a minute, like last_used_at
+        assert client.get(reverse("api_me"), headers={"Authorization": f"Token {key}"}).status_code == 200
+    used = only_event(AuditAction.TOKEN_USED)
+    assert (used.actor, used.object_id) == (member, created.object_id)
+    client.force_login(member)
+    client.post(reverse("api_token_revoke", args=[created.object_id]))
+    assert only_event(AuditAction.TOKEN_REVOKED).object_id == created.object_id
+
+
+def test_an_invitation_sent_and_accepted_are_events(client, admin_user):
+    client.force_login(admin_user)
+    client.post(reverse("invitation_list"), {"email": "new@example.org", "role": Role.CLINICIAN})
+    sent = only_event(AuditAction.INVITATION_SENT)
+    assert sent.actor == admin_user and json.loads(sent.after)["email"] == "new@example.org"
+    client.logout()
+    invitation = Invitation.objects.get(email="new@example.org")
+    url = reverse("invitation_accept", args=[invitation.token])
+    client.post(url, {"password1": PASSWORD, "password2": PASSWORD})
+    accepted = only_event(AuditAction.INVITATION_ACCEPTED)
+    assert accepted.actor.email == "new@example.org" and accepted.object_id == str(invitation.pk)
+
+
+def test_a_role_change_records_the_old_and_new_role(client, admin_user, clinician):
+    client.force_login(admin_user)
+    client.post(reverse("person_role", args=[clinician.pk]), {"role": Role.CURATOR})
+    changed = only_event(AuditAction.ROLE_CHANGED)
+    assert changed.actor == admin_user and changed.object_id == str(clinician.pk)
+    assert (json.loads(changed.before), json.loads(changed.after)) == ({"role": "clinician"}, {"role": "curator"})
+
+
+def test_deactivating_a_person_is_an_event(client, admin_user, clinician):
+    client.force_login(admin_user)
+    client.post(reverse("person_deactivate", args=[clinician.pk]))
+    assert only_event(AuditAction.USER_DEACTIVATED).object_id == str(clinician.pk)
+
+
+def test_adding_and_removing_a_member_are_events_of_the_project(client, project, curator):
+    newcomer = ClinicianFactory(email="newcomer@example.org")
+    client.force_login(curator)
+    client.post(reverse("member_list", args=[project.slug]), {"people": [newcomer.pk]})
+    added = only_event(AuditAction.MEMBER_ADDED)
+    assert (added.actor, added.project_id, json.loads(added.after)["user_id"]) == (curator, project.pk, newcomer.pk)
+    client.post(reverse("member_remove", args=[project.slug, newcomer.pk]))
+    removed = only_event(AuditAction.MEMBER_REMOVED)
+    assert removed.project_id == project.pk and json.loads(removed.before)["email"] == newcomer.email
+
+
+def test_a_review_submitted_through_the_api_is_an_event_with_its_answers(client, project, clinician):
+    assignment = AssignmentFactory(seed_task=SeedTaskFactory(project=project), reviewer=clinician)
+    client.force_login(clinician)
+    body = {"assignment": assignment.pk, "answers": SEED_ANSWERS, "submission_key": str(uuid.uuid4())}
+    url = reverse("api_review_submit", args=[project.slug])
+    assert client.post(url, body, content_type="application/json").status_code == 201
+    assert client.post(url, body, content_type="application/json").status_code in (200, 201)  # a retried request
+    submitted = only_event(AuditAction.REVIEW_SUBMITTED)
+    review = Review.objects.get()
+    assert (submitted.actor, submitted.project_id, submitted.object_id) == (clinician, project.pk, str(review.pk))
+    assert json.loads(submitted.after) == {"answers": review.answers, "corrected_text": "", "version": 1}
+    assert submitted.before == ""
+
+
+def test_a_flag_raised_and_cleared_are_events(client, project, clinician, curator):
+    assignment = AssignmentFactory(seed_task=SeedTaskFactory(project=project), reviewer=clinician)
+    client.force_login(clinician)
+    client.post(reverse("review_flag", args=[project.slug, assignment.pk]), {"kind": "unsafe", "note": "Wrong dose"})
+    raised = only_event(AuditAction.FLAG_RAISED)
+    assert raised.actor == clinician and json.loads(raised.after) == {"kind": "unsafe", "note": "Wrong dose"}
+    client.force_login(curator)
+    flag = ItemFlag.objects.get()
+    client.post(reverse("flag_clear", args=[project.slug, flag.pk]), {"note": "Dose corrected"})
+    cleared = only_event(AuditAction.FLAG_CLEARED)
+    assert (cleared.actor, cleared.object_id) == (curator, str(flag.pk))
+
+
+def test_an_edit_of_an_item_records_the_old_and_new_values(client, project, clinician):
+    task = SeedTaskFactory(project=project, instruction="Explain angina.")
+    client.force_login(clinician)
+    form = {
+        **{name: getattr(task, name) for name in ("input", "reference_output", "topic_raw", "view_raw")},
+        **{"task_type_raw": task.task_type_raw, "difficulty": str(task.difficulty or "")},
+        **{"instruction": "Explain stable angina.", "rationale": "More precise", "version": str(task.version)},
+    }
+    assert client.post(reverse("task_edit", args=[project.slug, task.pk]), form).status_code == 302
+    edited = only_event(AuditAction.TASK_EDITED)
+    assert (edited.actor, edited.object_id) == (clinician, str(task.pk))
+    assert json.loads(edited.before) == {"instruction": "Explain angina."}
+    assert json.loads(edited.after) == {"instruction": "Explain stable angina.", "rationale": "More precise"}
+
+
+@pytest.mark.parametrize("route", ["release_download", "api_release_download"])
+def test_every_download_of_a_release_file_is_an_event(client, project, admin_user, settings, tmp_path, route):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    release = release_build(
+        release_id=release_create(project=project, created_by=admin_user, format="alpaca", enqueue=False).pk
+    )
+    client.force_login(admin_user)
+    assert client.get(reverse(route, args=[project.slug, release.pk]), **FORWARDED).status_code == 200
+    downloaded = only_event(AuditAction.RELEASE_DOWNLOADED)
+    assert (downloaded.actor, downloaded.object_id, downloaded.client_address) == (
+        admin_user,
+        str(release.pk),
+        "203.0.113.9",
+    )
+    assert json.loads(downloaded.after)["sha256"] == release.sha256
+
+
+def test_a_token_used_by_a_script_is_recorded_with_its_owner(client, clinician):
+    _, key = api_token_create(user=clinician, name="script")
+    client.get(reverse("api_me"), headers={"Authorization": f"Token {key}"})
+    assert only_event(AuditAction.TOKEN_USED).actor == clinician
