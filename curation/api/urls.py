@@ -13,6 +13,11 @@ urlpatterns = [
     path("projects/<slug:slug>/reviews/mine/", reviews.MyReviewListApi.as_view(), name="api_my_reviews"),
     path("projects/<slug:slug>/imports/", imports.ImportListApi.as_view(), name="api_import_list"),
     path("projects/<slug:slug>/imports/<int:job_id>/", imports.ImportDetailApi.as_view(), name="api_import_detail"),
+    path(
+        "projects/<slug:slug>/imports/<int:job_id>/confirm/",
+        imports.ImportConfirmApi.as_view(),
+        name="api_import_confirm",
+    ),
     path("projects/<slug:slug>/releases/", releases.ReleaseListApi.as_view(), name="api_release_list"),
     path(
         "projects/<slug:slug>/releases/<int:release_id>/",

@@ -45,16 +45,33 @@ def bad_file() -> bytes:
 # -- the page ------------------------------------------------------------------------------------
 
 
-def test_a_curator_uploads_a_file_and_is_taken_to_its_report(
+def upload_and_confirm(client, project, name: str, content: bytes, capture) -> str:
+    """Upload on the page, read the preview, confirm: the address of the job's page."""
+    response = client.post(reverse("import_list", args=[project.slug]), {"file": upload(name, content)})
+    with capture(execute=True):
+        client.post(response["Location"], {"confirm": "1"})
+    return response["Location"]
+
+
+def test_a_curator_uploads_a_file_sees_the_preview_confirms_and_reads_the_report(
     client, project, curator, django_capture_on_commit_callbacks
 ):
     client.force_login(curator)
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(reverse("import_list", args=[project.slug]), {"file": upload("seed.json", good_file())})
 
     job = ImportJob.objects.get()
-    assert response.status_code == 302
+    assert response.status_code == 302 and not callbacks  # nothing queued before the person confirms
     assert response["Location"] == reverse("import_detail", args=[project.slug, job.pk])
+    assert job.status == ImportStatus.PREVIEW and not SeedTask.objects.exists()
+    preview = client.get(response["Location"]).content.decode()
+    assert "Waiting for confirmation" in preview and "alpacare_seed" in preview
+    assert "<td>Explain finding 0.</td>" in preview and "Explain finding 5." not in preview  # the first 5 only
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(response["Location"], {"confirm": "1"})
+
+    job.refresh_from_db()
     assert job.status == ImportStatus.SUCCEEDED and job.created_by == curator
     page = client.get(response["Location"]).content.decode()
     assert "12 records validated, 12 written" in page
@@ -87,12 +104,11 @@ def test_a_bad_file_shows_its_problems_with_line_numbers_and_writes_nothing(
     client, project, curator, django_capture_on_commit_callbacks
 ):
     client.force_login(curator)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("import_list", args=[project.slug]), {"file": upload("seed.json", bad_file())})
+    location = upload_and_confirm(client, project, "seed.json", bad_file(), django_capture_on_commit_callbacks)
 
-    page = client.get(response["Location"]).content.decode()
+    page = client.get(location).content.decode()
     assert "Nothing was written." in page
-    assert "<td>record 4</td><td>difficulty</td><td>unknown difficulty &#x27;very hard&#x27;" in page
+    assert "<td>record 4 (line 1)</td><td>difficulty</td><td>unknown difficulty &#x27;very hard&#x27;" in page
     assert not SeedTask.objects.exists()
 
 
@@ -234,7 +250,7 @@ def test_the_api_reports_problems_with_their_line(client, project, admin_user, d
     body = client.get(created["url"]).json()
     assert body["status"] == "failed"
     reason = "unknown difficulty 'very hard': use 1 (easiest) to 5 (hardest)"
-    assert body["problems"] == [{"line": 4, "unit": "record", "field": "difficulty", "reason": reason}]
+    assert body["problems"] == [{"line": 4, "unit": "record", "file_line": 1, "field": "difficulty", "reason": reason}]
 
 
 def test_the_api_refuses_a_bad_format_and_members_who_are_not_curators(client, project, curator, clinician):
@@ -278,7 +294,7 @@ def test_the_cli_lists_problems_and_fails(project, tmp_path, capsys):
     with pytest.raises(CommandError, match="nothing was written"):
         call_command("import_items", str(path), "--project", project.slug)
 
-    assert "record 4 [difficulty]: unknown difficulty 'very hard'" in capsys.readouterr().out
+    assert "1 record: difficulty: unknown difficulty 'very hard'" in capsys.readouterr().out
     assert not SeedTask.objects.exists()
 
 

@@ -4,48 +4,84 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.models import ImportFormat, ImportJob, ImportStatus, Project
-from curation.services.imports import import_file
+from curation.services.imports import import_file, import_options
+from curation.services.imports.problems import where
 from curation.services.projects import project_create
 
 
 class Command(BaseCommand):
     help = (
-        "Import seed tasks, test prompts or model outputs from a file into a project. All or nothing: "
-        "a file with any problem writes nothing and the problems are listed. Exits 1 on problems."
+        "Import seed tasks, test prompts or model outputs from a file, a folder or a zip into a project. "
+        "Each file is read by the shape of its records. All or nothing: any problem in any file writes "
+        "nothing and the problems are listed. Exits 1 on problems."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", type=Path)
+        parser.add_argument("file", type=Path, help="A .json, .jsonl or .csv file, a folder of them, or a .zip")
         parser.add_argument("--project", required=True, help="The project's slug")
         parser.add_argument(
             "--create", action="store_true", help="Create the project (default forms) if it does not exist yet"
         )
-        parser.add_argument("--format", choices=ImportFormat.values, default="", help="Default: detect from the file")
-        parser.add_argument("--model", default="", help="For model outputs: the model (default: the file name)")
+        parser.add_argument("--format", choices=ImportFormat.values, default="", help="Default: read from the records")
+        parser.add_argument(
+            "--model",
+            default="",
+            help="The model that wrote the answers (default: the records' generator/model field, else the path)",
+        )
+        parser.add_argument(
+            "--map", default="", dest="mapping", help="Column mapping, field=column: instruction=question,output=answer"
+        )
+        parser.add_argument("--strict", action="store_true", help="Refuse fields that would not be stored")
+        parser.add_argument(
+            "--allow-duplicate-answers",
+            action="store_true",
+            help="Import answers the project already holds word for word under another model's name",
+        )
+        parser.add_argument("--preview", action="store_true", help="Show how the files would be read; write nothing")
 
     def handle(self, *args, file: Path, project: str, format: str, model: str, create: bool, **options):
-        target = Project.objects.filter(slug=project).first()
-        if target is None and create:
-            try:
-                target = project_create(name=project, slug=project, created_by=None)
-            except ValidationError as exc:
-                raise CommandError(f"--create: {' '.join(exc.messages)}") from exc
-            self.stdout.write(f"Created project {project!r} with the default forms.")
-        if target is None:
-            raise CommandError(
-                f"No project with slug {project!r}. Create it first (python manage.py create_project {project} "
-                f'--name "..."), or add --create to make it here with the default forms.'
-            )
-        if not file.is_file():
-            raise CommandError(f"No such file: {file}")
+        target = self._project(project, create)
+        if not file.exists():
+            raise CommandError(f"No such file or folder: {file}")
         self._last_status = ""
         try:
-            job = import_file(project=target, path=file, format=format, model_name=model, on_progress=self._progress)
+            choices = import_options(
+                mapping=options["mapping"],
+                accept_unknown_fields=not options["strict"],
+                allow_duplicate_answers=options["allow_duplicate_answers"],
+            )
+            job = import_file(
+                project=target,
+                path=file,
+                format=format,
+                model_name=model,
+                options=choices,
+                on_progress=self._progress,
+                preview_only=options["preview"],
+            )
         except ValidationError as exc:
             raise CommandError(" ".join(m for messages in exc.message_dict.values() for m in messages)) from exc
+        if job.status == ImportStatus.PREVIEW:
+            self._preview(job)
+            return
         self._report(job)
         if job.status not in (ImportStatus.SUCCEEDED, ImportStatus.DUPLICATE):
             raise CommandError(f"Import {job.pk} {job.get_status_display().lower()}; nothing was written.")
+
+    def _project(self, slug: str, create: bool) -> Project:
+        target = Project.objects.filter(slug=slug).first()
+        if target is None and create:
+            try:
+                target = project_create(name=slug, slug=slug, created_by=None)
+            except ValidationError as exc:
+                raise CommandError(f"--create: {' '.join(exc.messages)}") from exc
+            self.stdout.write(f"Created project {slug!r} with the default forms.")
+        if target is None:
+            raise CommandError(
+                f"No project with slug {slug!r}. Create it first (python manage.py create_project {slug} "
+                f'--name "..."), or add --create to make it here with the default forms.'
+            )
+        return target
 
     def _progress(self, job: ImportJob) -> None:
         if job.status == ImportStatus.VALIDATING:
@@ -57,19 +93,45 @@ class Command(BaseCommand):
         self._last_status = job.status
         self.stderr.flush()
 
+    def _preview(self, job: ImportJob) -> None:
+        preview = job.report.get("preview", {})
+        if preview.get("refused"):
+            raise CommandError(preview["refused"])
+        for entry in preview.get("files", []):
+            model = f", model {entry['model']} (from {entry['model_from']})" if entry.get("model") else ""
+            self.stdout.write(f"{entry['name']}: {entry['format'] or 'format unknown'}{model}")
+            if entry.get("problem"):
+                self.stdout.write(f"  cannot be read: {entry['problem']}")
+            if entry.get("unknown_fields"):
+                self.stdout.write(f"  fields that would not be stored: {', '.join(entry['unknown_fields'])}")
+            for row in entry.get("records", []):
+                self.stdout.write(f"  {row['line']}: prompt {row['prompt'][:70]!r}")
+                if row["reference"]:
+                    self.stdout.write(
+                        f"      reference ({row['reference_model'] or 'output'}) {row['reference'][:60]!r}"
+                    )
+                if row["response"] or row["model"]:
+                    self.stdout.write(f"      response ({row['model']}) {row['response'][:60]!r}")
+        for left in preview.get("left_out", []):
+            self.stdout.write(f"{left['name']}: left out ({left['reason']})")
+        self.stdout.write("Nothing was written (--preview).")
+
     def _report(self, job: ImportJob) -> None:
         self.stderr.write("")
         report = job.report
         self.stdout.write(
-            f"Import {job.pk}: {job.file_name} ({job.format or 'format unknown'}): {job.get_status_display()}"
+            f"Import {job.pk}: {job.file_name} ({job.format or 'several files'}): {job.get_status_display()}"
         )
         if job.status == ImportStatus.DUPLICATE:
             self.stdout.write(f"  This file was already imported into the project (import {report['duplicate_of']}).")
+        self._files(report)
         for label, counts in (("created", report.get("created", {})), ("skipped", report.get("skipped", {}))):
             if counts:
                 self.stdout.write(
                     f"  {label}: " + ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in counts.items())
                 )
+        if report.get("models"):
+            self.stdout.write(f"  models recorded: {', '.join(report['models'])}")
         if report.get("realigned_count"):
             self.stdout.write(
                 f"  {report['realigned_count']} records' ids named another prompt; matched by their instruction text."
@@ -78,15 +140,40 @@ class Command(BaseCommand):
             shown = ", ".join(f"{v['raw']} ({v['count']})" for v in values[:20])
             more = f" and {len(values) - 20} more" if len(values) > 20 else ""
             self.stdout.write(f"  unmapped {kind.replace('_', ' ')}: {shown}{more}")
-        if job.problem_count:
-            self.stdout.write(f"  {job.problem_count:,} problem(s):")
-            for problem in job.problems:
-                where = f"{problem['unit']} {problem['line']}" if problem["line"] is not None else "file"
-                field = f" [{problem['field']}]" if problem["field"] else ""
-                self.stdout.write(f"    {where}{field}: {problem['reason']}")
-            if job.problem_count > len(job.problems):
-                self.stdout.write(f"    ... and {job.problem_count - len(job.problems):,} more")
+        for unknown in report.get("unknown_fields", []) if job.status == ImportStatus.SUCCEEDED else []:
+            self.stdout.write(
+                f"  warning: {unknown['file']}: field {unknown['field']!r} in {unknown['records']:,} records "
+                f"(first at line {unknown['first_line']:,}) was not stored (--strict refuses such files)"
+            )
+        self._problems(job)
         if report.get("error"):
             self.stdout.write(f"  stopped: {report['error']}")
         if "seconds" in report:
             self.stdout.write(f"  took {report['seconds']} s")
+
+    def _files(self, report: dict) -> None:
+        files = report.get("files", [])
+        if len(files) < 2 and not report.get("left_out"):
+            if files and files[0].get("model"):
+                self.stdout.write(f"  model: {files[0]['model']} (named by {files[0]['model_from']})")
+            return
+        self.stdout.write("  files:")
+        for row in files:
+            model = f" model {row['model']} (named by {row['model_from']})" if row.get("model") else ""
+            created = ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in row.get("created", {}).items())
+            self.stdout.write(f"    {row['name']}: {row['format'] or '?'},{model} {created}".rstrip())
+        for left in report.get("left_out", []):
+            self.stdout.write(f"    {left['name']}: left out ({left['reason']})")
+
+    def _problems(self, job: ImportJob) -> None:
+        if not job.problem_count:
+            return
+        self.stdout.write(f"  {job.problem_count:,} problem(s):")
+        for group in job.report.get("problem_groups", []):
+            self.stdout.write(f"    {group['text']}")
+            if group.get("next_step"):
+                self.stdout.write(f"      next: {group['next_step']}")
+        if not job.report.get("problem_groups"):
+            for problem in job.problems:
+                field = f" [{problem['field']}]" if problem["field"] else ""
+                self.stdout.write(f"    {where(problem)}{field}: {problem['reason']}")

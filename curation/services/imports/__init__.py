@@ -50,6 +50,7 @@ __all__ = [
     "import_job_confirm",
     "import_job_create",
     "import_job_preview",
+    "import_job_reconsider",
     "import_job_run",
     "import_jobs_recover_stale",
     "import_max_bytes",
@@ -185,19 +186,39 @@ def import_job_preview(*, job: ImportJob, path: Path | None = None) -> ImportJob
     return job
 
 
+def _waiting(job: ImportJob) -> ImportJob:
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportStatus.PREVIEW:
+        raise ValidationError({"status": f"This import is {job.get_status_display().lower()}, not waiting."})
+    return job
+
+
+def _choose(job: ImportJob, format: str | None, model_name: str | None, options: dict | None) -> None:
+    if format is not None or model_name is not None:
+        _check_request(size=0, format=format or "", model_name=(model_name or "").strip())
+        job.format, job.model_name = format or "", (model_name or "").strip()
+    if options is not None:
+        job.options = options
+
+
+@transaction.atomic
+def import_job_reconsider(
+    *, job: ImportJob, format: str | None = None, model_name: str | None = None, options: dict | None = None
+) -> ImportJob:
+    """Change how a waiting job's files are read (format, model, mapping) and preview them again."""
+    job = _waiting(job)
+    _choose(job, format, model_name, options)
+    job.save(update_fields=["format", "model_name", "options"])
+    return import_job_preview(job=job)
+
+
 @transaction.atomic
 def import_job_confirm(
     *, job: ImportJob, format: str | None = None, model_name: str | None = None, options: dict | None = None
 ) -> ImportJob:
     """The person has seen the preview: queue the job, with any choices changed on the way."""
-    job = ImportJob.objects.select_for_update().get(pk=job.pk)
-    if job.status != ImportStatus.PREVIEW:
-        raise ValidationError({"status": f"This import is {job.get_status_display().lower()}, not waiting."})
-    if format is not None or model_name is not None:
-        _check_request(size=job.file_size, format=format or "", model_name=(model_name or "").strip())
-        job.format, job.model_name = format or "", (model_name or "").strip()
-    if options is not None:
-        job.options = options
+    job = _waiting(job)
+    _choose(job, format, model_name, options)
     job.status = ImportStatus.QUEUED
     job.save(update_fields=["format", "model_name", "options", "status"])
     _enqueue(job)

@@ -75,4 +75,5 @@ def where(problem: dict[str, Any]) -> str:
 def group_text(group: dict[str, Any]) -> str:
     records = f"{group['count']:,} record{'s' if group['count'] != 1 else ''}"
     field = f"{group['field']}: " if group["field"] else ""
-    return f"{records}: {field}{group['reason']}; first at {where(group['first'])}"
+    reason = group["first"]["reason"] if group["count"] == 1 else group["reason"]
+    return f"{records}: {field}{reason}; first at {where(group['first'])}"

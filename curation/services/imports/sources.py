@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from curation.formats.naming import is_checkpoint_copy
+from curation.formats.naming import is_checkpoint_copy, is_generic
 
 DATA_SUFFIXES = (".json", ".jsonl", ".csv")
 
@@ -114,6 +114,7 @@ def sources_of_zip(path: Path, into: Path) -> tuple[list[ImportSource], list[dic
             sources.append(ImportSource(path=target, name=name, depth=len(PurePosixPath(name).parts) - 1))
     if not sources:
         raise BatchRefused("The zip holds no .json, .jsonl or .csv file to import.")
+    name_models_by_directory(sources)
     return sources, left_out
 
 
@@ -122,10 +123,28 @@ def sources_of_folder(folder: Path) -> tuple[list[ImportSource], list[dict[str, 
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = path.relative_to(folder).as_posix()
         if reason := _skipped_reason(name):
-            left_out.append({"name": name, "reason": reason})
+            left_out.append({"name": f"{folder.name}/{name}", "reason": reason})
         else:
             # The folder's own name counts: `import_items alpaca-7b/` with `iCliniq/seed_0.json` inside.
             sources.append(ImportSource(path=path, name=f"{folder.name}/{name}", depth=name.count("/") + 1))
     if not sources:
         raise BatchRefused(f"The folder {folder} holds no .json, .jsonl or .csv file to import.")
+    name_models_by_directory(sources)
     return sources, left_out
+
+
+def name_models_by_directory(sources: list[ImportSource]) -> None:
+    """For files whose names say nothing (seed_0.json), the directory level that tells the files apart
+    names the model: in `runs/<model>/<eval set>/seed_0.json` it is the second. Failing that, each file
+    is named as a file given alone would be (its grandparent, else its parent)."""
+    generic = [source for source in sources if is_generic(PurePosixPath(source.name).name)]
+    paths = [PurePosixPath(source.name).parts[:-1] for source in generic]
+    level = next(
+        (i for i in range(max(map(len, paths), default=0)) if len({p[i] if i < len(p) else "" for p in paths}) > 1),
+        None,
+    )
+    for source, directories in zip(generic, paths, strict=True):
+        if level is not None and level < len(directories) and not is_generic(directories[level]):
+            source.path_hint, source.depth = f"{directories[level]}/{PurePosixPath(source.name).name}", 1
+        else:
+            source.path_hint, source.depth = source.name, 0
