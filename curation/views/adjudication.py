@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit.services import AuditAction, audit_record
 from curation.access import access_item_for_adjudication, access_project_for_adjudication
 from curation.filters import SeedTaskFilter
 from curation.forms.adjudication import (
@@ -114,6 +115,8 @@ def _adjudicate(
         return redirect("adjudication_queue", slug=project.slug)
     reveal = request.GET.get("reveal") == "1"
     disagreement = disagreement_for_item(project=project, schema=schema, seed_task=seed_task, response=response)
+    if reveal:
+        audit_record(action=AuditAction.REVIEWERS_REVEALED, target=seed_task or response, project_id=project.pk)
     if request.method == "POST":
         form = _gold_submit(request, project, disagreement)
         if isinstance(form, HttpResponse):

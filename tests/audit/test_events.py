@@ -180,3 +180,13 @@ def test_a_token_used_by_a_script_is_recorded_with_its_owner(client, clinician):
     _, key = api_token_create(user=clinician, name="script")
     client.get(reverse("api_me"), headers={"Authorization": f"Token {key}"})
     assert only_event(AuditAction.TOKEN_USED).actor == clinician
+
+
+def test_revealing_reviewer_names_in_adjudication_is_an_event(client, project, curator):
+    task = SeedTaskFactory(project=project)
+    client.force_login(curator)
+    assert client.get(reverse("adjudicate_task", args=[project.slug, task.pk])).status_code == 200
+    assert not AuditEvent.objects.filter(action=AuditAction.REVIEWERS_REVEALED).exists()  # blind by default
+    assert client.get(reverse("adjudicate_task", args=[project.slug, task.pk]), {"reveal": "1"}).status_code == 200
+    revealed = only_event(AuditAction.REVIEWERS_REVEALED)
+    assert (revealed.actor, revealed.object_id, revealed.project_id) == (curator, str(task.pk), project.pk)
