@@ -1,7 +1,7 @@
 import django_filters
-from django.db.models import Q
 
 from curation.models import SeedTask, TaskStatus, VocabularyKind, VocabularyTerm
+from curation.selectors.seed_tasks import seed_tasks_matching
 
 
 class SeedTaskFilter(django_filters.FilterSet):
@@ -25,9 +25,4 @@ class SeedTaskFilter(django_filters.FilterSet):
         fields = ["q", "status", "topic", "view", "task_type", "difficulty"]
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(instruction__icontains=value) | Q(input__icontains=value) | Q(reference_output__icontains=value)
-        )
+        return seed_tasks_matching(queryset, value)

@@ -45,9 +45,10 @@ class MeApi(APIView):
 
 class ProjectListApi(generics.ListAPIView):
     serializer_class = ProjectOut
+    cursor_ordering = ("name", "id")
 
     def get_queryset(self):
-        return projects_visible_to(user=self.request.user).order_by("name")
+        return projects_visible_to(user=self.request.user)
 
 
 class ProjectDetailApi(generics.RetrieveAPIView):

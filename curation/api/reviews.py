@@ -119,6 +119,11 @@ class ReviewNextApi(APIView):
         request=None,
         responses={200: ReviewItemOut, 204: OpenApiResponse(description="Nothing left to review")},
         summary="My next item: my oldest pending assignment, or a newly claimed open item",
+        description=(
+            "A POST, not a GET: when the caller has nothing pending it claims an open item for them (an"
+            " assignment is created), so it is neither safe nor idempotent. Calling it again returns the"
+            " same pending assignment until it is submitted or skipped."
+        ),
     )
     def post(self, request: Request, slug: str) -> Response:
         project = access_project(user=request.user, slug=slug)
@@ -155,6 +160,7 @@ class MyReviewListApi(generics.ListAPIView):
     """The caller's own reviews in the project, newest first (earlier versions included)."""
 
     serializer_class = ReviewOut
+    cursor_ordering = "-id"
     queryset = Review.objects.none()  # for the schema only: the rows come from get_queryset
 
     def get_queryset(self):

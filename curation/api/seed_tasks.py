@@ -40,13 +40,16 @@ class SeedTaskOut(serializers.ModelSerializer):
 
 
 class SeedTaskListApi(generics.ListAPIView):
+    """The project's seed tasks in id order, 50 a page (`page_size` up to 200); `next` carries the cursor."""
+
     serializer_class = SeedTaskOut
+    cursor_ordering = "id"
     filterset_class = SeedTaskFilter
     queryset = SeedTask.objects.none()  # for the schema only: the rows come from get_queryset
 
     def get_queryset(self):
         project = access_project(user=self.request.user, slug=self.kwargs["slug"])
-        return seed_tasks_of(project=project).select_related("project").order_by("id")
+        return seed_tasks_of(project=project).select_related("project")
 
 
 class SeedTaskDetailApi(generics.RetrieveAPIView):

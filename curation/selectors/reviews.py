@@ -1,7 +1,7 @@
 """Reads for the review workspace. Blind review is decided here: nothing in this module returns
 another reviewer's answers, drafts or counts for an item unless the project's visibility rule allows it."""
 
-from django.db.models import Case, Count, QuerySet, When
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 
 from accounts.models import User
 from curation.models import (
@@ -15,14 +15,23 @@ from curation.models import (
     ReviewVisibility,
 )
 
+QUEUE_ORDERING = ("rank", "id")
+ATTENTION_ORDERING = ("-raised_at", "-id")
+
 
 def review_queue_for(*, user: User, project: Project) -> QuerySet[Assignment]:
-    """The user's own assignments in the project, to-do first, with what the queue rows show."""
+    """The user's own assignments in the project, to-do first (`rank` 0, then the rest), with what the
+    queue rows show. Ordered by QUEUE_ORDERING, the keyset its pages follow."""
     return (
         Assignment.objects.filter(project=project, reviewer=user)
         .select_related("seed_task", "response__prompt", "response__seed_task")
-        # "done" < "pending" < "skipped" alphabetically: order so that the to-do list comes first.
-        .order_by(Case(When(status=AssignmentStatus.PENDING, then=0), default=1), "id")
+        # "done" < "pending" < "skipped" alphabetically: rank so that the to-do list comes first.
+        .annotate(
+            rank=Case(
+                When(status=AssignmentStatus.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by(*QUEUE_ORDERING)
     )
 
 
@@ -88,7 +97,7 @@ def attention_flags(*, project: Project) -> QuerySet[ItemFlag]:
     return (
         ItemFlag.objects.filter(project=project, kind__in=BLOCKING_FLAG_KINDS, cleared_at__isnull=True)
         .select_related("raised_by", "seed_task", "response__prompt", "response__seed_task")
-        .order_by("-raised_at", "-id")
+        .order_by(*ATTENTION_ORDERING)
     )
 
 

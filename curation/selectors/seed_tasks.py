@@ -1,12 +1,36 @@
 """Reads of seed tasks and their revision history."""
 
-from django.db.models import QuerySet
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Q, QuerySet
 
 from curation.models import Project, SeedTask
+
+# The words a task is found by. Migration 0010 indexes exactly this expression (GIN, PostgreSQL only):
+# change both together, or searches fall back to reading every task.
+SEARCH_CONFIG = "english"
+SEARCH_FIELDS = ("instruction", "input", "reference_output")
 
 
 def seed_tasks_of(*, project: Project) -> QuerySet[SeedTask]:
     return SeedTask.objects.filter(project=project).select_related("topic", "view", "task_type")
+
+
+def seed_tasks_matching(tasks: QuerySet[SeedTask], text: str) -> QuerySet[SeedTask]:
+    """Tasks whose instruction, input or reference output contain the words of `text`.
+
+    PostgreSQL: full-text search (English stemming, so "diuretic" finds "diuretics"; quotes and -word as
+    in a web search) answered from the GIN index. SQLite: a case-insensitive substring match, which reads
+    every task of the project; it is meant for development and small projects (see the README).
+    """
+    text = text.strip()
+    if not text:
+        return tasks
+    if connection.vendor == "postgresql":
+        vector = SearchVector(*SEARCH_FIELDS, config=SEARCH_CONFIG)
+        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        return tasks.alias(search=vector).filter(search=query)
+    return tasks.filter(Q(instruction__icontains=text) | Q(input__icontains=text) | Q(reference_output__icontains=text))
 
 
 def seed_task_history(*, task: SeedTask) -> list[dict]:

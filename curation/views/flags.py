@@ -3,13 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from curation.access import access_flag_for_clear, access_project, require_curator
-from curation.selectors.reviews import attention_flags
+from curation.pagination import page_from_request
+from curation.selectors.reviews import ATTENTION_ORDERING, attention_flags
 from curation.services.flags import item_flag_clear
 
 ATTENTION_PAGE_SIZE = 50
@@ -19,7 +19,8 @@ ATTENTION_PAGE_SIZE = 50
 def attention_list(request: HttpRequest, slug: str) -> HttpResponse:
     project = access_project(user=request.user, slug=slug)
     require_curator(user=request.user)
-    page = Paginator(attention_flags(project=project), ATTENTION_PAGE_SIZE).get_page(request.GET.get("page"))
+    flags = attention_flags(project=project)
+    page = page_from_request(request, flags, ordering=ATTENTION_ORDERING, size=ATTENTION_PAGE_SIZE)
     template = "curation/flags/attention.html" + ("#flag-table" if request.htmx else "")
     return render(request, template, {"project": project, "page": page})
 

@@ -5,7 +5,6 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +15,9 @@ from curation.access import access_assignment, access_project
 from curation.forms.reviews import answers_from_post, form_fields
 from curation.forms.seed_tasks import SeedTaskEditForm
 from curation.models import Assignment, AssignmentStatus, FlagKind, Project
+from curation.pagination import page_from_request
 from curation.selectors.reviews import (
+    QUEUE_ORDERING,
     my_flags_on,
     review_current_of,
     review_progress,
@@ -47,9 +48,8 @@ def _go_next(request: HttpRequest, project: Project) -> HttpResponse:
 @login_required
 def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
     project = access_project(user=request.user, slug=slug)
-    page = Paginator(review_queue_for(user=request.user, project=project), QUEUE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    queue = review_queue_for(user=request.user, project=project)
+    page = page_from_request(request, queue, ordering=QUEUE_ORDERING, size=QUEUE_PAGE_SIZE)
     template = "curation/reviews/queue.html" + ("#queue" if request.htmx else "")
     return render(
         request,

@@ -1,13 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from curation.access import access_project, access_task, access_task_for_edit
 from curation.filters import SeedTaskFilter
 from curation.forms.seed_tasks import SeedTaskEditForm
+from curation.pagination import page_from_request
 from curation.selectors.seed_tasks import seed_task_history, seed_tasks_of
 from curation.services.seed_tasks import EDITABLE_FIELDS, EditConflict, seed_task_edit
 
@@ -18,7 +18,7 @@ PAGE_SIZE = 25
 def task_list(request: HttpRequest, slug: str) -> HttpResponse:
     project = access_project(user=request.user, slug=slug)
     task_filter = SeedTaskFilter(request.GET, queryset=seed_tasks_of(project=project))
-    page = Paginator(task_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_from_request(request, task_filter.qs, ordering=("id",), size=PAGE_SIZE)
     template = "curation/seed_tasks/list.html" + ("#task-table" if request.htmx else "")
     return render(request, template, {"project": project, "filter": task_filter, "page": page})
 

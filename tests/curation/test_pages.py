@@ -31,21 +31,25 @@ def test_pagination_links_work_without_javascript_and_keep_filters(client, proje
     for _ in range(30):
         SeedTaskFactory(project=project, difficulty=3)
     client.force_login(clinician)
-    page = client.get(reverse("task_list", args=[project.slug]), {"difficulty": 3}).content.decode()
-    assert 'href="?difficulty=3&amp;page=2"' in page
+    page = client.get(reverse("task_list", args=[project.slug]), {"difficulty": 3})
+    cursor = page.context["page"].next_cursor
+    assert f'href="?difficulty=3&amp;cursor={cursor}"' in page.content.decode()
 
 
 def test_every_paged_list_links_its_pages_and_refreshes_only_its_own_table(client, project, clinician):
     for _ in range(26):
         AssignmentFactory(seed_task=SeedTaskFactory(project=project), reviewer=clinician)
     client.force_login(clinician)
-    first = client.get(reverse("review_queue", args=[project.slug])).content.decode()
-    assert "Page 1 of 2" in first and "Previous" not in first
-    assert 'href="?page=2" hx-get="?page=2" hx-target="#queue"' in first
-    second = client.get(reverse("review_queue", args=[project.slug]), {"page": 2}).content.decode()
-    assert "Page 2 of 2" in second and 'href="?page=1"' in second and "Next</a>" not in second
-    tasks = client.get(reverse("task_list", args=[project.slug])).content.decode()
-    assert 'href="?page=2" hx-get="?page=2" hx-target="#task-table"' in tasks
+    first = client.get(reverse("review_queue", args=[project.slug]))
+    cursor = first.context["page"].next_cursor
+    assert "Previous" not in first.content.decode()
+    assert f'href="?cursor={cursor}" hx-get="?cursor={cursor}" hx-target="#queue"' in first.content.decode()
+    second = client.get(reverse("review_queue", args=[project.slug]), {"cursor": cursor})
+    back = second.context["page"].previous_cursor
+    assert f'href="?cursor={back}"' in second.content.decode() and "Next</a>" not in second.content.decode()
+    tasks = client.get(reverse("task_list", args=[project.slug]))
+    cursor = tasks.context["page"].next_cursor
+    assert f'href="?cursor={cursor}" hx-get="?cursor={cursor}" hx-target="#task-table"' in tasks.content.decode()
 
 
 def test_user_text_is_escaped_on_every_page_that_shows_it(client, project, clinician):
