@@ -1,4 +1,5 @@
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -30,13 +31,42 @@ def browser():
         browser.close()
 
 
+# Every page a browser test opens reports Content-Security-Policy violations here, across navigations.
+REPORT_CSP = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const what = event.blockedURI || "inline";
+  const where = `${event.sourceFile}:${event.lineNumber} ${event.sample}`;
+  window.reportCspViolation(`${event.violatedDirective} blocked ${what} on ${location.pathname} (${where})`);
+});
+"""
+
+
 @pytest.fixture
 def page(browser):
+    """A fresh browser tab; the test fails if any page it opened broke the Content-Security-Policy."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    violations: list[str] = []
+    context.expose_function("reportCspViolation", lambda text: violations.append(text))
+    context.add_init_script(REPORT_CSP)
     page = context.new_page()
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and violations.append(message.text[:160]),
+    )
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    assert not violations, f"Content-Security-Policy violations: {violations}"
+
+
+def wait_until(page, predicate: str, timeout: float = 15.0) -> None:
+    """Poll a JavaScript predicate (an arrow function) until it is true. Playwright's wait_for_function compiles
+    its predicate with eval inside the page, which the Content-Security-Policy rightly refuses; evaluate() does not."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {predicate}")
+        time.sleep(0.05)
 
 
 @pytest.fixture

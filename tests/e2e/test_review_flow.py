@@ -6,6 +6,7 @@ import pytest
 
 from curation.demo.projects import demo_project_load, demo_users_create
 from curation.models import Assignment, AssignmentStatus, Review, SeedTask
+from tests.e2e.conftest import wait_until
 from tests.markers import needs_browser
 
 pytestmark = [pytest.mark.browser, needs_browser]
@@ -35,7 +36,7 @@ def ready(page, heading):
     """The review page is loaded and its first field has the focus, so keys go where a person's would."""
     page.get_by_role("heading", name=heading, exact=True).wait_for()
     page.wait_for_load_state()
-    page.wait_for_function("document.activeElement && document.activeElement.closest('[data-field]')")
+    wait_until(page, "() => document.activeElement && document.activeElement.closest('[data-field]')")
 
 
 def submit_and_wait(page):
@@ -75,16 +76,16 @@ def test_a_clinician_reviews_with_the_keyboard_and_a_curator_sees_the_flags(live
     )
     page.keyboard.press("e")
     page.locator("#task-edit-form").wait_for()
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_instruction'")
+    wait_until(page, "() => document.activeElement && document.activeElement.id === 'id_instruction'")
     press(page, "Tab", "Tab", "Control+End")
     page.keyboard.type(" Seek urgent care for a fever in a child under 3 months.")
     press(page, "Tab", "Tab", "Tab", "Tab", "Tab")
     page.keyboard.type("Add the red flag for young infants")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_rationale'")
+    wait_until(page, "() => document.activeElement && document.activeElement.id === 'id_rationale'")
     screenshot("review-seed-edit-in-place")
     page.keyboard.press("Control+Enter")
     page.get_by_test_id("edit-saved").wait_for()
-    page.wait_for_function("document.activeElement && document.activeElement.closest('#review-form')")
+    wait_until(page, "() => document.activeElement && document.activeElement.closest('#review-form')")
     press(page, "2", "j", "3", "j", "4", "j", "3", "j", "1")
     screenshot("review-seed-after-edit")
     submit_and_wait(page)
@@ -101,7 +102,7 @@ def test_a_clinician_reviews_with_the_keyboard_and_a_curator_sees_the_flags(live
     press(page, "2", "j", "3", "j", "1", "j", "3", "j", "2", "j", "2", "j", "2", "j", "1", "j", "j", "Enter")
     page.keyboard.press("Control+End")
     page.keyboard.type(" Correction: never give aspirin to a child.")
-    page.wait_for_function("document.getElementById('edit-distance').textContent.trim() !== '0'")
+    wait_until(page, "() => document.getElementById('edit-distance').textContent.trim() !== '0'")
     screenshot("review-response-corrected")
     submit_and_wait(page)
 

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from curation.models import RubricGrade, RubricStatus
+from tests.e2e.conftest import wait_until
 from tests.factories import ClinicianFactory, CuratorFactory, MembershipFactory, ModelResponseFactory, PromptFactory
 from tests.markers import needs_browser
 
@@ -53,7 +54,7 @@ def grade_all(page, live_server, project, keys_per_response):
     page.goto(f"{live_server.url}/projects/{project.slug}/rubrics/grade/")
     for keys in keys_per_response:
         page.get_by_test_id("grade-form").wait_for()
-        page.wait_for_function("document.activeElement && document.activeElement.closest('[data-criterion]')")
+        wait_until(page, "() => document.activeElement && document.activeElement.closest('[data-criterion]')")
         assert "model-" not in page.content()
         for key in keys:
             page.keyboard.press(key)
