@@ -5,7 +5,6 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE
-from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -47,7 +46,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "csp",
-    "csp",
     "template_partials",
     "django_htmx",
     "django_filters",
@@ -66,7 +64,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "csp.middleware.CSPMiddleware",
     "accounts.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -84,25 +81,6 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
-
-# Content-Security-Policy: every script and style comes from our own files (no inline code, no eval; htmx is
-# configured without eval in base.html), so an injected <script> or style attribute does not run. A script that
-# must be inline carries the request's nonce ({{ request.csp_nonce }}). Images may be data: URIs (the
-# authenticator QR code).
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'", NONCE],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "font-src": ["'self'"],
-        "connect-src": ["'self'"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    }
-}
 
 # Content-Security-Policy: every script and style comes from our own files (no inline code, no eval; htmx is
 # configured without eval in base.html), so an injected <script> or style attribute does not run. A script that
