@@ -43,6 +43,7 @@ urlpatterns = [
     path("projects/<slug:slug>/members/", members.member_list, name="member_list"),
     path("projects/<slug:slug>/members/<int:user_id>/remove/", members.member_remove, name="member_remove"),
     path("projects/<slug:slug>/releases/", releases.release_list, name="release_list"),
+    path("projects/<slug:slug>/releases/preview/", releases.release_preview, name="release_preview"),
     path("projects/<slug:slug>/releases/<int:release_id>/", releases.release_detail, name="release_detail"),
     path(
         "projects/<slug:slug>/releases/<int:release_id>/download/", releases.release_download, name="release_download"

@@ -67,6 +67,7 @@ RULES = {
     "api_task_detail": ("get", API_MEMBERS_ONLY),
     # Releases: admins, and curators granted curation.make_release (the plain curator here is not).
     "release_list": ("get", RELEASE_MAKERS),
+    "release_preview": ("get", RELEASE_MAKERS),
     "release_detail": ("get", RELEASE_MAKERS),
     "release_download": ("get", RELEASE_MAKERS),
     "release_card": ("get", RELEASE_MAKERS),
@@ -170,6 +171,7 @@ def release(project, admin_user, settings, tmp_path):
     from curation.services.releases import release_build, release_create
 
     settings.MEDIA_ROOT = tmp_path / "media"
+    SeedTaskFactory(project=project, status="accepted")  # a release of no row is refused
     release = release_create(project=project, created_by=admin_user, format="alpaca", enqueue=False)
     return release_build(release_id=release.pk)
 
@@ -214,6 +216,7 @@ def world(project, clinician, outsider, curator, admin_user, release):
             )
         },
         "release_list": {"slug": project.slug},
+        "release_preview": {"slug": project.slug},
         **{name: {"slug": project.slug} for name in ("import_list", "vocabulary", "vocabulary_map")},
         "vocabulary_merge": {"slug": project.slug},
         "api_import_list": {"slug": project.slug},

@@ -18,13 +18,14 @@ task in one query, in task order, so it costs the same whatever the size.
 """
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from curation.formats.writers.releases import ExportScope, TaskReviews
+from curation.formats.writers.releases import WRITERS, ExportScope, TaskReviews
 from curation.models import (
     BLOCKING_FLAG_KINDS,
     EvaluationRound,
@@ -39,6 +40,7 @@ from curation.models import (
     RoundMode,
     RoundStatus,
     SeedTask,
+    TaskStatus,
 )
 from curation.selectors.rounds import round_majority_items
 from curation.stats.item_agreement import item_agreement, scored_keys
@@ -152,8 +154,14 @@ def _names_any_term(filters: "ReleaseFilters") -> bool:
 
 
 def release_tasks(*, project: Project, filters: "ReleaseFilters") -> QuerySet[SeedTask]:
-    """The seed tasks a release with these filters includes, annotated with `n_reviewers`, in id order."""
-    tasks = SeedTask.objects.filter(project=project, status__in=filters.statuses)
+    """The seed tasks a release with these filters includes, annotated with `n_reviewers`, in id order.
+
+    An accepted task is taken only at the version a curator accepted: an edit since is unreviewed (and
+    the edit returned the task to review, curation.services.seed_tasks.seed_task_edit).
+    """
+    tasks = SeedTask.objects.filter(project=project, status__in=filters.statuses).filter(
+        ~Q(status=TaskStatus.ACCEPTED) | Q(accepted_version=F("version"))
+    )
     for name, (term, raw_field) in TERM_FIELDS.items():
         values = getattr(filters, name)
         if values:
@@ -238,9 +246,9 @@ def task_reviews(*, reviews: QuerySet[Review], schemas: list[RatingSchema], chun
 
 
 def release_scope(
-    *, release: Release, project: Project, filters: "ReleaseFilters", streams_tasks: bool, chunk_size: int
+    *, format: str, salt: str, project: Project, filters: "ReleaseFilters", streams_tasks: bool, chunk_size: int
 ) -> ExportScope:
-    """The querysets a release reads, and a summary of the reviews behind its rows (one grouped query).
+    """The querysets a release of `format` reads, and a summary of the reviews behind its rows (one grouped query).
 
     For the formats made of tasks (`streams_tasks`: alpaca, chat) the reviews behind the rows are the
     tasks' own reviews; for the review formats they are every review in scope, responses' included.
@@ -252,13 +260,13 @@ def release_scope(
     groups = list(behind.order_by().values("schema_id", "reviewer_id").annotate(n=Count("id")))
     schema_ids = {group["schema_id"] for group in groups}
     schemas = list(RatingSchema.objects.filter(pk__in=schema_ids).order_by("name", "version", "id"))
-    preference = release.format == ReleaseFormat.PREFERENCE
+    preference = format == ReleaseFormat.PREFERENCE
     rounds = release_rounds(project=project, ids=filters.rounds) if preference else []
     return ExportScope(
         tasks=tasks,
         reviews=reviews,
         schemas=schemas,
-        salt=release.salt,
+        salt=salt,
         system_prompt=filters.system_prompt,
         agreements=partial(task_reviews, reviews=own_reviews, schemas=schemas, chunk_size=chunk_size),
         min_agreement=filters.min_agreement,
@@ -269,3 +277,63 @@ def release_scope(
         review_count=sum(group["n"] for group in groups),
         reviewer_count=len({group["reviewer_id"] for group in groups}),
     )
+
+
+# --- What a definition will give, before it is built ---
+
+# Past this many reviews behind the tasks, the page's count under a minimum agreement is the tasks'
+# COUNT (an upper bound, labelled so) rather than a pass over every review on each change of a filter.
+EXACT_AGREEMENT_COUNT_LIMIT = 20_000
+# What a row is, by format: what the count counts.
+ROW_UNITS = {
+    ReleaseFormat.ALPACA: "tasks",
+    ReleaseFormat.CHAT: "tasks",
+    ReleaseFormat.PREFERENCE: "pairs",
+    ReleaseFormat.REVIEWS: "reviews",
+    ReleaseFormat.REVIEWS_CSV: "reviews",
+    ReleaseFormat.SCORES_CSV: "reviews",
+}
+
+
+@dataclass(frozen=True)
+class ReleaseRowCount:
+    """How many rows a definition gives now: `exact`, or at most `rows` (and then `why` says why)."""
+
+    rows: int
+    unit: str
+    exact: bool = True
+    why: str = ""
+
+    def __str__(self) -> str:
+        amount = f"{self.rows:,} {self.unit}" if self.exact else f"at most {self.rows:,} {self.unit}"
+        return f"{amount} ({self.why})" if self.why else amount
+
+
+def release_row_count(*, project: Project, format: str, filters: "ReleaseFilters") -> ReleaseRowCount:
+    """The rows a release of this definition would hold if built now, counted by the build's own queries
+    (its writer's `count`, the build's rows_total). Bounded: COUNTs, and one pass over the reviews behind
+    the tasks under a minimum agreement unless there are more than EXACT_AGREEMENT_COUNT_LIMIT of them."""
+    writer = WRITERS[format]
+    unit = ROW_UNITS[format]
+    scope = release_scope(
+        format=format, salt="", project=project, filters=filters, streams_tasks=writer.streams_tasks, chunk_size=2000
+    )
+    if writer.streams_tasks and filters.min_agreement is not None and scope.review_count > EXACT_AGREEMENT_COUNT_LIMIT:
+        return ReleaseRowCount(scope.tasks.count(), unit, exact=False, why="the agreement minimum applies when built")
+    rows = writer.count(scope)
+    if format == ReleaseFormat.PREFERENCE:
+        return ReleaseRowCount(rows, unit, exact=False, why="corrections that change nothing are left out when built")
+    return ReleaseRowCount(rows, unit)
+
+
+def release_empty_hint(*, project: Project, format: str, filters: "ReleaseFilters") -> str:
+    """Why a definition gives no row, and what would give some: the message an empty release is refused with."""
+    statuses = set(filters.statuses)
+    if not SeedTask.objects.filter(project=project, status__in=statuses).exists():
+        if statuses == {TaskStatus.ACCEPTED}:
+            return (
+                "no task is accepted yet: accept tasks on the Adjudication page, "
+                f"or choose status={TaskStatus.IN_REVIEW.value}"
+            )
+        return f"no task of {project.slug} has status {', '.join(sorted(statuses))}"
+    return "no row matches this definition: widen its filters"

@@ -33,7 +33,7 @@ from curation.jobs import release_build_task
 from curation.models import EvaluationRound, Project, Release, ReleaseFormat, ReleaseStatus
 from curation.releases_definition import ReleaseDefinition
 from curation.selectors.agreement import review_state_of
-from curation.selectors.releases import release_scope
+from curation.selectors.releases import release_empty_hint, release_row_count, release_scope
 from curation.selectors.rounds import round_agreement
 from curation.services.agreement import INLINE_LIMIT, project_agreement_get
 
@@ -50,6 +50,10 @@ STALE_AFTER_SECONDS = 600
 
 class ReleaseNotRetryable(Exception):
     pass
+
+
+class EmptyRelease(Exception):
+    """A build that wrote no row: it fails rather than publish an empty, immutable release."""
 
 
 # --- The agreement figures the card gives ---
@@ -128,6 +132,8 @@ def release_create(
         definition = ReleaseDefinition.from_data(project=project, format=format, filters=filters)
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    else:
+        errors.update(_emptiness(project, definition))
     if errors:
         raise ValidationError(errors)
     release = Release(
@@ -146,6 +152,17 @@ def release_create(
     if enqueue:
         _enqueue(release)
     return release
+
+
+def _emptiness(project: Project, definition: ReleaseDefinition) -> dict[str, str]:
+    """The refusal of a definition that gives no row now, keyed `filters`; none for one that gives rows.
+
+    An empty release would still become an immutable, numbered release; refusing it here says why instead.
+    """
+    read = {"project": project, "format": definition.format, "filters": definition.filters}
+    if release_row_count(**read).rows:
+        return {}
+    return {"filters": f"This release would hold no row: {release_empty_hint(**read)}."}
 
 
 def _enqueue(release: Release) -> None:
@@ -294,7 +311,8 @@ def _build_in_snapshot(release: Release, work_dir: Path, on_line: Callable[[int]
             project = Project.objects.get(pk=release.project_id)
             filters = ReleaseDefinition.from_release(format=release.format, filters=release.filters).filters
             scope = release_scope(
-                release=release,
+                format=release.format,
+                salt=release.salt,
                 project=project,
                 filters=filters,
                 streams_tasks=writer.streams_tasks,
@@ -342,6 +360,8 @@ def release_build(
     work_dir.mkdir()
     try:
         manifest = _build_in_snapshot(release, work_dir, on_line)
+        if not manifest["row_count"]:
+            raise EmptyRelease("the definition gave no row when built (the data changed since it was defined)")
         final_dir = release_directory(release)
         if final_dir.exists():
             # An earlier attempt published its files and died before recording them.

@@ -5,13 +5,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from curation.access import access_release, access_releases
 from curation.forms.releases import ReleaseForm
 from curation.release_downloads import release_card_response, release_file_response
-from curation.releases_definition import filters_shown
-from curation.selectors.releases import releases_of
+from curation.releases_definition import ReleaseDefinition, filters_shown
+from curation.selectors.releases import release_empty_hint, release_row_count, releases_of
 from curation.services.releases import ReleaseNotRetryable, release_create, release_is_stalled, release_retry
 
 
@@ -46,6 +46,31 @@ def release_list(request: HttpRequest, slug: str) -> HttpResponse:
         {"project": project, "form": form, "releases": releases_of(project=project)},
         status=status,
     )
+
+
+@login_required
+@require_GET
+def release_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """What the release form's definition would give if built now: its row count, or why it gives none.
+
+    The form asks for it (htmx) whenever one of its fields changes, with the form's values.
+    """
+    project = access_releases(user=request.user, slug=slug)
+    form = ReleaseForm(request.GET, project=project)
+    context: dict = {"errors": {}, "count": None, "hint": ""}
+    form.is_valid()
+    try:
+        definition = ReleaseDefinition.from_data(
+            project=project, format=form.cleaned_data.get("format"), filters=form.filters()
+        )
+    except ValidationError as exc:
+        context["errors"] = exc.message_dict
+    else:
+        read = {"project": project, "format": definition.format, "filters": definition.filters}
+        context["count"] = release_row_count(**read)
+        if not context["count"].rows:
+            context["hint"] = release_empty_hint(**read)
+    return render(request, "curation/releases/preview.html", context)
 
 
 @login_required

@@ -85,7 +85,9 @@ def api_world(project, clinician, admin_user, settings, tmp_path):
     task = SeedTaskFactory(project=project)
     AssignmentFactory(seed_task=task, reviewer=clinician)
     release = release_build(
-        release_id=release_create(project=project, created_by=admin_user, format="alpaca", enqueue=False).pk
+        release_id=release_create(
+            project=project, created_by=admin_user, format="alpaca", filters={"statuses": [task.status]}, enqueue=False
+        ).pk
     )
     prompt = PromptFactory(project=project, input="")
     for model in ("model-one", "model-two"):

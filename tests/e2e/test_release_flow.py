@@ -47,6 +47,8 @@ def test_an_admin_builds_a_release_follows_its_progress_and_downloads_it(live_se
     page.get_by_label("Format").select_option("alpaca")
     page.get_by_label("Purpose").fill("Instruction-tune a cardiology assistant.")
     page.get_by_label("Topics").select_option(["Cardiology"])
+    # Before building, the page says what the definition gives: 16 of the 24 accepted tasks.
+    page.get_by_test_id("release-preview-count").filter(has_text="would hold 16 tasks").wait_for()
     screenshot("release-form")
     page.get_by_role("button", name="Build release").click()
 

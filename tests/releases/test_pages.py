@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from curation.models import Release, ReleaseStatus, TaskStatus
 from curation.services.releases import release_build, release_create
+from curation.services.reviews import review_submit
 from tests.factories import CuratorFactory, ProjectFactory, SeedTaskFactory
 
 
@@ -20,8 +21,12 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def built(project, admin_user):
-    SeedTaskFactory.create_batch(3, project=project, status=TaskStatus.ACCEPTED)
+def accepted(project):
+    return SeedTaskFactory.create_batch(3, project=project, status=TaskStatus.ACCEPTED)
+
+
+@pytest.fixture
+def built(project, admin_user, accepted):
     release = release_create(project=project, created_by=admin_user, format="alpaca", enqueue=False)
     return release_build(release_id=release.pk)
 
@@ -79,7 +84,7 @@ def test_a_release_of_another_project_is_not_found_through_this_one(client, admi
     assert client.get(reverse("api_release_download", args=[other.slug, built.pk])).status_code == 404
 
 
-def test_an_unfinished_release_has_nothing_to_download(client, admin_user, project):
+def test_an_unfinished_release_has_nothing_to_download(client, admin_user, project, accepted):
     release = release_create(project=project, created_by=admin_user, format="alpaca", enqueue=False)
     client.force_login(admin_user)
 
@@ -154,7 +159,9 @@ def test_a_bad_definition_is_shown_next_to_its_field_and_nothing_is_created(clie
     assert not Release.objects.exists()
 
 
-def test_progress_polling_returns_only_the_status_fragment_until_the_build_finishes(client, project, admin_user):
+def test_progress_polling_returns_only_the_status_fragment_until_the_build_finishes(
+    client, project, admin_user, accepted
+):
     release = release_create(project=project, created_by=admin_user, format="alpaca", enqueue=False)
     url = reverse("release_detail", args=[project.slug, release.pk])
     client.force_login(admin_user)
@@ -170,7 +177,9 @@ def test_progress_polling_returns_only_the_status_fragment_until_the_build_finis
     assert "hx-trigger" not in done, "polling stops once the release is finished"
 
 
-def test_a_failed_release_can_be_retried_from_the_page(client, project, admin_user, django_capture_on_commit_callbacks):
+def test_a_failed_release_can_be_retried_from_the_page(
+    client, project, admin_user, accepted, django_capture_on_commit_callbacks
+):
     release = release_create(project=project, created_by=admin_user, format="alpaca", enqueue=False)
     Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.FAILED, error="OSError: disk full")
     client.force_login(admin_user)
@@ -226,7 +235,15 @@ def _queries(client, url) -> int:
     return len(captured)
 
 
-def test_the_releases_page_costs_the_same_queries_however_many_releases(client, project, admin_user):
+def test_the_releases_page_costs_the_same_queries_however_many_releases(client, project, admin_user, clinician):
+    [task] = SeedTaskFactory.create_batch(1, project=project, status=TaskStatus.ACCEPTED, reference_output="Rest.")
+    review_submit(
+        reviewer=clinician,
+        schema=project.seed_schema,
+        seed_task=task,
+        answers={"decision": "accept", "clinical_validity": 5, "clarity": 4, "difficulty": 3},
+        corrected_text="Rest, and see your doctor.",
+    )
     client.force_login(admin_user)
     url, api = reverse("release_list", args=[project.slug]), reverse("api_release_list", args=[project.slug])
     release_create(project=project, created_by=admin_user, format="alpaca", enqueue=False)
@@ -239,7 +256,7 @@ def test_the_releases_page_costs_the_same_queries_however_many_releases(client, 
 
 
 def test_a_build_whose_worker_died_is_shown_as_stalled_and_can_be_retried(
-    client, project, admin_user, django_capture_on_commit_callbacks
+    client, project, admin_user, accepted, django_capture_on_commit_callbacks
 ):
     from django.utils import timezone
 
