@@ -7,6 +7,7 @@ from curation.views import (
     flags,
     imports,
     members,
+    project_settings,
     projects,
     releases,
     reviews,
@@ -18,6 +19,10 @@ from curation.views import (
 
 urlpatterns = [
     path("", projects.dashboard, name="dashboard"),
+    # Before projects/<slug>/: these names are reserved (services.projects.RESERVED_SLUGS).
+    path("projects/new/", project_settings.project_create_view, name="project_create"),
+    path("projects/new/preview/", project_settings.guidelines_preview, name="guidelines_preview"),
+    path("projects/archived/", project_settings.project_archived_list, name="project_archived_list"),
     path("projects/<slug:slug>/", seed_tasks.task_list, name="task_list"),
     path("projects/<slug:slug>/guidelines/", seed_tasks.project_guidelines, name="project_guidelines"),
     path("projects/<slug:slug>/tasks/<int:task_id>/", seed_tasks.task_detail, name="task_detail"),
@@ -28,6 +33,11 @@ urlpatterns = [
     path("projects/<slug:slug>/vocabulary/map/", vocabulary.vocabulary_map, name="vocabulary_map"),
     path("projects/<slug:slug>/vocabulary/merge/", vocabulary.vocabulary_merge, name="vocabulary_merge"),
     path("projects/<slug:slug>/agreement/", agreement.project_agreement, name="project_agreement"),
+    path(
+        "projects/<slug:slug>/agreement/recompute/",
+        agreement.project_agreement_refresh_view,
+        name="project_agreement_recompute",
+    ),
     path("projects/<slug:slug>/review/", reviews.review_queue, name="review_queue"),
     path("projects/<slug:slug>/review/next/", reviews.review_next, name="review_next"),
     path("projects/<slug:slug>/review/<int:assignment_id>/", reviews.review_item, name="review_item"),
@@ -41,6 +51,9 @@ urlpatterns = [
     path("projects/<slug:slug>/attention/<int:flag_id>/clear/", flags.flag_clear, name="flag_clear"),
     path("projects/<slug:slug>/assign/", assignments.assign, name="assign"),
     path("projects/<slug:slug>/members/", members.member_list, name="member_list"),
+    path("projects/<slug:slug>/settings/", project_settings.project_settings, name="project_settings"),
+    path("projects/<slug:slug>/settings/archive/", project_settings.project_archive_view, name="project_archive"),
+    path("projects/<slug:slug>/settings/unarchive/", project_settings.project_unarchive_view, name="project_unarchive"),
     path("projects/<slug:slug>/members/<int:user_id>/remove/", members.member_remove, name="member_remove"),
     path("projects/<slug:slug>/releases/", releases.release_list, name="release_list"),
     path("projects/<slug:slug>/releases/preview/", releases.release_preview, name="release_preview"),

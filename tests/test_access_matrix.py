@@ -47,6 +47,10 @@ RULES = {
     "task_edit": ("get", MEMBERS_ONLY),
     # Agreement reveals how reviewers answered: curators and admins only (blind review).
     "project_agreement": ("get", {"anonymous": LOGIN, "clinician": 403, "outsider": 404, "curator": 200, "admin": 200}),
+    "project_agreement_recompute": (
+        "post",
+        {"anonymous": LOGIN, "clinician": 403, "outsider": 404, "curator": 302, "admin": 302},
+    ),
     "invitation_list": ("get", ADMINS_ONLY),
     "people_list": ("get", ADMINS_ONLY),
     "member_list": ("get", CURATORS_ONLY),
@@ -191,6 +195,7 @@ def world(project, clinician, outsider, curator, admin_user, release):
         "task_detail": {"slug": project.slug, "task_id": task.pk},
         "task_edit": {"slug": project.slug, "task_id": task.pk},
         "project_agreement": {"slug": project.slug},
+        "project_agreement_recompute": {"slug": project.slug},
         "invitation_revoke": {"invitation_id": invitation.pk},
         "person_role": {"user_id": clinician.pk},
         "member_list": {"slug": project.slug},

@@ -22,8 +22,8 @@ class AgreementApi(APIView):
             "Per rating form and field, over items with two or more current reviews: Krippendorff's alpha at the "
             "field's level, percent agreement, Fleiss' kappa, Cohen's kappa per rater pair and Gwet's AC1, each "
             "with a 95% bootstrap interval; undefined values are null with the reason. Breakdowns by topic, view, "
-            "task type, difficulty and rater. A large project is computed by a worker: the answer is then 202 "
-            "until the report for the current reviews is ready."
+            "task type, difficulty and rater. A worker computes it: the answer is 202 until the "
+            "report for the current reviews is ready."
         ),
         responses={
             200: OpenApiResponse(description="The report (the same JSON as `manage.py agreement --project`)"),
@@ -32,7 +32,8 @@ class AgreementApi(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         project = access_project_agreement(user=request.user, slug=slug)
-        report = project_agreement_get(project=project)
+        # Never computed in the request (inline_limit=0): a worker computes it, the caller polls the 202.
+        report = project_agreement_get(project=project, inline_limit=0)
         if report is None:
             return Response(
                 {"status": "computing", "detail": "A worker is computing agreement for the current reviews."},

@@ -43,6 +43,16 @@ def _pending_key(project_id: int, state: tuple[int, int]) -> str:
     return f"agreement-pending:v1:{project_id}:{state[0]}:{state[1]}"
 
 
+def _latest_key(project_id: int) -> str:
+    """The last report computed for the project, whatever reviews came since: the page shows it with its age."""
+    return f"agreement-latest:v1:{project_id}"
+
+
+def _store(project_id: int, state: tuple[int, int], report: dict[str, Any]) -> None:
+    cache.set(_cache_key(project_id, state), report, CACHE_SECONDS)
+    cache.set(_latest_key(project_id), report, CACHE_SECONDS)
+
+
 def _comparisons(field: dict) -> list[dict]:
     """The agreement questions one form field asks: (key, label, level, how to read a value)."""
     kind, key, label = field["kind"], field["key"], field.get("label") or field["key"]
@@ -202,7 +212,7 @@ def project_agreement_refresh(*, project_id: int) -> dict[str, Any]:
     state = review_state_of(project=project)
     report = project_agreement_compute(project=project)
     # The state read before computing names the data computed: a review arriving meanwhile makes a new key.
-    cache.set(_cache_key(project.pk, state), report, CACHE_SECONDS)
+    _store(project.pk, state, report)
     cache.delete(_pending_key(project.pk, state))
     return report
 
@@ -221,11 +231,41 @@ def project_agreement_get(*, project: Project, inline_limit: int | None = None) 
         return report
     if state[1] <= inline_limit or not _cache_is_shared():
         report = project_agreement_compute(project=project)
-        cache.set(_cache_key(project.pk, state), report, CACHE_SECONDS)
+        _store(project.pk, state, report)
         return report
-    from curation.jobs import project_agreement_task
+    _enqueue(project=project, state=state)
+    return cache.get(_cache_key(project.pk, state))
+
+
+def _enqueue(*, project: Project, state: tuple[int, int]) -> None:
+    from curation.jobs import project_agreement_task  # jobs import this module: a real cycle
 
     # add() is atomic: only the first request for this state enqueues a computation.
     if cache.add(_pending_key(project.pk, state), True, 15 * 60):
         project_agreement_task.delay(project.pk)
-    return cache.get(_cache_key(project.pk, state))
+
+
+def project_agreement_latest(*, project: Project) -> tuple[dict[str, Any] | None, bool]:
+    """What the agreement page shows without computing anything in the request: the report for the
+    current reviews if there is one, else the last one computed (None if never), and whether it is
+    current. A project with no current report gets one queued.
+
+    Without a cache shared with the workers (a development setting) a worker's result could never
+    reach the page, so there the report is computed here, as project_agreement_get does.
+    """
+    if not _cache_is_shared():
+        return project_agreement_get(project=project), True
+    state = review_state_of(project=project)
+    report = cache.get(_cache_key(project.pk, state))
+    if report is not None:
+        return report, True
+    _enqueue(project=project, state=state)
+    return cache.get(_cache_key(project.pk, state)) or cache.get(_latest_key(project.pk)), False
+
+
+def project_agreement_recompute(*, project: Project) -> None:
+    """Queue a fresh computation of the project's agreement (the page's Recompute), even if one is cached."""
+    state = review_state_of(project=project)
+    cache.delete(_pending_key(project.pk, state))
+    cache.delete(_cache_key(project.pk, state))
+    _enqueue(project=project, state=state)

@@ -1,19 +1,22 @@
 from datetime import datetime
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from curation.access import access_project_agreement
 from curation.charts import alpha_chart
-from curation.services.agreement import SLICES, project_agreement_get
+from curation.services.agreement import SLICES, project_agreement_latest, project_agreement_recompute
 from curation.stats.agreement import OUTLIER_MIN_UNITS
 
 
 @login_required
 def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
     project = access_project_agreement(user=request.user, slug=slug)
-    report = project_agreement_get(project=project)
+    # The last result and its age; a worker computes a new one (never this request, whatever the size).
+    report, current = project_agreement_latest(project=project)
     schemas = [_present_schema(schema) for schema in report["schemas"]] if report else []
     computed_at = datetime.fromisoformat(report["computed_at"]) if report else None
     template = "curation/agreement/detail.html" + ("#agreement-body" if request.htmx else "")
@@ -25,9 +28,19 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
             "report": report,
             "schemas": schemas,
             "computed_at": computed_at,
+            "current": current,
             "outlier_min_units": OUTLIER_MIN_UNITS,
         },
     )
+
+
+@login_required
+@require_POST
+def project_agreement_refresh_view(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_project_agreement(user=request.user, slug=slug)
+    project_agreement_recompute(project=project)
+    messages.info(request, "Agreement is being recomputed; this page shows the new figures when they are ready.")
+    return redirect("project_agreement", slug=project.slug)
 
 
 def _present_schema(schema: dict) -> dict:

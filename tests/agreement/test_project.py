@@ -190,7 +190,7 @@ def test_a_member_clinician_may_not_see_agreement_because_it_reveals_others_answ
 
 def test_the_page_asks_htmx_for_a_fragment_and_polls_while_a_worker_computes(client, project, curator, monkeypatch):
     monkeypatch.setattr(agreement_service, "project_agreement_get", lambda **kwargs: None)
-    monkeypatch.setattr("curation.views.agreement.project_agreement_get", lambda **kwargs: None)
+    monkeypatch.setattr("curation.views.agreement.project_agreement_latest", lambda **kwargs: (None, False))
     client.force_login(curator)
     url = reverse("project_agreement", args=[project.slug])
     fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
