@@ -46,9 +46,11 @@ lock: install-dev
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements-dev.lock
 
 # Benchmarks measure on PostgreSQL (this machine's by default); figures go to BENCHMARKS.md.
+# `make bench BENCH=scale` measures every screen at 1M tasks (database built once, kept); BENCH_SCALE=10k for a quick check.
+BENCH_SCALE ?= 1m
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 bench: install-dev
-	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} $(BIN)/python -m bench $(BENCH)
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m bench $(BENCH)
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=INFO
