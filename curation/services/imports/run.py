@@ -21,6 +21,7 @@ from curation.formats import PairRecord, Problem, Record, ResponseRecord
 from curation.formats.base import RawRecord
 from curation.models import ImportFormat, ImportJob, ImportStatus, Project, SeedTask
 from curation.selectors.imports import import_previous_success
+from curation.services.database import imported_tables_analyze
 from curation.services.imports import sources as batch
 from curation.services.imports.matching import AnswerTwins, PromptIndex
 from curation.services.imports.problems import ProblemLog, group_text
@@ -298,6 +299,7 @@ class ImportRun:
                     return
                 report = self._write_sources(on_written)
                 self._finish(ImportStatus.SUCCEEDED, format=self.job.format, **report)
+                transaction.on_commit(imported_tables_analyze)  # the planner learns the tables' new size
         finally:
             progress.close()
             for spool in self.spools:
