@@ -35,6 +35,7 @@ KIND_INVALID = {
     "names": "must be a list of names",
     "date": "must be a date like 2026-01-31 (got {raw})",
     "text": "must be text",
+    "flag": "must be true or false (got {raw})",
 }
 
 
@@ -45,9 +46,9 @@ class FilterSpec:
     `kind` is one of: "choices" (a list from `choices`), "names" (a list of topic, view or type names
     the project's tasks use), "levels" (a list of whole numbers from `choices`), "ids" (a list of round
     ids), "count" (a whole number, `minimum` or more), "share" (a number from `minimum` to `maximum`,
-    or none), "date", "text" and "key" (one word). `help` is shown on the page and the command line,
-    `cli_help` on the command line only. `invalid` is the message for a value of the wrong kind or out
-    of range (by default the kind's, KIND_INVALID); `{raw}` in it shows what was given. `only_for`
+    or none), "date", "text", "key" (one word) and "flag" (true or false). `help` is shown on the page
+    and the command line, `cli_help` on the command line only. `invalid` is the message for a value of
+    the wrong kind or out of range (by default the kind's, KIND_INVALID); `{raw}` in it shows what was given. `only_for`
     names the formats the filter applies to (empty: all); `refused_elsewhere`, when given, is the
     message that refuses it set for another format (`{formats}`, `{format}`) rather than leaving it
     unused.
@@ -136,6 +137,16 @@ class ReleaseFilters:
     created_from: str | None = _spec(None, kind="date", label="Created from", cli="--created-from")
     created_to: str | None = _spec(None, kind="date", label="Created to", cli="--created-to")
     system_prompt: str = _spec("", kind="text", label="System prompt", cli="--system-prompt", help="Chat format only")
+    include_empty_outputs: bool = _spec(
+        False,
+        kind="flag",
+        label="Include tasks without an output",
+        cli="--include-empty-outputs",
+        only_for=TASK_FORMATS,
+        refused_elsewhere="applies to the seed-task formats ({formats}) only; leave it off for {format}",
+        help="Alpaca and chat only: by default a task without a reference output is left out (its row would "
+        "teach an empty answer); the card says how many were",
+    )
     rounds: tuple[int, ...] = _spec(
         (),
         kind="ids",
@@ -285,6 +296,19 @@ def _text(spec: FilterSpec, raw: Any) -> str:
     return raw.replace("\r\n", "\n").strip()
 
 
+FLAG_WORDS = {"true": True, "on": True, "yes": True, "1": True, "false": False, "off": False, "no": False, "0": False}
+
+
+def _flag(spec: FilterSpec, raw: Any) -> bool:
+    if raw in (None, ""):
+        return False
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in FLAG_WORDS:
+        return FLAG_WORDS[raw.strip().lower()]
+    raise _refusal(spec, raw)
+
+
 READERS: dict[str, Callable[[FilterSpec, Any], Any]] = {
     "choices": _choices,
     "names": _names,
@@ -295,6 +319,7 @@ READERS: dict[str, Callable[[FilterSpec, Any], Any]] = {
     "date": _date,
     "text": _text,
     "key": _text,
+    "flag": _flag,
 }
 
 

@@ -43,7 +43,8 @@ def _filter_schema(spec: FilterSpec) -> dict[str, Any]:
         return {"type": "array", "items": item[spec.kind]}
     scalar = {"count": {"type": "integer", "minimum": spec.minimum},
               "share": {"type": "number", "minimum": spec.minimum, "maximum": spec.maximum, "nullable": True},
-              "date": {"type": "string", "format": "date", "nullable": True}}  # fmt: skip
+              "date": {"type": "string", "format": "date", "nullable": True},
+              "flag": {"type": "boolean"}}  # fmt: skip
     return scalar.get(spec.kind, {"type": "string"})
 
 

@@ -33,6 +33,10 @@ class _PostedText(_Posted, forms.CharField):
     pass
 
 
+class _PostedFlag(_Posted, forms.BooleanField):
+    pass
+
+
 def _number_input(spec: FilterSpec) -> forms.NumberInput:
     attrs: dict[str, Any] = {"min": spec.minimum}
     if spec.kind == "share":
@@ -51,6 +55,7 @@ WIDGETS = {
     "date": lambda spec: forms.DateInput(attrs={"type": "date"}),
     "text": lambda spec: forms.Textarea(attrs={"rows": 2}),
     "key": lambda spec: forms.TextInput,
+    "flag": lambda spec: forms.CheckboxInput,
 }
 
 
@@ -66,6 +71,8 @@ def filter_field(name: str, spec: FilterSpec) -> forms.Field:
     }
     if spec.is_list:
         return _PostedChoices(choices=spec.choices, **options)
+    if spec.kind == "flag":
+        return _PostedFlag(**options)
     return _PostedText(strip=False, **options)
 
 

@@ -249,6 +249,10 @@ def release_scope(
     """
     tasks = release_tasks(project=project, filters=filters)
     reviews = release_reviews(project=project, filters=filters)
+    left_out = 0
+    if streams_tasks and not filters.include_empty_outputs:
+        left_out = tasks.filter(reference_output="").count()
+        tasks = tasks.exclude(reference_output="")
     own_reviews = Review.objects.filter(project=project, is_current=True, seed_task__in=tasks.values("pk"))
     behind = own_reviews if streams_tasks else reviews
     groups = list(behind.order_by().values("schema_id", "reviewer_id").annotate(n=Count("id")))
@@ -270,6 +274,7 @@ def release_scope(
         chunk_size=chunk_size,
         review_count=sum(group["n"] for group in groups),
         reviewer_count=len({group["reviewer_id"] for group in groups}),
+        left_out_without_output=left_out,
     )
 
 
@@ -330,4 +335,11 @@ def release_empty_hint(*, project: Project, format: str, filters: "ReleaseFilter
                 f"or choose status={TaskStatus.IN_REVIEW.value}"
             )
         return f"no task of {project.slug} has status {', '.join(sorted(statuses))}"
+    if WRITERS[format].streams_tasks and not filters.include_empty_outputs:
+        without = release_tasks(project=project, filters=filters).filter(reference_output="").count()
+        if without:
+            return (
+                f"the {without} task(s) it selects have no reference output: write their outputs, "
+                "or include tasks without an output (include_empty_outputs)"
+            )
     return "no row matches this definition: widen its filters"

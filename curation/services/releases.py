@@ -275,6 +275,7 @@ def _card_stats(project: Project, scope: ExportScope, writer_streamed_tasks: boo
     return {
         "tasks": stats.tasks,
         "without_output": stats.without_output,
+        "left_out_without_output": scope.left_out_without_output,
         "topics": by_count(stats.topics),
         "views": by_count(stats.views),
         "types": by_count(stats.types),

@@ -177,3 +177,85 @@ def test_a_preference_count_is_labelled_an_upper_bound(client, project, admin_us
     client.force_login(admin_user)
 
     assert "would hold at most 1 pairs" in _preview(client, project, format="preference")
+
+
+# --- Tasks without an output ---
+
+
+@pytest.fixture
+def half_written(project):
+    """Three accepted tasks, one of them without a reference output."""
+    written = SeedTaskFactory.create_batch(2, project=project, status=TaskStatus.ACCEPTED, reference_output="Rest.")
+    empty = SeedTaskFactory(project=project, status=TaskStatus.ACCEPTED, reference_output="")
+    return written, empty
+
+
+def _rows(release: Release) -> list[dict]:
+    return [json.loads(line) for line in (Path(settings.MEDIA_ROOT) / release.file_path).read_bytes().splitlines()]
+
+
+def _built(project, fmt="alpaca", **filters) -> Release:
+    release = release_create(project=project, created_by=None, format=fmt, filters=filters, enqueue=False)
+    return release_build(release_id=release.pk)
+
+
+@pytest.mark.parametrize("fmt", ["alpaca", "chat"])
+def test_tasks_without_an_output_are_left_out_by_default_and_the_card_says_how_many(project, half_written, fmt):
+    written, _ = half_written
+
+    release = _built(project, fmt)
+
+    assert release.row_count == 2
+    assert [row["metadata"]["task_id"] for row in _rows(release)] == [task.pk for task in written]
+    assert "Left out: 1 seed task(s) the filters selected that have no reference output" in release.card
+
+
+def test_include_empty_outputs_keeps_them_with_an_empty_output(project, half_written):
+    release = _built(project, include_empty_outputs=True)
+
+    assert release.row_count == 3
+    assert _rows(release)[-1]["output"] == ""
+    assert "Left out" not in release.card
+    assert release.filters["include_empty_outputs"] is True
+
+
+def test_the_page_the_api_and_the_command_line_each_offer_the_choice(
+    client, project, admin_user, half_written, tmp_path
+):
+    client.force_login(admin_user)
+    page = client.get(reverse("release_list", args=[project.slug])).content.decode()
+    assert 'type="checkbox" name="include_empty_outputs"' in page
+    assert "would hold 2 tasks" in _preview(client, project)
+    assert "would hold 3 tasks" in _preview(client, project, include_empty_outputs="on")
+
+    api = client.post(
+        reverse("api_release_list", args=[project.slug]),
+        {"format": "chat", "filters": {"include_empty_outputs": True}},
+        content_type="application/json",
+    )
+    assert api.status_code == 202, api.content
+    assert api.json()["filters"]["include_empty_outputs"] is True
+
+    assert _export(project, tmp_path, "--include-empty-outputs") == (0, "")
+    assert len((tmp_path / "out.jsonl").read_bytes().splitlines()) == 3
+
+
+def test_include_empty_outputs_is_refused_for_a_format_it_does_not_apply_to(project, half_written):
+    with pytest.raises(ValidationError) as refused:
+        release_create(
+            project=project, created_by=None, format="reviews", filters={"include_empty_outputs": True}, enqueue=False
+        )
+
+    assert refused.value.message_dict["include_empty_outputs"] == [
+        "applies to the seed-task formats (alpaca, chat) only; leave it off for reviews"
+    ]
+
+
+def test_a_definition_whose_tasks_all_lack_an_output_is_refused_pointing_at_the_choice(project):
+    SeedTaskFactory.create_batch(2, project=project, status=TaskStatus.ACCEPTED, reference_output="")
+
+    with pytest.raises(ValidationError) as refused:
+        release_create(project=project, created_by=None, format="alpaca", enqueue=False)
+
+    assert "the 2 task(s) it selects have no reference output" in refused.value.message_dict["filters"][0]
+    assert "include_empty_outputs" in refused.value.message_dict["filters"][0]

@@ -105,6 +105,7 @@ def _contents(release: Release, manifest: Mapping[str, Any], stats: Mapping[str,
         f"- Rows: {manifest['row_count']}",
         f"- SHA-256 of `{manifest['file_name']}`: `{manifest['sha256']}`",
         f"- Seed tasks in scope: {stats['tasks']} ({stats['without_output']} without a reference output)",
+        *_left_out(stats),
         f"- Current reviews behind these rows: {stats['reviews']} by {stats['reviewers']} reviewers",
         "",
         *_table("Topics", stats["topics"], "topic"),
@@ -113,6 +114,16 @@ def _contents(release: Release, manifest: Mapping[str, Any], stats: Mapping[str,
         *_table("Difficulty (1 easiest, 5 hardest)", stats["difficulty"], "difficulty"),
         *_table("Reviewers per seed task", stats["reviewers_per_task"], "reviewers"),
         *(_pair_sources(stats, round_min_judgments) if release.format == ReleaseFormat.PREFERENCE else []),
+    ]
+
+
+def _left_out(stats: Mapping[str, Any]) -> list[str]:
+    left_out = stats.get("left_out_without_output") or 0
+    if not left_out:
+        return []
+    return [
+        f"- Left out: {left_out} seed task(s) the filters selected that have no reference output; a row "
+        "without an output would teach an empty answer (build with include_empty_outputs to keep them)",
     ]
 
 

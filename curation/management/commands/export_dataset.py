@@ -42,6 +42,8 @@ def add_filter_argument(parser: CommandParser, name: str, spec: FilterSpec) -> N
         help += f" ({', '.join(str(value) for value, _ in spec.choices)})"
     if spec.is_list:
         parser.add_argument(spec.cli, dest=name, action="append", help=f"{help}; repeatable")
+    elif spec.kind == "flag":
+        parser.add_argument(spec.cli, dest=name, action="store_const", const=True, help=help)
     else:
         parser.add_argument(spec.cli, dest=name, help=help)
 
