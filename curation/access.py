@@ -74,6 +74,13 @@ def access_assignment(*, user: User, assignment_id: int, project: Project) -> As
     return assignment
 
 
+def access_assignments(*, user: User, slug: str) -> Project:
+    """The project whose work a user may hand out: curators and admins (404 if unseen, 403 otherwise)."""
+    project = access_project(user=user, slug=slug)
+    require_curator(user=user)
+    return project
+
+
 def access_flag_for_clear(*, user: User, flag_id: int, project: Project) -> ItemFlag:
     require_curator(user=user)
     flag = ItemFlag.objects.filter(pk=flag_id, project=project).first()

@@ -115,6 +115,8 @@ RULES = {
     "bulk_decide": ("get", CURATORS_ONLY),
     "api_disagreement_list": ("get", API_CURATORS_ONLY),
     "api_agreement": ("get", API_CURATORS_ONLY),
+    # An empty batch is refused (400) once past the gate: curators and admins only.
+    "api_assignment_create": ("post", {**API_CURATORS_ONLY, "curator": 400, "admin": 400}),
     "api_adjudicate": ("post", {**API_CURATORS_ONLY, "curator": 400, "admin": 400}),  # an empty body
     # Evaluation rounds: a clinician sees the rounds they review; setup and results (model names) are curators'.
     "round_list": ("get", MEMBERS_ONLY),
@@ -225,6 +227,7 @@ def world(project, clinician, outsider, curator, admin_user, release):
         **{name: {"slug": project.slug} for name in ("import_list", "vocabulary", "vocabulary_map")},
         "vocabulary_merge": {"slug": project.slug},
         "api_import_list": {"slug": project.slug},
+        "api_assignment_create": {"slug": project.slug},
         "import_detail": {"slug": project.slug, "job_id": import_job.pk},
         "api_import_detail": {"slug": project.slug, "job_id": import_job.pk},
         "api_release_list": {"slug": project.slug},

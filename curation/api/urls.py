@@ -1,6 +1,17 @@
 from django.urls import path
 
-from curation.api import adjudication, agreement, imports, projects, releases, reviews, rounds, rubrics, seed_tasks
+from curation.api import (
+    adjudication,
+    agreement,
+    assignments,
+    imports,
+    projects,
+    releases,
+    reviews,
+    rounds,
+    rubrics,
+    seed_tasks,
+)
 
 urlpatterns = [
     path("me/", projects.MeApi.as_view(), name="api_me"),
@@ -8,6 +19,7 @@ urlpatterns = [
     path("projects/<slug:slug>/", projects.ProjectDetailApi.as_view(), name="api_project_detail"),
     path("projects/<slug:slug>/tasks/", seed_tasks.SeedTaskListApi.as_view(), name="api_task_list"),
     path("projects/<slug:slug>/tasks/<int:task_id>/", seed_tasks.SeedTaskDetailApi.as_view(), name="api_task_detail"),
+    path("projects/<slug:slug>/assignments/", assignments.AssignmentBatchApi.as_view(), name="api_assignment_create"),
     path("projects/<slug:slug>/review/next/", reviews.ReviewNextApi.as_view(), name="api_review_next"),
     path("projects/<slug:slug>/reviews/", reviews.ReviewSubmitApi.as_view(), name="api_review_submit"),
     path("projects/<slug:slug>/reviews/mine/", reviews.MyReviewListApi.as_view(), name="api_my_reviews"),

@@ -3,10 +3,10 @@
 import re
 
 from django import forms
-from django.db.models import Q
 
 from accounts.models import Role, User
-from curation.models import Difficulty, ModelResponse, SeedTask, TaskStatus
+from curation.models import Difficulty, TaskStatus
+from curation.selectors.assignments import assignable_item_ids
 
 MAX_BATCH = 5000
 
@@ -61,24 +61,12 @@ class AssignForm(forms.Form):
         data = self.cleaned_data
         if data["selection"]:
             return data["selection"]
-        if data["kind"] == "seed_task":
-            items = SeedTask.objects.filter(project=self.project)
-            if data["status"]:
-                items = items.filter(status=data["status"])
-            if data["difficulty"]:
-                items = items.filter(difficulty=data["difficulty"])
-            if data["topic"]:
-                items = items.filter(topic_raw__icontains=data["topic"])
-        else:
-            items = ModelResponse.objects.filter(Q(seed_task__project=self.project) | Q(prompt__project=self.project))
-            if data["model_name"]:
-                items = items.filter(model_name=data["model_name"])
-            if data["status"]:
-                items = items.filter(seed_task__status=data["status"])
-            if data["difficulty"]:
-                items = items.filter(
-                    Q(seed_task__difficulty=data["difficulty"]) | Q(prompt__difficulty=data["difficulty"])
-                )
-            if data["topic"]:
-                items = items.filter(seed_task__topic_raw__icontains=data["topic"])
-        return list(items.order_by("pk").values_list("pk", flat=True)[: data["limit"]])
+        return assignable_item_ids(
+            project=self.project,
+            kind=data["kind"],
+            limit=data["limit"],
+            status=data["status"],
+            difficulty=data["difficulty"],
+            topic=data["topic"],
+            model_name=data["model_name"],
+        )

@@ -1,8 +1,8 @@
 """Reads for assigning work."""
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
-from curation.models import Assignment, AssignmentStatus, Project
+from curation.models import Assignment, AssignmentStatus, ModelResponse, Project, SeedTask
 
 
 def pending_counts_of(*, project: Project, reviewer_ids: list[int]) -> dict[int, int]:
@@ -12,3 +12,36 @@ def pending_counts_of(*, project: Project, reviewer_ids: list[int]) -> dict[int,
         .values_list("reviewer_id")
         .annotate(n=Count("id"))
     )
+
+
+def assignable_item_ids(
+    *,
+    project: Project,
+    kind: str,
+    limit: int,
+    status: str = "",
+    difficulty: int | None = None,
+    topic: str = "",
+    model_name: str = "",
+) -> list[int]:
+    """Ids of the project's seed tasks (kind "seed_task") or model responses ("response") matching the
+    filter, lowest first, at most `limit`: a batch chosen by filter on the assign page, the API or the CLI."""
+    if kind == "seed_task":
+        items = SeedTask.objects.filter(project=project)
+        if status:
+            items = items.filter(status=status)
+        if difficulty:
+            items = items.filter(difficulty=difficulty)
+        if topic:
+            items = items.filter(topic_raw__icontains=topic)
+    else:
+        items = ModelResponse.objects.filter(Q(seed_task__project=project) | Q(prompt__project=project))
+        if model_name:
+            items = items.filter(model_name=model_name)
+        if status:
+            items = items.filter(seed_task__status=status)
+        if difficulty:
+            items = items.filter(Q(seed_task__difficulty=difficulty) | Q(prompt__difficulty=difficulty))
+        if topic:
+            items = items.filter(seed_task__topic_raw__icontains=topic)
+    return list(items.order_by("pk").values_list("pk", flat=True)[:limit])

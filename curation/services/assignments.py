@@ -4,7 +4,7 @@ Invariants kept here, whatever the path:
 - an item never has more than k active (pending or done) assignments, k = Project.reviewers_per_item
   or the k a curator chose for the batch;
 - a reviewer is never assigned the same item twice (also a database constraint);
-- whoever edited a seed task does not rate the model responses to it.
+- whoever edited a seed task does not claim it for review, nor rate the model responses to it.
 
 Concurrency: every path that adds an assignment to an item first holds SELECT ... FOR UPDATE on the
 item's row (the SeedTask or the ModelResponse) and counts the item's assignments in a statement that
@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from curation.models import Assignment, AssignmentStatus, ModelResponse, Project, Prompt, SeedTask, TaskStatus
-from curation.selectors.assignments import pending_counts_of
+from curation.selectors.assignments import assignable_item_ids, pending_counts_of
 
 ACTIVE = (AssignmentStatus.PENDING, AssignmentStatus.DONE)
 CLAIM_ATTEMPTS = 200
@@ -77,7 +77,7 @@ def _reviewers_on(*, item_field: str, ids: list[int]) -> dict[int, set[int]]:
 def assignments_create(
     *,
     project: Project,
-    assigned_by: User,
+    assigned_by: User | None,
     reviewers: list[User],
     k: int,
     seed_task_ids: Iterable[int] = (),
@@ -89,6 +89,7 @@ def assignments_create(
     that already have k active reviewers are left alone; items that cannot reach k (too few eligible
     reviewers) are reported in `short`, not silently dropped.
     """
+    project.check_open(doing="new assignments")
     _check_reviewers(project=project, reviewers=reviewers, k=k)
     tasks, responses = _items_locked(project=project, task_ids=seed_task_ids, response_ids=response_ids)
     load = dict.fromkeys((r.pk for r in reviewers), 0)
@@ -116,6 +117,56 @@ def assignments_create(
     Assignment.objects.bulk_create(new)
     result.created = len(new)
     return result
+
+
+MAX_BATCH = 5000
+ITEM_KINDS = ("seed_task", "response")
+
+
+def assignments_batch_create(
+    *,
+    project: Project,
+    assigned_by: User | None,
+    reviewer_emails: list[str],
+    k: int,
+    kind: str = "seed_task",
+    item_ids: list[int] | None = None,
+    status: str = "",
+    difficulty: int | None = None,
+    topic: str = "",
+    model_name: str = "",
+    limit: int = 100,
+) -> AssignmentResult:
+    """A batch as a script sends it (API, CLI): reviewers by email, items by id or else by filter (at most
+    `limit`, lowest ids first), then assignments_create's rules, exactly as on the assign page."""
+    if kind not in ITEM_KINDS:
+        raise ValidationError({"kind": f"Items are 'seed_task' or 'response', not {kind!r}."})
+    if not 1 <= limit <= MAX_BATCH:
+        raise ValidationError({"limit": f"The limit is between 1 and {MAX_BATCH}, not {limit}."})
+    if item_ids is not None and len(item_ids) > MAX_BATCH:
+        raise ValidationError({"item_ids": f"At most {MAX_BATCH} items in one batch, not {len(item_ids)}."})
+    wanted = {email.strip().lower() for email in reviewer_emails if email.strip()}
+    reviewers = list(User.objects.filter(email__in=wanted, is_active=True))
+    if missing := wanted - {r.email.lower() for r in reviewers}:
+        raise ValidationError({"reviewers": f"No active account with the email: {', '.join(sorted(missing))}."})
+    if item_ids is None:
+        item_ids = assignable_item_ids(
+            project=project,
+            kind=kind,
+            limit=limit,
+            status=status,
+            difficulty=difficulty,
+            topic=topic,
+            model_name=model_name,
+        )
+    return assignments_create(
+        project=project,
+        assigned_by=assigned_by,
+        reviewers=reviewers,
+        k=k,
+        seed_task_ids=item_ids if kind == "seed_task" else (),
+        response_ids=item_ids if kind == "response" else (),
+    )
 
 
 def _check_reviewers(*, project: Project, reviewers: list[User], k: int) -> None:
@@ -178,6 +229,8 @@ def _pool(*, project: Project, reviewer: User, k: int) -> list[tuple[str, QueryS
     tasks = (
         SeedTask.objects.filter(project=project, status=TaskStatus.IN_REVIEW)
         .exclude(Exists(mine.filter(seed_task=OuterRef("pk"))))
+        # An edit (one that sent an accepted task back to review, say) is reviewed by someone other than its editor.
+        .exclude(Exists(SeedTask.history.filter(id=OuterRef("pk"), history_type="~", history_user=reviewer)))
         .annotate(taken=_taken("seed_task"))
         .filter(taken__lt=k)
     )
@@ -230,8 +283,9 @@ def _lock_one(candidates: QuerySet, checked: set[int]) -> int | None:
 
 @transaction.atomic
 def assignment_claim(*, project: Project, reviewer: User) -> Assignment | None:
-    """Claim an open item for a project member (see assignment_next); None when nothing is open."""
-    if not project.memberships.filter(user=reviewer).exists():
+    """Claim an open item for a project member (see assignment_next); None when nothing is open
+    (an archived project has nothing open)."""
+    if project.archived_at is not None or not project.memberships.filter(user=reviewer).exists():
         return None
     k = project.reviewers_per_item
     for item_field, pool in _pool(project=project, reviewer=reviewer, k=k):
