@@ -4,7 +4,7 @@ Invariants kept here, whatever the path:
 - an item never has more than k active (pending or done) assignments, k = Project.reviewers_per_item
   or the k a curator chose for the batch;
 - a reviewer is never assigned the same item twice (also a database constraint);
-- whoever edited a seed task does not claim it for review, nor rate the model responses to it.
+- whoever edited a seed task does not rate the model responses to it.
 
 Concurrency: every path that adds an assignment to an item first holds SELECT ... FOR UPDATE on the
 item's row (the SeedTask or the ModelResponse) and counts the item's assignments in a statement that
@@ -89,7 +89,6 @@ def assignments_create(
     that already have k active reviewers are left alone; items that cannot reach k (too few eligible
     reviewers) are reported in `short`, not silently dropped.
     """
-    project.check_open(doing="new assignments")
     _check_reviewers(project=project, reviewers=reviewers, k=k)
     tasks, responses = _items_locked(project=project, task_ids=seed_task_ids, response_ids=response_ids)
     load = dict.fromkeys((r.pk for r in reviewers), 0)
@@ -229,8 +228,6 @@ def _pool(*, project: Project, reviewer: User, k: int) -> list[tuple[str, QueryS
     tasks = (
         SeedTask.objects.filter(project=project, status=TaskStatus.IN_REVIEW)
         .exclude(Exists(mine.filter(seed_task=OuterRef("pk"))))
-        # An edit (one that sent an accepted task back to review, say) is reviewed by someone other than its editor.
-        .exclude(Exists(SeedTask.history.filter(id=OuterRef("pk"), history_type="~", history_user=reviewer)))
         .annotate(taken=_taken("seed_task"))
         .filter(taken__lt=k)
     )
@@ -283,9 +280,8 @@ def _lock_one(candidates: QuerySet, checked: set[int]) -> int | None:
 
 @transaction.atomic
 def assignment_claim(*, project: Project, reviewer: User) -> Assignment | None:
-    """Claim an open item for a project member (see assignment_next); None when nothing is open
-    (an archived project has nothing open)."""
-    if project.archived_at is not None or not project.memberships.filter(user=reviewer).exists():
+    """Claim an open item for a project member (see assignment_next); None when nothing is open."""
+    if not project.memberships.filter(user=reviewer).exists():
         return None
     k = project.reviewers_per_item
     for item_field, pool in _pool(project=project, reviewer=reviewer, k=k):
