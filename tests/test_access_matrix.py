@@ -89,6 +89,8 @@ RULES = {
     "vocabulary_merge": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
     "api_import_list": ("get", API_CURATORS_ONLY),
     "api_import_detail": ("get", API_CURATORS_ONLY),
+    # The matrix's job is not waiting for confirmation: a curator is let in and told so (400).
+    "api_import_confirm": ("post", {**API_CURATORS_ONLY, "curator": 400, "admin": 400}),
     # The review workspace: the queue is per member; an assignment is its reviewer's alone (404 to anyone else).
     "review_queue": ("get", MEMBERS_ONLY),
     "review_next": ("post", {**MEMBERS_ONLY, "clinician": 302, "curator": 302, "admin": 302}),
@@ -230,6 +232,7 @@ def world(project, clinician, outsider, curator, admin_user, release):
         "api_assignment_create": {"slug": project.slug},
         "import_detail": {"slug": project.slug, "job_id": import_job.pk},
         "api_import_detail": {"slug": project.slug, "job_id": import_job.pk},
+        "api_import_confirm": {"slug": project.slug, "job_id": import_job.pk},
         "api_release_list": {"slug": project.slug},
         **{
             name: {"slug": project.slug}

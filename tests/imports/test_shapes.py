@@ -60,6 +60,7 @@ def test_outputs_with_prompts_match_existing_prompts_by_content_and_name_the_mod
     assert job.report["files"][0]["model_from"] == "the records"
     assert job.report["models"] == ["medgen-13b"]
     assert job.report["created"] == {"prompts": 1, "responses": 2}
+    assert job.report["matched"] == {"prompts": 1}
     assert ModelResponse.objects.get(text="A disease.").prompt == existing
     assert Prompt.objects.filter(project=project).count() == 2
 

@@ -311,6 +311,7 @@ class ImportRun:
         models: set[str] = set()
         realigned: dict[str, Any] = {}
         unmapped: dict[str, dict[str, int]] = {}
+        matched: dict[str, int] = {}
         for source, spool in zip(self.sources, self.spools, strict=True):
             written_before = self.job.records_written
             report = Writer(self.job, source, spool.read(), on_written, written_before).write()
@@ -320,6 +321,8 @@ class ImportRun:
             for kind, n in report["skipped"].items():
                 skipped[kind] = skipped.get(kind, 0) + n
             models.update(report.get("models", []))
+            for kind, n in report.get("matched", {}).items():
+                matched[kind] = matched.get(kind, 0) + n
             realigned = realigned or {k: v for k, v in report.items() if k.startswith("realigned")}
             for kind, values in report.get("unmapped", {}).items():
                 for value in values:
@@ -331,6 +334,8 @@ class ImportRun:
         self.job.records_written = sum(_records(source, "created") for source in self.sources)
         self.job.records_skipped = sum(_records(source, "skipped") for source in self.sources)
         report = {"created": created, "skipped": skipped, "models": sorted(models), **realigned}
+        if matched:
+            report["matched"] = matched
         if any(
             source.format not in ANSWER_FORMATS and source.format != ImportFormat.MEDINSTRUCT_TEST
             for source in self.sources

@@ -293,7 +293,8 @@ class Writer:
         batch.flush(written)
         return {
             "created": {"prompts": created, "responses": batch.created_responses},
-            "skipped": {"prompts": matched, "responses": batch.skipped_responses},
+            "skipped": {"responses": batch.skipped_responses},
+            "matched": {"prompts": matched},  # prompts already there (or earlier in the batch) that these answer
             "models": sorted(batch.models),
         }
 
