@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from curation.formats.base import PairRecord, Problem, RawRecord, get_text
-from curation.formats.outputs_with_prompts import pair_record, question_in_input
+from curation.formats.outputs_with_prompts import pair_rows
 from curation.formats.streams import iter_json_records
 
 NAME = "alpaca_eval"
@@ -22,23 +22,14 @@ def detect(keys: set[str]) -> bool:
     return {"instruction", "output", "response"} <= keys
 
 
+def _reference(raw: RawRecord, record: PairRecord, problems: list[Problem]) -> None:
+    record.reference = get_text(raw, "output", required=False, problems=problems)
+    generator = get_text(raw, "generator", required=False, problems=problems, max_length=200).strip()
+    record.reference_model = generator or UNNAMED_REFERENCE
+
+
 def parse_records(raws: Iterable[RawRecord | Problem]) -> Iterator[PairRecord | Problem]:
-    for raw in raws:
-        if isinstance(raw, Problem):
-            yield raw
-            continue
-        raw = question_in_input(raw)
-        problems: list[Problem] = []
-        record = pair_record(
-            raw,
-            problems,
-            instruction=get_text(raw, "instruction", required=True, problems=problems),
-            task_input=get_text(raw, "input", required=False, problems=problems),
-        )
-        record.reference = get_text(raw, "output", required=False, problems=problems)
-        generator = get_text(raw, "generator", required=False, problems=problems, max_length=200).strip()
-        record.reference_model = generator or UNNAMED_REFERENCE
-        yield from problems or [record]
+    return pair_rows(raws, _reference)
 
 
 def parse(path: Path) -> Iterator[PairRecord | Problem]:

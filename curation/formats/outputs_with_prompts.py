@@ -5,7 +5,7 @@ an existing one by content (instruction and input) or created, and the answer ha
 model is `--model`, else the record's `generator` (or `model`) field, else the file's path.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from curation.formats.base import PairRecord, Problem, RawRecord, get_id, get_text
@@ -46,7 +46,10 @@ def pair_record(raw: RawRecord, problems: list[Problem], *, instruction: str, ta
     )
 
 
-def parse_records(raws: Iterable[RawRecord | Problem]) -> Iterator[PairRecord | Problem]:
+def pair_rows(
+    raws: Iterable[RawRecord | Problem], finish: Callable[[RawRecord, PairRecord, list[Problem]], None] | None = None
+) -> Iterator[PairRecord | Problem]:
+    """Records with an instruction, optional input and an answer; `finish` reads a reading's own fields."""
     for raw in raws:
         if isinstance(raw, Problem):
             yield raw
@@ -59,7 +62,13 @@ def parse_records(raws: Iterable[RawRecord | Problem]) -> Iterator[PairRecord | 
             instruction=get_text(raw, "instruction", required=True, problems=problems),
             task_input=get_text(raw, "input", required=False, problems=problems),
         )
+        if finish is not None:
+            finish(raw, record, problems)
         yield from problems or [record]
+
+
+def parse_records(raws: Iterable[RawRecord | Problem]) -> Iterator[PairRecord | Problem]:
+    return pair_rows(raws)
 
 
 def parse(path: Path) -> Iterator[PairRecord | Problem]:
