@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from curation.phi.corpus_sentences import CLEAN_SENTENCES, TEMPLATES
-from curation.phi.recognizers import DATA_DIR, PhiKind
+from curation.phi.kinds import PhiKind
+from curation.phi.recognizers import DATA_DIR
 from curation.phi.scanner import Finding
 
 

@@ -1,7 +1,7 @@
 """The sentences the planted-identifier corpus is made of: templates with identifiers to plant, and clean
 clinical sentences full of look-alikes (doses, years, lab values, eponyms)."""
 
-from curation.phi.recognizers import PhiKind
+from curation.phi.kinds import PhiKind
 
 # Sentences carrying one or two identifiers: {KIND} is planted as that kind; {SURNAME}, {GIVEN},
 # {VIN} and {PLATE} are planted as NAME, NAME, VEHICLE, VEHICLE.

@@ -9,37 +9,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from enum import StrEnum
 from pathlib import Path
 
 import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from curation.phi.kinds import PRESIDIO_KINDS, PhiKind  # noqa: F401 (PRESIDIO_KINDS: re-exported)
 from curation.phi.patterns import APOS, EPONYM_AFTER, ICASE, NAME_TOKEN, NOT_A_NAME_ENDING, POSSESSIVE_ALONE, STOPWORDS
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NAME_FILES_ENV = "CONCORD_PHI_NAME_FILES"
-
-
-class PhiKind(StrEnum):
-    NAME = "NAME"
-    ADDRESS = "ADDRESS"
-    ZIP = "ZIP"
-    DATE = "DATE"
-    AGE = "AGE"
-    PHONE = "PHONE"
-    FAX = "FAX"
-    EMAIL = "EMAIL"
-    SSN = "SSN"
-    MRN = "MRN"
-    HEALTH_PLAN = "HEALTH_PLAN"
-    ACCOUNT = "ACCOUNT"
-    LICENSE = "LICENSE"
-    VEHICLE = "VEHICLE"
-    DEVICE = "DEVICE"
-    URL = "URL"
-    IP = "IP"
 
 
 Validator = Callable[[regex.Match, str], bool]
@@ -252,6 +232,3 @@ class PhoneFaxRecognizer(ContextPatternRecognizer):
                 continue
             kind = PhiKind.FAX if self._fax_before.search(text, max(0, start - 25), start) else PhiKind.PHONE
             yield kind, start, end, score
-
-
-PRESIDIO_KINDS = {kind.value: kind for kind in PhiKind}

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from curation.phi.catalogue import build_recognizers
-from curation.phi.recognizers import PRESIDIO_KINDS, PhiKind
+from curation.phi.kinds import PRESIDIO_KINDS, PhiKind
 
 SCANNER_VERSION = "1.0.0"
 NLP_CONFIG_ENV = "CONCORD_PHI_NLP_CONFIG"
@@ -58,8 +57,11 @@ def nlp_config_path() -> Path | None:
 
 
 def _build_engine() -> Any:
+    # Presidio (and spaCy under it) take seconds to import: only a scan pays for them, not every process start.
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpEngineProvider, NoOpNlpEngine
+
+    from curation.phi.catalogue import build_recognizers
 
     # Presidio logs every analyze call at INFO ("Fetching all recognizers"): noise in a worker's log.
     logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)

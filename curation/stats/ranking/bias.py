@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
 from scipy.special import expit
 
 from curation.stats.ranking.votes import (
@@ -40,6 +39,8 @@ def position_bias(
     0.5 means no position bias. The CI resamples prompts; the two-sided binomial p-value against
     0.5 treats votes as independent and is only a rough guide when prompts carry several votes.
     """
+    from scipy import stats  # scipy.stats takes over a second to import: only when used
+
     sided = [v for v in votes if v.a_side is not None]
     result: dict[str, Any] = {
         "votes": len(sided),

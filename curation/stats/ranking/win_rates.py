@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from curation.stats.ranking.votes import (
     DEFAULT_DRAWS,
@@ -124,6 +123,8 @@ def wilson_interval(successes: float, n: float, level: float = DEFAULT_LEVEL) ->
     An alternative to the bootstrap for a single pair with few prompts. It treats every vote as
     independent, so it is too narrow when one prompt carries several votes.
     """
+    from scipy import stats  # scipy.stats takes over a second to import: only when used
+
     if n <= 0:
         return None, None
     z = stats.norm.ppf(0.5 + level / 2.0)
