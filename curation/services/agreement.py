@@ -130,15 +130,12 @@ def project_agreement_compute(*, project: Project, draws: int = DRAWS, seed: int
 def _schema_agreement(
     schema: RatingSchema, rows: list[tuple], column: dict, names: dict[int, str], draws: int, seed: int
 ) -> dict:
+    """One rating form's report: every comparable field's coefficients, per rater and per slice of items."""
+
     def unit_of(row):
         return ("t", row[column["seed_task_id"]]) if row[column["seed_task_id"]] else ("r", row[column["response_id"]])
 
-    unit_slices: dict[tuple, dict[str, str]] = {}
-    for row in rows:
-        unit_slices.setdefault(
-            unit_of(row),
-            {name: str(row[column[name]]) if row[column[name]] not in (None, "") else NO_SLICE for name, _ in SLICES},
-        )
+    unit_slices = _unit_slices(rows, column, unit_of)
     raters_per_unit: dict[tuple, int] = defaultdict(int)
     for row in rows:
         raters_per_unit[unit_of(row)] += 1
@@ -150,41 +147,15 @@ def _schema_agreement(
             skipped.append({"key": field["key"], "label": field.get("label") or field["key"], "reason": reason})
             continue
         for comparison in _comparisons(field):
-            read = comparison["read"]
             table = ratings_from_rows(
-                ((unit_of(row), row[column["reviewer_id"]], read(row[column["answers"]])) for row in rows),
+                (
+                    (unit_of(row), row[column["reviewer_id"]], comparison["read"](row[column["answers"]]))
+                    for row in rows
+                ),
                 order=comparison["order"],
             )
-            level = comparison["level"]
-            rater_labels = [names.get(r, str(r)) for r in table.raters]
-            n_categories = len(comparison["order"]) if comparison["order"] is not None else None
-            report = agreement_report(
-                table.matrix, level, raters=rater_labels, n_categories=n_categories, draws=draws, seed=seed
-            )
-            per_rater = rater_breakdown(table.matrix, level, raters=rater_labels, draws=draws, seed=seed)
-            fields.append(
-                {
-                    "key": comparison["key"],
-                    "label": comparison["label"],
-                    "kind": field["kind"],
-                    "level": level,
-                    "note": _note(field),
-                    "report": report,
-                    "raters": per_rater,
-                }
-            )
-            for name, _ in SLICES:
-                labels = [unit_slices[unit][name] for unit in table.units]
-                for entry in slice_breakdown(table.matrix, labels, level, draws=draws, seed=seed):
-                    row = slice_tables[name].setdefault(entry["slice"], {"slice": entry["slice"], "fields": {}})
-                    row["fields"][comparison["key"]] = {"n_units": entry["n_units"], "alpha": entry["alpha"]}
-    slices = {}
-    for name, _ in SLICES:
-        table_rows = list(slice_tables[name].values())
-        for row in table_rows:
-            row["n_units"] = max((f["n_units"] for f in row["fields"].values()), default=0)
-        table_rows.sort(key=lambda r: (-r["n_units"], r["slice"]))
-        slices[name] = table_rows
+            fields.append(_field_report(field, comparison, table, names, draws, seed))
+            _add_slices(slice_tables, comparison["key"], table, unit_slices, comparison["level"], draws, seed)
     return {
         "schema_id": schema.pk,
         "schema": str(schema),
@@ -194,8 +165,57 @@ def _schema_agreement(
         "n_units_multi": sum(1 for n in raters_per_unit.values() if n >= 2),
         "fields": fields,
         "skipped": skipped,
-        "slices": slices,
+        "slices": _sorted_slices(slice_tables),
     }
+
+
+def _unit_slices(rows: list[tuple], column: dict, unit_of) -> dict[tuple, dict[str, str]]:
+    """Each reviewed item's topic, view, type and difficulty (NO_SLICE where it has none)."""
+    unit_slices: dict[tuple, dict[str, str]] = {}
+    for row in rows:
+        unit_slices.setdefault(
+            unit_of(row),
+            {name: str(row[column[name]]) if row[column[name]] not in (None, "") else NO_SLICE for name, _ in SLICES},
+        )
+    return unit_slices
+
+
+def _field_report(field: dict, comparison: dict, table, names: dict[int, str], draws: int, seed: int) -> dict:
+    level = comparison["level"]
+    rater_labels = [names.get(r, str(r)) for r in table.raters]
+    n_categories = len(comparison["order"]) if comparison["order"] is not None else None
+    return {
+        "key": comparison["key"],
+        "label": comparison["label"],
+        "kind": field["kind"],
+        "level": level,
+        "note": _note(field),
+        "report": agreement_report(
+            table.matrix, level, raters=rater_labels, n_categories=n_categories, draws=draws, seed=seed
+        ),
+        "raters": rater_breakdown(table.matrix, level, raters=rater_labels, draws=draws, seed=seed),
+    }
+
+
+def _add_slices(slice_tables: dict, key: str, table, unit_slices: dict, level: str, draws: int, seed: int) -> None:
+    """Alpha of one field within each slice, added to the slice tables under the field's key."""
+    for name, _ in SLICES:
+        labels = [unit_slices[unit][name] for unit in table.units]
+        for entry in slice_breakdown(table.matrix, labels, level, draws=draws, seed=seed):
+            row = slice_tables[name].setdefault(entry["slice"], {"slice": entry["slice"], "fields": {}})
+            row["fields"][key] = {"n_units": entry["n_units"], "alpha": entry["alpha"]}
+
+
+def _sorted_slices(slice_tables: dict[str, dict[str, dict]]) -> dict[str, list[dict]]:
+    """Each slice table's rows, largest slice first, each with the most items any field has in it."""
+    slices = {}
+    for name, _ in SLICES:
+        table_rows = list(slice_tables[name].values())
+        for row in table_rows:
+            row["n_units"] = max((f["n_units"] for f in row["fields"].values()), default=0)
+        table_rows.sort(key=lambda r: (-r["n_units"], r["slice"]))
+        slices[name] = table_rows
+    return slices
 
 
 def _cache_is_shared() -> bool:
