@@ -218,6 +218,9 @@ def iter_json_array(path: Path) -> Iterator[RawRecord | Problem]:
     size as it grows. A record past either limit is dropped at once with a problem naming it and
     its line. Past the size limit the rest of the record is read without being kept and the next
     record read as usual; past the depth limit reading stops.
+
+    One loop over the parser's events, its branches inline on purpose: it runs once per JSON token
+    of every imported file, and a function call per token would cost a large share of import time.
     """
     size_limit, depth_limit = max_record_bytes(), max_depth()
     count = depth = size = 0
