@@ -32,6 +32,8 @@ def _percent_agreement(prep: _Prepared) -> StatFn:
 
 
 def _alpha(prep: _Prepared) -> StatFn:
+    """Krippendorff's alpha over bootstrap weights, one branch per level (Krippendorff 2011's formula for
+    each over per-unit statistics). The four stay in one function so they read side by side."""
     level = prep.level
     if prep.k < 2:  # no variation at all: alpha is undefined, and the matrices below would be empty
 

@@ -191,29 +191,10 @@ def _bradley_terry(
             for start in range(0, weights.shape[0], _DRAW_BLOCK)
         ]
     )
-    rows = []
-    for m, model in enumerate(table.models):
-        status = _status(point[m])
-        low, high = _percentile_interval(boot[:, m], level) if status == ESTIMATED else (np.nan, np.nan)
-        column = boot[:, m]
-        rows.append(
-            {
-                "model": model,
-                "rating": point[m],
-                "status": status,
-                "reason": _rating_reason(status, bool(connected[m])),
-                "ci_low": low,
-                "ci_high": high,
-                "ci_note": _interval_note(column) if status == ESTIMATED else None,
-                "draws": {
-                    "finite": int(np.isfinite(column).sum()),
-                    PLUS_INFINITY: int(np.isposinf(column).sum()),
-                    MINUS_INFINITY: int(np.isneginf(column).sum()),
-                    UNDEFINED: int(np.isnan(column).sum()),
-                },
-                "votes": int(comparisons[m].sum()),
-            }
-        )
+    rows = [
+        _rating_row(model, point[m], boot[:, m], bool(connected[m]), int(comparisons[m].sum()), level)
+        for m, model in enumerate(table.models)
+    ]
     order = {PLUS_INFINITY: 0, ESTIMATED: 1, MINUS_INFINITY: 2, UNDEFINED: 3}
     rows.sort(key=lambda r: (order[r["status"]], -(r["rating"] if r["status"] == ESTIMATED else 0.0), r["model"]))
     anchor_models = [table.models[m] for m in np.flatnonzero(anchor.members)]
@@ -239,6 +220,28 @@ def _bradley_terry(
             "ratings": rows,
         }
     )
+
+
+def _rating_row(model: str, rating: float, column: np.ndarray, connected: bool, votes: int, level: float) -> dict:
+    """One model's rating with its interval and how its bootstrap draws came out."""
+    status = _status(rating)
+    low, high = _percentile_interval(column, level) if status == ESTIMATED else (np.nan, np.nan)
+    return {
+        "model": model,
+        "rating": rating,
+        "status": status,
+        "reason": _rating_reason(status, connected),
+        "ci_low": low,
+        "ci_high": high,
+        "ci_note": _interval_note(column) if status == ESTIMATED else None,
+        "draws": {
+            "finite": int(np.isfinite(column).sum()),
+            PLUS_INFINITY: int(np.isposinf(column).sum()),
+            MINUS_INFINITY: int(np.isneginf(column).sum()),
+            UNDEFINED: int(np.isnan(column).sum()),
+        },
+        "votes": votes,
+    }
 
 
 def _status(value: float) -> str:
