@@ -251,3 +251,12 @@ def access_member(*, user: User, project: Project, user_id: int) -> User:
     if member is None:
         raise Http404("No such member of this project")
     return member
+
+
+def access_project_settings(*, user: User, slug: str) -> Project:
+    """A project's settings, archiving and rating forms are for curators and admins. A project the user
+    cannot see answers 404; a member who is not a curator gets 403. Archived projects stay reachable here,
+    so they can be unarchived."""
+    project = access_project(user=user, slug=slug)
+    require_curator(user=user)
+    return project

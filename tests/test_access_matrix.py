@@ -56,6 +56,14 @@ RULES = {
     "member_list": ("get", CURATORS_ONLY),
     # Taking the world's clinician off the project: curators and admins; the clinician may not.
     "member_remove": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
+    # Creating, changing and archiving projects: curators and admins. Pages outside a project answer 403
+    # to every clinician; a project's settings answer 404 to a clinician who is not its member.
+    "project_create": ("get", {**CURATORS_ONLY, "outsider": 403}),
+    "guidelines_preview": ("post", {**CURATORS_ONLY, "outsider": 403}),
+    "project_archived_list": ("get", {**CURATORS_ONLY, "outsider": 403}),
+    "project_settings": ("get", CURATORS_ONLY),
+    "project_archive": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
+    "project_unarchive": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
     # Changing a person: admins only; the person here is the clinician, not the admin themselves.
     "person_role": ("post", {**ADMINS_ONLY, "admin": 302}),
     "person_deactivate": ("post", {**ADMINS_ONLY, "admin": 302}),
@@ -204,6 +212,7 @@ def world(project, clinician, outsider, curator, admin_user, release):
         "person_role": {"user_id": clinician.pk},
         "member_list": {"slug": project.slug},
         "member_remove": {"slug": project.slug, "user_id": clinician.pk},
+        **{name: {"slug": project.slug} for name in ("project_settings", "project_archive", "project_unarchive")},
         "person_deactivate": {"user_id": clinician.pk},
         "api_token_revoke": {"token_id": api_token_create(user=admin_user, name="admin's")[0].pk},
         "invitation_accept": {"token": invitation.token},

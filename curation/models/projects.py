@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -46,12 +47,22 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="When set, the project takes no new assignments or imports; it stays readable"
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def check_open(self, *, doing: str) -> None:
+        """Refuse `doing` (e.g. "new assignments") on an archived project, saying how to reopen it."""
+        if self.archived_at is not None:
+            raise ValidationError(
+                f"{self.name} is archived and takes no {doing}; a curator can unarchive it from its settings."
+            )
 
 
 class Membership(models.Model):

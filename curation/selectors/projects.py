@@ -16,13 +16,13 @@ def projects_visible_to(*, user: User) -> QuerySet[Project]:
 
 
 def projects_with_my_queue(*, user: User) -> list[Project]:
-    """Visible projects, each with `task_count`, `my_pending` and `my_done`, for the dashboard.
+    """Visible projects that are not archived, each with `task_count`, `my_pending` and `my_done`, for the dashboard.
 
     Three queries whatever the size: the projects, then one GROUP BY per count, each read from an index
     (seed tasks by project; the user's assignments by reviewer, project and status). Counting both in one
     joined query multiplies tasks by assignments and took minutes on a 50k-task project.
     """
-    projects = list(projects_visible_to(user=user))
+    projects = list(projects_visible_to(user=user).filter(archived_at__isnull=True))
     ids = [p.pk for p in projects]
     tasks = dict(
         SeedTask.objects.filter(project_id__in=ids).order_by().values_list("project_id").annotate(n=Count("id"))

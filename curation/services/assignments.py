@@ -89,6 +89,7 @@ def assignments_create(
     that already have k active reviewers are left alone; items that cannot reach k (too few eligible
     reviewers) are reported in `short`, not silently dropped.
     """
+    project.check_open(doing="new assignments")
     _check_reviewers(project=project, reviewers=reviewers, k=k)
     tasks, responses = _items_locked(project=project, task_ids=seed_task_ids, response_ids=response_ids)
     load = dict.fromkeys((r.pk for r in reviewers), 0)
@@ -280,8 +281,9 @@ def _lock_one(candidates: QuerySet, checked: set[int]) -> int | None:
 
 @transaction.atomic
 def assignment_claim(*, project: Project, reviewer: User) -> Assignment | None:
-    """Claim an open item for a project member (see assignment_next); None when nothing is open."""
-    if not project.memberships.filter(user=reviewer).exists():
+    """Claim an open item for a project member (see assignment_next); None when nothing is open
+    (an archived project has nothing open)."""
+    if project.archived_at is not None or not project.memberships.filter(user=reviewer).exists():
         return None
     k = project.reviewers_per_item
     for item_field, pool in _pool(project=project, reviewer=reviewer, k=k):

@@ -141,8 +141,10 @@ def import_job_create(
     """Store an uploaded file as an import job: queued and run in the background once this commits, or
     with `confirm=False` kept as a preview for the person to confirm (`import_job_confirm`).
 
-    Raises ValidationError (nothing stored) for a file over CONCORD_IMPORT_MAX_BYTES or an unknown format.
+    Raises ValidationError (nothing stored) for a file over CONCORD_IMPORT_MAX_BYTES, an unknown format or
+    an archived project.
     """
+    project.check_open(doing="new imports")
     _check_request(size=upload.size or 0, format=format, model_name=model_name.strip())
     import_jobs_recover_stale()
     file_name = Path(upload.name or "upload").name
@@ -217,6 +219,7 @@ def import_job_confirm(
     *, job: ImportJob, format: str | None = None, model_name: str | None = None, options: dict | None = None
 ) -> ImportJob:
     """The person has seen the preview: queue the job, with any choices changed on the way."""
+    job.project.check_open(doing="new imports")
     job = _waiting(job)
     _choose(job, format, model_name, options)
     job.status = ImportStatus.QUEUED
@@ -264,6 +267,7 @@ def import_file(
 ) -> ImportJob:
     """Import a file, zip or folder on this machine now (the CLI's path): no copy is stored, the job keeps
     the report. With `preview_only` the job stays a preview: nothing is read past the first records."""
+    project.check_open(doing="new imports")
     path = Path(path)
     size = _folder_size(path) if path.is_dir() else path.stat().st_size
     _check_request(size=size, format=format, model_name=model_name.strip())
