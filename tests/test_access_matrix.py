@@ -64,6 +64,8 @@ RULES = {
     "project_settings": ("get", CURATORS_ONLY),
     "project_archive": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
     "project_unarchive": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
+    "rating_form_edit": ("get", CURATORS_ONLY),
+    "rating_form_preview": ("post", CURATORS_ONLY),
     # Changing a person: admins only; the person here is the clinician, not the admin themselves.
     "person_role": ("post", {**ADMINS_ONLY, "admin": 302}),
     "person_deactivate": ("post", {**ADMINS_ONLY, "admin": 302}),
@@ -213,6 +215,7 @@ def world(project, clinician, outsider, curator, admin_user, release):
         "member_list": {"slug": project.slug},
         "member_remove": {"slug": project.slug, "user_id": clinician.pk},
         **{name: {"slug": project.slug} for name in ("project_settings", "project_archive", "project_unarchive")},
+        **{name: {"slug": project.slug, "target": "seed"} for name in ("rating_form_edit", "rating_form_preview")},
         "person_deactivate": {"user_id": clinician.pk},
         "api_token_revoke": {"token_id": api_token_create(user=admin_user, name="admin's")[0].pk},
         "invitation_accept": {"token": invitation.token},

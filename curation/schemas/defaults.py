@@ -44,8 +44,30 @@ SEED_REVIEW = {
 
 RESPONSE_REVIEW = {
     "fields": [
-        {**_SCALE, "key": "correctness", "label": "Correctness"},
-        {**_SCALE, "key": "helpfulness", "label": "Helpfulness"},
+        {
+            **_SCALE,
+            "key": "correctness",
+            "label": "Correctness",
+            "labels": {
+                "1": "Wrong or unsafe",
+                "2": "Mostly wrong",
+                "3": "Partly correct",
+                "4": "Mostly correct",
+                "5": "Fully correct",
+            },
+        },
+        {
+            **_SCALE,
+            "key": "helpfulness",
+            "label": "Helpfulness",
+            "labels": {
+                "1": "Not helpful",
+                "2": "Slightly helpful",
+                "3": "Somewhat helpful",
+                "4": "Helpful",
+                "5": "Very helpful",
+            },
+        },
         {
             "key": "consensus",
             "label": "Agreement with scientific consensus",

@@ -4,7 +4,8 @@ A definition is `{"fields": [field, ...]}`; each field is
 `{"key", "label", "kind", "required", "level", ...}` with, by kind:
 
 - single_choice / multiple_choice / pairwise_choice: "options": [{"value", "label"}, ...]
-- ordinal_scale: "min", "max" (integers) and optional "labels": {"1": "poor", ...}
+- ordinal_scale: "min", "max" (integers) and optional "labels": {"1": "poor", ...}, the anchor label of each
+  point that has one (keys are the points as text, each from min to max)
 - number: optional "min", "max"
 - free_text: optional "max_length"
 - rubric: "criteria": [{"key", "label"}, ...]; the answer is the list of criteria met
@@ -82,6 +83,8 @@ def _field_errors(index: int, field: Any) -> list[str]:
         low, high = field.get("min"), field.get("max")
         if not (isinstance(low, int) and isinstance(high, int)) or isinstance(low, bool) or low >= high:
             errors.append(f"{where}: a scale needs integer min < max (got min={low!r}, max={high!r})")
+        else:
+            errors.extend(_anchor_errors(where, field.get("labels", {}), low, high))
     elif kind == "number":
         low, high = field.get("min"), field.get("max")
         for bound, name in ((low, "min"), (high, "max")):
@@ -102,19 +105,36 @@ def _field_errors(index: int, field: Any) -> list[str]:
     return errors
 
 
-def validate_schema_definition(definition: Any) -> None:
+def _anchor_errors(where: str, labels: Any, low: int, high: int) -> list[str]:
+    if not isinstance(labels, dict):
+        return [f"{where}.labels: must map scale points to their anchor labels"]
+    errors = []
+    for point, label in labels.items():
+        if not (isinstance(point, str) and point.lstrip("-").isdigit() and low <= int(point) <= high):
+            errors.append(f"{where}.labels: {point!r} is not a point of the scale {low} to {high}")
+        elif not isinstance(label, str) or not label.strip():
+            errors.append(f"{where}.labels: the anchor of {point} must be non-empty text")
+    return errors
+
+
+def definition_errors(definition: Any) -> tuple[list[str], dict[int, list[str]]]:
+    """What is wrong with a definition: problems of the whole form, and each field's own by its index
+    (so an editor can show them beside the field). Both empty when the definition is valid."""
     if not isinstance(definition, dict):
-        raise ValidationError("A schema definition must be an object with a 'fields' list.")
+        return ["A schema definition must be an object with a 'fields' list."], {}
     fields = definition.get("fields")
     if not isinstance(fields, list) or not fields:
-        raise ValidationError("A schema definition needs a non-empty 'fields' list.")
-    errors = []
-    for index, field in enumerate(fields):
-        errors.extend(_field_errors(index, field))
+        return ["A schema definition needs a non-empty 'fields' list."], {}
+    by_field = {index: found for index, field in enumerate(fields) if (found := _field_errors(index, field))}
     keys = [f.get("key") for f in fields if isinstance(f, dict)]
     duplicates = sorted({k for k in keys if isinstance(k, str) and keys.count(k) > 1})
-    if duplicates:
-        errors.append(f"field keys must be unique: {', '.join(duplicates)} repeated")
+    general = [f"field keys must be unique: {', '.join(duplicates)} repeated"] if duplicates else []
+    return general, by_field
+
+
+def validate_schema_definition(definition: Any) -> None:
+    general, by_field = definition_errors(definition)
+    errors = [*general, *(problem for index in sorted(by_field) for problem in by_field[index])]
     if errors:
         raise ValidationError(errors)
 
