@@ -11,7 +11,7 @@ from curation.models.assignments import Assignment, AssignmentStatus
 from curation.models.flags import BLOCKING_FLAG_KINDS, FLAG_ANSWER_FIELD, FlagKind, ItemFlag
 from curation.models.imports import ImportFormat, ImportJob, ImportStatus
 from curation.models.projects import Membership, Project, ReviewVisibility
-from curation.models.releases import Release, ReleaseFormat, ReleaseStatus
+from curation.models.releases import Release, ReleaseFormat, ReleaseKey, ReleaseStatus
 from curation.models.responses import ModelResponse, Prompt
 from curation.models.reviews import Review, ReviewDraft
 from curation.models.rounds import (
@@ -71,6 +71,7 @@ __all__ = [
     "RatingSchema",
     "ReasonCode",
     "Release",
+    "ReleaseKey",
     "ReleaseFormat",
     "ReleaseStatus",
     "Review",

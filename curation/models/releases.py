@@ -26,7 +26,12 @@ class Release(models.Model):
 
     The definition (format, filters, license, purpose) is fixed at creation. Once it has succeeded a
     release is immutable: curation.services.releases never writes to it again and its files are only
-    read. `salt` keys the reviewer pseudonyms of this release and never leaves the database.
+    read. `salt` keys the reviewer pseudonyms of this release and never leaves the database: it is
+    derived from the project's ReleaseKey and the definition, so releases of one definition share
+    pseudonyms (and bytes) until the key is rotated.
+
+    A build holds a lease on its release (`leased_until`, renewed with `heartbeat_at` as it writes);
+    `attempts` numbers the builds, and only the attempt holding the lease may publish.
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="releases")
@@ -42,6 +47,7 @@ class Release(models.Model):
     rows_written = models.PositiveIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
     schema_versions = models.JSONField(default=list, blank=True)
     guidelines_version = models.PositiveIntegerField(null=True, blank=True)
     row_count = models.PositiveIntegerField(null=True, blank=True)
@@ -86,3 +92,19 @@ class Release(models.Model):
         if not self.rows_total:
             return 0
         return min(99, self.rows_written * 100 // self.rows_total)
+
+
+class ReleaseKey(models.Model):
+    """The secret a project's reviewer pseudonyms are keyed with, created with its first release.
+
+    It never leaves the database. Rotating it (curation.services.releases.release_key_rotate) makes
+    every later release's pseudonyms unlinkable to earlier ones; releases already built keep theirs.
+    """
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="release_key")
+    secret = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Release key of {self.project_id}"

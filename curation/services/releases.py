@@ -10,6 +10,7 @@ only when complete, so a build that dies half-way leaves nothing that looks like
 """
 
 import hashlib
+import hmac
 import logging
 import os
 import secrets
@@ -30,7 +31,7 @@ from accounts.models import User
 from curation.formats.writers.card import dataset_card_render
 from curation.formats.writers.releases import WRITERS, ExportScope, ReleaseWriter
 from curation.jobs import release_build_task
-from curation.models import EvaluationRound, Project, Release, ReleaseFormat, ReleaseStatus
+from curation.models import EvaluationRound, Project, Release, ReleaseFormat, ReleaseKey, ReleaseStatus
 from curation.releases_definition import ReleaseDefinition
 from curation.selectors.agreement import review_state_of
 from curation.selectors.releases import release_empty_hint, release_row_count, release_scope
@@ -144,7 +145,7 @@ def release_create(
         format=definition.format,
         filters=definition.filters.as_dict(),
         definition_hash=definition.definition_hash(project=project),
-        salt=secrets.token_hex(32),
+        salt=_pseudonym_salt(project, definition.definition_hash(project=project)),
         created_by=created_by,
     )
     release.full_clean()
@@ -152,6 +153,35 @@ def release_create(
     if enqueue:
         _enqueue(release)
     return release
+
+
+# --- The project's pseudonym key ---
+
+
+def release_key_get(*, project: Project) -> ReleaseKey:
+    """The project's pseudonym key, created (once) with its first release."""
+    key, _ = ReleaseKey.objects.get_or_create(project=project, defaults={"secret": secrets.token_hex(32)})
+    return key
+
+
+@transaction.atomic
+def release_key_rotate(*, project: Project, actor: User | None) -> ReleaseKey:
+    """Give the project a new pseudonym key: releases defined from now on name reviewers anew, unlinkably
+    to the releases before; those keep their files and their pseudonyms."""
+    key = release_key_get(project=project)
+    key = ReleaseKey.objects.select_for_update().get(pk=key.pk)
+    key.secret = secrets.token_hex(32)
+    key.rotated_at = timezone.now()
+    key.save(update_fields=["secret", "rotated_at"])
+    logger.info("Release pseudonym key of project %s rotated by %s", project.slug, actor or "the command line")
+    return key
+
+
+def _pseudonym_salt(project: Project, definition_hash: str) -> str:
+    """The salt of a release's pseudonyms: the same for one definition until the project's key is rotated,
+    so rebuilding a definition on unchanged data gives the same bytes."""
+    secret = release_key_get(project=project).secret
+    return hmac.new(secret.encode("ascii"), definition_hash.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def _emptiness(project: Project, definition: ReleaseDefinition) -> dict[str, str]:

@@ -182,7 +182,8 @@ def _how_it_was_made(release: Release, manifest: Mapping[str, Any]) -> list[str]
         "- Items with an uncleared unsafe or PHI flag are left out.",
         "- Read from one consistent database snapshot; rows in id order, so rebuilding the same definition "
         "on unchanged data gives the same bytes.",
-        "- Reviewer ids are pseudonyms keyed to this release: stable within it, unlinkable across releases.",
+        "- Reviewer ids are pseudonyms keyed by the project's secret and this release's definition: the same "
+        "in every release of this definition until the key is rotated, unlinkable to other definitions' ids.",
         f"- Built by {release.created_by or 'the command line'} on "
         f"{timezone.now():%Y-%m-%d %H:%M} UTC, attempt {release.attempts}.",
         "",

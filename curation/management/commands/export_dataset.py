@@ -5,6 +5,11 @@
 
 The release is recorded like one made in the app (same service, same manifest and card), built in
 this process rather than on a worker.
+
+    python manage.py export_dataset --project cardio --rotate-pseudonym-key
+
+gives the project a new pseudonym key (alone, or before the export it is given with): releases from
+then on name reviewers unlinkably to the releases before.
 """
 
 import os
@@ -19,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import User
 from curation.models import Project, ReleaseFormat, ReleaseStatus
 from curation.releases_definition import FilterSpec, ReleaseFilters
-from curation.services.releases import DEFAULT_LICENSE, release_build, release_create
+from curation.services.releases import DEFAULT_LICENSE, release_build, release_create, release_key_rotate
 
 
 def _copy_atomically(source: Path, target: Path) -> None:
@@ -53,8 +58,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--project", required=True, help="Project slug")
-        parser.add_argument("--format", required=True, help=f"One of {', '.join(ReleaseFormat.values)}")
-        parser.add_argument("--out", required=True, type=Path, help="Where to write the data file")
+        parser.add_argument("--format", help=f"One of {', '.join(ReleaseFormat.values)}")
+        parser.add_argument("--out", type=Path, help="Where to write the data file")
+        parser.add_argument(
+            "--rotate-pseudonym-key",
+            action="store_true",
+            help="Give the project a new reviewer pseudonym key first (later releases are unlinkable to earlier)",
+        )
         parser.add_argument("--card", type=Path, help="Where to write the dataset card (README.md)")
         parser.add_argument("--title", default="")
         parser.add_argument("--purpose", default="")
@@ -72,6 +82,14 @@ class Command(BaseCommand):
             created_by = User.objects.filter(email__iexact=options["by"]).first()
             if created_by is None:
                 raise CommandError(f"--by: no user with email {options['by']!r}")
+        if options["rotate_pseudonym_key"]:
+            release_key_rotate(project=project, actor=created_by)
+            self.stdout.write(f"The pseudonym key of {project.slug} is rotated: later releases name reviewers anew.")
+            if not options["format"] and not options["out"]:
+                return
+        missing = [flag for flag in ("--format", "--out") if not options[flag.lstrip("-")]]
+        if missing:
+            raise CommandError(f"{' and '.join(missing)}: required to export (or give --rotate-pseudonym-key alone)")
         filters = {name: options[name] for name in ReleaseFilters.specs() if options[name] is not None}
         try:
             release = release_create(
