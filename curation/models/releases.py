@@ -30,8 +30,8 @@ class Release(models.Model):
     derived from the project's ReleaseKey and the definition, so releases of one definition share
     pseudonyms (and bytes) until the key is rotated.
 
-    A build holds a lease on its release (`leased_until`, renewed with `heartbeat_at` as it writes);
-    `attempts` numbers the builds, and only the attempt holding the lease may publish.
+    `leased_until` is reserved for the build lease (until when the running attempt may hold the
+    release); builds do not set it yet and stalled builds are still judged by `heartbeat_at`.
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="releases")
