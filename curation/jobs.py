@@ -4,14 +4,14 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
-def release_build_task(self, release_id: int) -> str:
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def release_build_task(release_id: int) -> str:
     """Build a release. The message is acknowledged only after the build, so a worker killed mid-build
-    has it redelivered; the redelivered run takes over the release its dead predecessor left running."""
-    from curation.services.releases import release_build
+    has it redelivered; the redelivered run takes the release over only once the dead build's lease has
+    expired, and leaves alone a release another worker is still building (services.release_attempts)."""
+    from curation.services.release_builds import release_build
 
-    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
-    return release_build(release_id=release_id, resume_running=redelivered).status
+    return release_build(release_id=release_id).status
 
 
 @shared_task
@@ -31,9 +31,25 @@ def imports_recover_at_worker_start(**kwargs) -> None:
     import_jobs_recover_stale()
 
 
+@worker_ready.connect
+def releases_recover_at_worker_start(**kwargs) -> None:
+    """A worker starting may be the one that replaces a worker killed mid-build: start its release again."""
+    from curation.services.release_attempts import releases_recover_stale
+
+    releases_recover_stale()
+
+
 @shared_task
 def project_agreement_task(project_id: int) -> int:
     """Compute and cache a project's agreement report; returns the number of reviews it covers."""
     from curation.services.agreement import project_agreement_refresh
 
     return project_agreement_refresh(project_id=project_id)["n_reviews"]
+
+
+@shared_task
+def phi_scan_task(run_id: int) -> str:
+    """Scan the texts of a PHI scan run (an import's, or a project's unscanned); a run already started is left."""
+    from curation.services.phi import phi_scan_run_execute
+
+    return phi_scan_run_execute(run_id=run_id).status

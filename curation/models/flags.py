@@ -30,7 +30,10 @@ class ItemFlag(models.Model):
     response = models.ForeignKey(ModelResponse, on_delete=models.CASCADE, null=True, blank=True, related_name="flags")
     kind = models.CharField(max_length=32, choices=FlagKind.choices)
     note = models.TextField(blank=True)
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Null when the PHI scanner raised it (curation.services.phi), not a person.
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     raised_at = models.DateTimeField(default=timezone.now)
     cleared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -20,6 +20,7 @@ from curation.models import (
 )
 from curation.schemas.definitions import clean_answers
 from curation.services.assignments import reviewer_edited_task
+from curation.services.phi import phi_item_scan
 
 DRAFT_TEXT_LIMIT = 100_000
 
@@ -85,6 +86,7 @@ def review_submit(
     )
     review.full_clean()
     review.save()
+    phi_item_scan(owner=review)  # a comment or correction holding PHI flags the item at once
     audit_record(
         action=AuditAction.REVIEW_SUBMITTED,
         target=review,

@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from curation.services.imports.reading import ANSWER_FORMATS, source_settle
 from curation.services.imports.sources import ImportSource
 from curation.services.imports.storage import Inserter, SideProgress, Spool
 from curation.services.imports.writing import Writer
+from curation.services.phi import phi_scan_after_import
 from curation.text.hashing import content_hash
 
 # Pass 1 saves its running count (and the heartbeat) every this many records, or this many seconds.
@@ -300,6 +302,7 @@ class ImportRun:
                 report = self._write_sources(on_written)
                 self._finish(ImportStatus.SUCCEEDED, format=self.job.format, **report)
                 transaction.on_commit(imported_tables_analyze)  # the planner learns the tables' new size
+                transaction.on_commit(partial(phi_scan_after_import, import_job_id=self.job.pk))
         finally:
             progress.close()
             for spool in self.spools:
