@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from curation.formats.writers.phi import phi_card_section
 from curation.models import Project, Release, ReleaseFormat
 from curation.releases_definition import TASK_FORMATS, filters_shown
 
@@ -199,6 +200,7 @@ def dataset_card_render(
             *_header(release, project),
             *_contents(release, manifest, stats),
             *_agreement(release, stats),
+            *phi_card_section(manifest.get("phi")),
             *_license(release, stats),
             *_how_it_was_made(release, manifest),
         ]
