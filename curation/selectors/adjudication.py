@@ -9,10 +9,13 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from curation.filters import SeedTaskFilter
 from curation.models import (
@@ -34,6 +37,7 @@ from curation.schemas.definitions import field_options
 from curation.stats.disagreement import FieldDisagreement, field_disagreement
 
 SAFETY_KINDS = BLOCKING_FLAG_KINDS
+DISAGREEMENTS_SEEN_SECONDS = 30 * 24 * 3600
 
 
 def adjudication_settings_of(*, project: Project) -> AdjudicationSettings:
@@ -230,7 +234,31 @@ def disagreement_queue(
     found = disagreements_detect(project=project, include_settled=True, rules=rules)
     settled = sum(1 for d in found if d.settled)
     shown = found if include_settled else [d for d in found if not d.settled]
+    # Detection reads every current review: the dashboard shows this count, with its age, instead.
+    cache.set(
+        _waiting_key(project.pk),
+        {"to_settle": len(found) - settled, "at": timezone.now().isoformat()},
+        DISAGREEMENTS_SEEN_SECONDS,
+    )
     return DisagreementQueue(items=shown, to_settle=len(found) - settled, settled=settled)
+
+
+def _waiting_key(project_id: int) -> str:
+    return f"disagreements-waiting:v1:{project_id}"
+
+
+def disagreements_last_counted(*, project_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Per project, the disagreements to settle when the queue was last opened and when that was
+    (`{"to_settle", "at"}`, `at` a datetime); projects whose queue nobody opened lately are missing.
+    One cache read, no query."""
+    ids = list(project_ids)
+    found = cache.get_many([_waiting_key(pk) for pk in ids])
+    counted = {}
+    for pk in ids:
+        entry = found.get(_waiting_key(pk))
+        if entry is not None:
+            counted[pk] = {"to_settle": entry["to_settle"], "at": datetime.fromisoformat(entry["at"])}
+    return counted
 
 
 def disagreement_after(*, project: Project, current: Disagreement) -> Disagreement | None:

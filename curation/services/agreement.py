@@ -15,6 +15,7 @@ Reports are cached until the project's reviews change; large projects compute th
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -281,6 +282,31 @@ def project_agreement_latest(*, project: Project) -> tuple[dict[str, Any] | None
         return report, True
     _enqueue(project=project, state=state)
     return cache.get(_cache_key(project.pk, state)) or cache.get(_latest_key(project.pk)), False
+
+
+def project_agreement_last_summaries(*, project_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per project, the last report computed, in brief: when (`computed_at`, a datetime), over how many
+    reviews, and its lowest defined Krippendorff's alpha with that field's label (`lowest`, None when no
+    field has one). Projects never computed are missing. One cache read; nothing is computed or queued."""
+    found = cache.get_many([_latest_key(pk) for pk in project_ids])
+    summaries = {}
+    for pk in project_ids:
+        report = found.get(_latest_key(pk))
+        if report is None:
+            continue
+        alphas = [
+            (field["report"]["alpha"]["value"], f"{field['label']} ({schema['schema']})")
+            for schema in report["schemas"]
+            for field in schema["fields"]
+            if field["report"]["alpha"]["value"] is not None
+        ]
+        lowest = min(alphas, default=None, key=lambda a: a[0])
+        summaries[pk] = {
+            "computed_at": datetime.fromisoformat(report["computed_at"]),
+            "n_reviews": report["n_reviews"],
+            "lowest": {"alpha": lowest[0], "field": lowest[1]} if lowest else None,
+        }
+    return summaries
 
 
 def project_agreement_recompute(*, project: Project) -> None:

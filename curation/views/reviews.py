@@ -16,6 +16,7 @@ from curation.forms.reviews import answers_from_post, form_fields
 from curation.forms.seed_tasks import SeedTaskEditForm
 from curation.models import Assignment, AssignmentStatus, FlagKind, Project
 from curation.pagination import page_from_request
+from curation.selectors.projects import rounds_to_judge
 from curation.selectors.reviews import (
     QUEUE_ORDERING,
     my_flags_on,
@@ -54,7 +55,12 @@ def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         template,
-        {"project": project, "page": page, "progress": review_progress(user=request.user, project=project)},
+        {
+            "project": project,
+            "page": page,
+            "progress": review_progress(user=request.user, project=project),
+            "rounds": rounds_to_judge(user=request.user, project=project),
+        },
     )
 
 
