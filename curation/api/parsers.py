@@ -105,3 +105,10 @@ class BoundedFormParser(parsers.FormParser):
             return QueryDict(body, encoding=parsers.get_encoding(parser_context or {}))
         except TooManyFieldsSent as exc:
             raise body_refused(exc, (parser_context or {}).get("request")) from None
+
+
+# Endpoints whose body nests objects or lists of objects read JSON only: a form or multipart body
+# cannot carry `{"filters": {...}}`, and DRF would drop the nested part without a word (a release
+# built over the default data). With only this parser such a body is a 415, and the schema lists
+# only application/json for them.
+JSON_ONLY = [BoundedJSONParser]

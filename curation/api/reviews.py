@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.access import access_assignment, access_project
+from curation.api.parsers import JSON_ONLY
 from curation.models import Assignment, Review
 from curation.selectors.reviews import my_reviews
 from curation.services.assignments import assignment_next
@@ -134,6 +135,8 @@ class ReviewNextApi(APIView):
 
 
 class ReviewSubmitApi(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(
         request=ReviewSubmitIn,
         responses={201: ReviewOut, 200: ReviewOut, 400: OpenApiResponse(description="Answers refused, by field")},
