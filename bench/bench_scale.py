@@ -63,7 +63,11 @@ def _pages(size: scale_data.Size) -> dict:
             results.append(result)
         submit_next = _submit_and_next(fixture)
         slowest = sorted(results[1:], key=lambda r: r.p95, reverse=True)[:PLANS]
-        plans = [(r, scale_pages.explain(r.slowest_sql)) for r in slowest if r.slowest_sql]
+        plans = [
+            (r, scale_pages.explain(r.slowest_sql, analyze=not r.stopped and r.slowest_sql_ms < 2000))
+            for r in slowest
+            if r.slowest_sql
+        ]
     return {"results": results, "submit_next": submit_next, "plans": plans, "fixture": fixture}
 
 

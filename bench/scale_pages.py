@@ -257,9 +257,12 @@ def query_counts(fixture: Fixture) -> dict[str, int]:
     return counts
 
 
-def explain(sql: str) -> str:
-    """The plan of a captured query: EXPLAIN ANALYZE for a read (in a transaction rolled back), EXPLAIN otherwise."""
-    analyze = sql.lstrip().upper().startswith("SELECT")
+def explain(sql: str, *, analyze: bool = True) -> str:
+    """The plan of a captured query: EXPLAIN ANALYZE for a read (in a transaction rolled back), EXPLAIN otherwise.
+
+    `analyze=False` for a query that reads millions of rows: running it again would take minutes.
+    """
+    analyze = analyze and sql.lstrip().upper().startswith("SELECT")
     with connection.cursor() as cursor:
         cursor.execute("BEGIN")
         try:
