@@ -22,6 +22,7 @@ from curation.models import (
 from curation.models.releases import Release
 from curation.models.rounds import EvaluationRound, RoundSlot
 from curation.selectors.projects import projects_visible_to
+from curation.selectors.seed_tasks import seed_task_editable_by
 
 
 def access_project(*, user: User, slug: str) -> Project:
@@ -44,8 +45,12 @@ def access_task(*, user: User, task_id: int, project: Project | None = None) -> 
 
 
 def access_task_for_edit(*, user: User, task_id: int, project: Project | None = None) -> SeedTask:
-    """Members of the project (clinicians included) and curators may edit a task's content."""
-    return access_task(user=user, task_id=task_id, project=project)
+    """A task the user may edit under its project's `task_editors` setting (403 otherwise; the edit
+    service checks the same rule)."""
+    task = access_task(user=user, task_id=task_id, project=project)
+    if not seed_task_editable_by(task=task, user=user):
+        raise PermissionDenied("In this project only curators and the reviewers assigned to a task may edit it.")
+    return task
 
 
 def require_curator(*, user: User) -> None:

@@ -2,7 +2,16 @@ import factory
 from factory.django import DjangoModelFactory
 
 from accounts.models import Role, User
-from curation.models import Membership, ModelResponse, Project, Prompt, RatingSchema, SchemaTarget, SeedTask
+from curation.models import (
+    Membership,
+    ModelResponse,
+    Project,
+    Prompt,
+    RatingSchema,
+    SchemaTarget,
+    SeedTask,
+    TaskStatus,
+)
 from curation.schemas.defaults import RESPONSE_REVIEW, SEED_REVIEW
 from curation.text.hashing import content_hash
 
@@ -82,6 +91,13 @@ class SeedTaskFactory(DjangoModelFactory):
     task_type_raw = "Open Q&A"
     difficulty = 3
     content_hash = factory.LazyAttribute(lambda o: content_hash(o.instruction, o.input, o.reference_output))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # A task made accepted was accepted as it is, as seed_task_create records it.
+        if kwargs.get("status") == TaskStatus.ACCEPTED:
+            kwargs.setdefault("accepted_version", kwargs.get("version", 1))
+        return super()._create(model_class, *args, **kwargs)
 
 
 class PromptFactory(DjangoModelFactory):

@@ -10,7 +10,7 @@ from curation.models.adjudication import (
 from curation.models.assignments import Assignment, AssignmentStatus
 from curation.models.flags import BLOCKING_FLAG_KINDS, FLAG_ANSWER_FIELD, FlagKind, ItemFlag
 from curation.models.imports import ImportFormat, ImportJob, ImportStatus
-from curation.models.projects import Membership, Project, ReviewVisibility
+from curation.models.projects import AcceptedTaskEdits, Membership, Project, ReviewVisibility, TaskEditors
 from curation.models.releases import Release, ReleaseFormat, ReleaseKey, ReleaseStatus
 from curation.models.responses import ModelResponse, Prompt
 from curation.models.reviews import Review, ReviewDraft
@@ -47,6 +47,7 @@ __all__ = [
     "AcceptanceAction",
     "AcceptanceEvent",
     "AcceptanceMode",
+    "AcceptedTaskEdits",
     "AdjudicationSettings",
     "Assignment",
     "AssignmentStatus",
@@ -92,6 +93,7 @@ __all__ = [
     "RubricVersion",
     "SchemaTarget",
     "SeedTask",
+    "TaskEditors",
     "TaskSource",
     "TaskStatus",
     "VocabularyAlias",

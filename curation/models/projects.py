@@ -9,6 +9,17 @@ class ReviewVisibility(models.TextChoices):
     AFTER_SUBMIT = "after_submit", "Other reviews of an item once I have submitted mine"
 
 
+class TaskEditors(models.TextChoices):
+    MEMBERS = "members", "Any member of the project"
+    ASSIGNED = "assigned", "Curators and the reviewers assigned to the task or its responses"
+
+
+class AcceptedTaskEdits(models.TextChoices):
+    # An accepted task is in the dataset as the revision a curator accepted; a later revision is unreviewed.
+    REOPEN = "reopen", "An edit returns the task to review"
+    REFUSE = "refuse", "Accepted tasks cannot be edited"
+
+
 class Project(models.Model):
     """A curation effort: its guidelines, its members and the rating forms its reviewers fill in."""
 
@@ -24,6 +35,18 @@ class Project(models.Model):
         help_text="What a reviewer may see of others' reviews after submitting their own",
     )
     reviewers_per_item = models.PositiveSmallIntegerField(default=2, help_text="k: reviewers per item")
+    task_editors = models.CharField(
+        max_length=16,
+        choices=TaskEditors.choices,
+        default=TaskEditors.MEMBERS,
+        help_text="Who may edit a seed task's content",
+    )
+    accepted_task_edits = models.CharField(
+        max_length=16,
+        choices=AcceptedTaskEdits.choices,
+        default=AcceptedTaskEdits.REOPEN,
+        help_text="What editing an accepted task does",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="projects", blank=True
     )

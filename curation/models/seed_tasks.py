@@ -78,6 +78,8 @@ class SeedTask(models.Model):
     )
     content_hash = models.CharField(max_length=64, db_index=True)
     version = models.PositiveIntegerField(default=1)
+    # The version a curator accepted: a release takes an accepted task only while it is still this version.
+    accepted_version = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

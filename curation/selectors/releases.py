@@ -154,8 +154,14 @@ def _names_any_term(filters: "ReleaseFilters") -> bool:
 
 
 def release_tasks(*, project: Project, filters: "ReleaseFilters") -> QuerySet[SeedTask]:
-    """The seed tasks a release with these filters includes, annotated with `n_reviewers`, in id order."""
-    tasks = SeedTask.objects.filter(project=project, status__in=filters.statuses)
+    """The seed tasks a release with these filters includes, annotated with `n_reviewers`, in id order.
+
+    An accepted task is taken only at the version a curator accepted: an edit since is unreviewed (and
+    the edit returned the task to review, curation.services.seed_tasks.seed_task_edit).
+    """
+    tasks = SeedTask.objects.filter(project=project, status__in=filters.statuses).filter(
+        ~Q(status=TaskStatus.ACCEPTED) | Q(accepted_version=F("version"))
+    )
     for name, (term, raw_field) in TERM_FIELDS.items():
         values = getattr(filters, name)
         if values:

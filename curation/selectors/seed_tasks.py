@@ -4,7 +4,8 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from curation.models import Project, SeedTask
+from accounts.models import User
+from curation.models import Assignment, Membership, Project, SeedTask, TaskEditors
 
 # The words a task is found by. Migration 0010 indexes exactly this expression (GIN, PostgreSQL only):
 # change both together, or searches fall back to reading every task.
@@ -33,6 +34,19 @@ def seed_tasks_matching(tasks: QuerySet[SeedTask], text: str) -> QuerySet[SeedTa
     return tasks.filter(Q(instruction__icontains=text) | Q(input__icontains=text) | Q(reference_output__icontains=text))
 
 
+def seed_task_editable_by(*, task: SeedTask, user: User) -> bool:
+    """Whether `user` may edit the task's content under its project's `task_editors` setting: curators and
+    admins always; otherwise members, or under ASSIGNED only those with an assignment to the task or to a
+    response to it (whatever its state: a reviewer who submitted may still correct what they reviewed)."""
+    if user.is_curator:
+        return True
+    if not Membership.objects.filter(project_id=task.project_id, user=user).exists():
+        return False
+    if task.project.task_editors == TaskEditors.MEMBERS:
+        return True
+    return Assignment.objects.filter(Q(seed_task=task) | Q(response__seed_task=task), reviewer=user).exists()
+
+
 def seed_task_history(*, task: SeedTask) -> list[dict]:
     """The task's revisions, newest first, each with who, when, why and the fields it changed (old -> new)."""
     records = list(task.history.select_related("history_user").order_by("-history_id"))
@@ -44,7 +58,7 @@ def seed_task_history(*, task: SeedTask) -> list[dict]:
             changes = [
                 {"field": change.field, "old": change.old, "new": change.new}
                 for change in delta.changes
-                if change.field not in ("version", "topic", "view", "task_type")
+                if change.field not in ("version", "accepted_version", "topic", "view", "task_type")
             ]
         revisions.append(
             {

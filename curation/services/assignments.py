@@ -4,7 +4,7 @@ Invariants kept here, whatever the path:
 - an item never has more than k active (pending or done) assignments, k = Project.reviewers_per_item
   or the k a curator chose for the batch;
 - a reviewer is never assigned the same item twice (also a database constraint);
-- whoever edited a seed task does not rate the model responses to it.
+- whoever edited a seed task does not claim it for review, nor rate the model responses to it.
 
 Concurrency: every path that adds an assignment to an item first holds SELECT ... FOR UPDATE on the
 item's row (the SeedTask or the ModelResponse) and counts the item's assignments in a statement that
@@ -229,6 +229,8 @@ def _pool(*, project: Project, reviewer: User, k: int) -> list[tuple[str, QueryS
     tasks = (
         SeedTask.objects.filter(project=project, status=TaskStatus.IN_REVIEW)
         .exclude(Exists(mine.filter(seed_task=OuterRef("pk"))))
+        # An edit (one that sent an accepted task back to review, say) is reviewed by someone other than its editor.
+        .exclude(Exists(SeedTask.history.filter(id=OuterRef("pk"), history_type="~", history_user=reviewer)))
         .annotate(taken=_taken("seed_task"))
         .filter(taken__lt=k)
     )

@@ -1,12 +1,13 @@
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from audit.services import AuditAction, audit_record
-from curation.models import Project, SeedTask, TaskSource, TaskStatus, VocabularyKind
+from curation.models import AcceptedTaskEdits, Project, SeedTask, TaskEditors, TaskSource, TaskStatus, VocabularyKind
+from curation.selectors.seed_tasks import seed_task_editable_by
 from curation.services.vocabulary import vocabulary_resolve
 from curation.text.hashing import content_hash
 
@@ -50,6 +51,27 @@ def _rehash(task: SeedTask) -> None:
     task.content_hash = content_hash(task.instruction, task.input, task.reference_output)
 
 
+def _require_editable(task: SeedTask, editor: User) -> None:
+    """Raise PermissionDenied unless the project lets `editor` edit the task (its `task_editors` setting)."""
+    if not seed_task_editable_by(task=task, user=editor):
+        if task.project.task_editors == TaskEditors.ASSIGNED:
+            raise PermissionDenied("In this project only curators and the reviewers assigned to a task may edit it.")
+        raise PermissionDenied("Only members of the project and curators may edit its tasks.")
+
+
+def _reopen_if_accepted(task: SeedTask) -> list[str]:
+    """An accepted task is in the dataset as the version a curator accepted, so an edit is a new, unreviewed
+    revision: it goes back to review (the fields that changed), or is refused if the project says so."""
+    if task.status != TaskStatus.ACCEPTED:
+        return []
+    if task.project.accepted_task_edits == AcceptedTaskEdits.REFUSE:
+        raise ValidationError(
+            {"__all__": f"Task {task.pk} is accepted and this project does not allow editing accepted tasks."}
+        )
+    task.status = TaskStatus.IN_REVIEW
+    return ["status"]
+
+
 @transaction.atomic
 def seed_task_create(
     *,
@@ -83,6 +105,7 @@ def seed_task_create(
         origin_file=origin_file,
         origin_line=origin_line,
         created_by=created_by,
+        accepted_version=1 if status == TaskStatus.ACCEPTED else None,
     )
     _link_terms(task, list(_RAW_TO_TERM))
     _rehash(task)
@@ -99,8 +122,10 @@ def seed_task_edit(
 ) -> SeedTask:
     """Apply an edit made on `expected_version` of the task; every edit becomes a revision with its rationale.
 
-    Raises EditConflict when the task has moved on since the editor loaded it: the caller shows both
-    versions and nothing is overwritten. Raises ValidationError for a missing rationale or a bad value.
+    Raises PermissionDenied when the project does not let `editor` edit it (`task_editors`), EditConflict
+    when the task has moved on since the editor loaded it (the caller shows both versions and nothing is
+    overwritten), and ValidationError for a missing rationale, a bad value, or an accepted task in a
+    project that refuses such edits. An edit of an accepted task otherwise returns it to review.
     """
     rationale = rationale.strip()
     if not rationale:
@@ -113,12 +138,14 @@ def seed_task_edit(
     if unknown:
         raise ValidationError({field: "cannot be edited" for field in sorted(unknown)})
     task = SeedTask.objects.select_for_update().get(pk=task_id)
+    _require_editable(task, editor)
     if task.version != expected_version:
         raise EditConflict(task)
     changed = [field for field, value in changes.items() if getattr(task, field) != value]
     if not changed:
         return task
-    before = {field: getattr(task, field) for field in changed}
+    reopened = _reopen_if_accepted(task)
+    before = {field: getattr(task, field) for field in changed} | ({"status": TaskStatus.ACCEPTED} if reopened else {})
     for field in changed:
         setattr(task, field, changes[field])
     if task.input.strip() == NO_INPUT:
@@ -130,13 +157,13 @@ def seed_task_edit(
     task.full_clean()
     task._history_user = editor
     task._change_reason = rationale
-    task.save(update_fields=[*changed, *linked, "content_hash", "version", "updated_at"])
+    task.save(update_fields=[*changed, *linked, *reopened, "content_hash", "version", "updated_at"])
     audit_record(
         action=AuditAction.TASK_EDITED,
         target=task,
         actor=editor,
         before=before,
-        after={**{f: getattr(task, f) for f in changed}, "rationale": rationale},
+        after={**{f: getattr(task, f) for f in [*changed, *reopened]}, "rationale": rationale},
     )
     # An editor does not also rate the responses to what they edited: their pending ratings go back.
     from curation.services.assignments import assignments_skip_responses_of_edited_task
@@ -155,10 +182,13 @@ def seed_task_set_status(*, task_id: int, actor: User, status: str, rationale: s
     before = {"status": task.status}
     task.status = status
     task.version += 1
+    # Acceptance is a decision about this revision: releases take the task only while it is still this version.
+    if status == TaskStatus.ACCEPTED:
+        task.accepted_version = task.version
     task.updated_at = timezone.now()
     task._history_user = actor
     task._change_reason = rationale.strip() or f"status set to {task.get_status_display().lower()}"
-    task.save(update_fields=["status", "version", "updated_at"])
+    task.save(update_fields=["status", "version", "accepted_version", "updated_at"])
     audit_record(
         action=AuditAction.TASK_STATUS_SET,
         target=task,

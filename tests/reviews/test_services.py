@@ -139,7 +139,8 @@ def test_with_nothing_pending_a_reviewer_claims_an_open_item_never_past_k_never_
 
 def test_claiming_skips_responses_to_a_task_the_reviewer_edited(project):
     editor, other = members(project, 2)
-    task = SeedTaskFactory(project=project, status=TaskStatus.ACCEPTED)
+    # A rejected task stays rejected when edited, so the only open item is its response.
+    task = SeedTaskFactory(project=project, status=TaskStatus.REJECTED)
     response = ModelResponseFactory(seed_task=task)
     seed_task_edit(task_id=task.pk, editor=editor, expected_version=1, changes={"difficulty": 1}, rationale="easy")
     assert assignment_next(project=project, reviewer=editor) is None
