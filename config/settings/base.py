@@ -283,7 +283,10 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "curation.models.TaskStatus",
         "ImportStatusEnum": "curation.models.ImportStatus",
         "ReleaseStatusEnum": "curation.models.ReleaseStatus",
+        "ItemKindEnum": "curation.services.assignments.ITEM_KINDS",
     },
+    # 400, 401, 403 and 404 wherever they can happen, with their bodies: curation.api.schema.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "curation.api.schema.error_responses"],
 }
 
 # Celery. Jobs never run inside a request. With no broker configured (the embedded default) the queue

@@ -7,9 +7,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.access import access_item_for_adjudication, access_project_for_adjudication
+from curation.api.params import query_flag
+from curation.api.parsers import JSON_ONLY
 from curation.models import GoldLabel, ReasonCode
 from curation.selectors.adjudication import disagreements_detect, schema_for_item
 from curation.services.adjudication import AdjudicationConflict, gold_label_adjudicate
+from curation.services.assignments import ITEM_KINDS
 
 
 class FieldDisagreementOut(serializers.Serializer):
@@ -21,7 +24,7 @@ class FieldDisagreementOut(serializers.Serializer):
 
 
 class DisagreementOut(serializers.Serializer):
-    item_type = serializers.ChoiceField(choices=["seed_task", "response"])
+    item_type = serializers.ChoiceField(choices=ITEM_KINDS)
     item_id = serializers.IntegerField(source="item.pk")
     schema_id = serializers.IntegerField(source="schema.pk")
     level = serializers.ChoiceField(choices=["safety", "high", "medium", "low"])
@@ -36,7 +39,7 @@ class DisagreementOut(serializers.Serializer):
 
 
 class AdjudicateIn(serializers.Serializer):
-    item_type = serializers.ChoiceField(choices=["seed_task", "response"])
+    item_type = serializers.ChoiceField(choices=ITEM_KINDS)
     item_id = serializers.IntegerField(min_value=1)
     schema_id = serializers.IntegerField(
         required=False, min_value=1, help_text="Default: the form most of the item's current reviews used"
@@ -97,12 +100,14 @@ class DisagreementListApi(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         project = access_project_for_adjudication(user=request.user, slug=slug)
-        include_settled = request.query_params.get("settled") in ("1", "true")
+        include_settled = query_flag(request, "settled")
         found = disagreements_detect(project=project, include_settled=include_settled)
         return Response(DisagreementOut(found, many=True).data)
 
 
 class AdjudicateApi(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(
         request=AdjudicateIn,
         responses={

@@ -1,5 +1,6 @@
 """Inter-annotator agreement over the API, for curators and admins (reviewers' answers stay blind)."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -26,7 +27,9 @@ class AgreementApi(APIView):
             "report for the current reviews is ready."
         ),
         responses={
-            200: OpenApiResponse(description="The report (the same JSON as `manage.py agreement --project`)"),
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The report (the same JSON as `manage.py agreement --project`)"
+            ),
             202: AgreementComputingOut,
         },
     )

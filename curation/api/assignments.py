@@ -7,13 +7,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.access import access_assignments
+from curation.api.parsers import JSON_ONLY
 from curation.models import Difficulty, TaskStatus
 from curation.services.assignments import ITEM_KINDS, MAX_BATCH, assignments_batch_create
 
 
 class AssignmentBatchIn(serializers.Serializer):
     reviewers = serializers.ListField(
-        child=serializers.EmailField(), allow_empty=False, help_text="Emails of project members who review"
+        child=serializers.EmailField(),
+        allow_empty=False,
+        min_length=1,
+        help_text="Emails of project members who review",
     )
     k = serializers.IntegerField(min_value=1, max_value=20, help_text="Reviewers per item")
     kind = serializers.ChoiceField(choices=ITEM_KINDS, default="seed_task")
@@ -37,6 +41,8 @@ class AssignmentBatchOut(serializers.Serializer):
 
 
 class AssignmentBatchApi(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(
         request=AssignmentBatchIn,
         responses={

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.access import access_release, access_releases
+from curation.api.parsers import JSON_ONLY
 from curation.models import Release, ReleaseFormat
 from curation.release_downloads import release_card_response, release_file_response
 from curation.releases_definition import FilterSpec, ReleaseFilters
@@ -48,19 +49,17 @@ def _filter_schema(spec: FilterSpec) -> dict[str, Any]:
     return scalar.get(spec.kind, {"type": "string"})
 
 
-class ReleaseFiltersIn(serializers.Serializer):
-    """The filters by name (curation.releases_definition.ReleaseFilters); any left out take their default."""
+def _filters_schema() -> dict[str, Any]:
+    """The filters by name (curation.releases_definition.ReleaseFilters); any left out take their default.
 
-    def get_fields(self) -> dict[str, serializers.Field]:
-        defaults = ReleaseFilters.defaults()
-        return {
-            name: _given(_filter_schema(spec), required=False, default=defaults[name], help_text=spec.help or None)
-            for name, spec in ReleaseFilters.specs().items()
-        }
-
-    def to_internal_value(self, data: Any) -> Any:
-        # Unknown filters and values of the wrong kind reach the definition, which names them.
-        return data
+    Closed to other names: the definition refuses a filter it does not know, naming it.
+    """
+    defaults = ReleaseFilters.defaults()
+    properties = {
+        name: {**_filter_schema(spec), "default": defaults[name], **({"description": spec.help} if spec.help else {})}
+        for name, spec in ReleaseFilters.specs().items()
+    }
+    return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
 class ReleaseCreateIn(serializers.Serializer):
@@ -68,11 +67,23 @@ class ReleaseCreateIn(serializers.Serializer):
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     purpose = serializers.CharField(required=False, allow_blank=True, default="")
     license = serializers.CharField(required=False, default=DEFAULT_LICENSE, max_length=200)
-    filters = ReleaseFiltersIn(required=False)
+    # Passed on whole: the definition reads and checks each filter (unknown names and values of the
+    # wrong kind included) with the messages the pages show.
+    filters = _given(_filters_schema(), required=False)
+
+
+class ReleaseInterruptionOut(serializers.Serializer):
+    """A time the worker building the release stopped, and what became of the build."""
+
+    attempt = serializers.IntegerField(help_text="The attempt whose worker stopped")
+    last_seen = serializers.DateTimeField(help_text="Its last sign of work")
+    at = serializers.DateTimeField(help_text="When the stop was found and the build started again, or failed")
+    then = serializers.ChoiceField(choices=["taken over", "queued again", "failed"])
 
 
 class ReleaseOut(serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    interruptions = ReleaseInterruptionOut(many=True, read_only=True)
     created_by = serializers.EmailField(source="created_by.email", default=None, read_only=True)
     percent = serializers.IntegerField(read_only=True)
     download_url = serializers.SerializerMethodField()
@@ -93,6 +104,7 @@ class ReleaseOut(serializers.ModelSerializer):
             "rows_written",
             "rows_total",
             "attempts",
+            "interruptions",
             "row_count",
             "sha256",
             "file_size",
@@ -123,6 +135,8 @@ class ReleaseSummaryOut(ReleaseOut):
 
 
 class ReleaseListApi(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(responses=ReleaseSummaryOut(many=True))
     def get(self, request: Request, slug: str) -> Response:
         project = access_releases(user=request.user, slug=slug)
@@ -172,12 +186,18 @@ class ReleaseRetryApi(APIView):
         return Response(ReleaseOut(release, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
+DOWNLOAD_200 = "The data: text/csv for a CSV release, application/x-ndjson (JSON Lines) for every other format"
+
+
 class ReleaseDownloadApi(APIView):
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            409: OpenApiResponse(description="The release is not ready"),
-        }
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description=DOWNLOAD_200),
+            (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.BINARY, description=DOWNLOAD_200),
+            (409, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The release is not built"),
+            (410, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The file is no longer in storage"),
+        },
+        description="The file as an attachment, its SHA-256 in the X-Content-SHA256 header.",
     )
     def get(self, request: Request, slug: str, release_id: int) -> FileResponse | HttpResponse:
         project = access_releases(user=request.user, slug=slug)
@@ -186,7 +206,12 @@ class ReleaseDownloadApi(APIView):
 
 
 class ReleaseCardApi(APIView):
-    @extend_schema(responses={(200, "text/markdown"): OpenApiTypes.STR, 409: OpenApiResponse(description="Not ready")})
+    @extend_schema(
+        responses={
+            (200, "text/markdown"): OpenApiTypes.STR,
+            (409, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The release is not built"),
+        }
+    )
     def get(self, request: Request, slug: str, release_id: int) -> HttpResponse:
         project = access_releases(user=request.user, slug=slug)
         release = access_release(user=request.user, release_id=release_id, project=project)

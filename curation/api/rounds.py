@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.access import access_project, access_round, access_round_for_curation, access_round_slot
+from curation.api.parsers import JSON_ONLY
 from curation.models import Judgment
 from curation.selectors.rounds import round_next_slot, round_progress, round_results_get
 from curation.services.rounds import judgment_submit
@@ -90,6 +91,8 @@ class RoundJudgeNextApi(APIView):
 
 
 class RoundJudgmentApi(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(
         request=JudgmentIn,
         responses={

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.access import access_project, access_response_for_grading, access_rubric_results
+from curation.api.parsers import JSON_ONLY
 from curation.selectors.rubrics import rubric_criteria, rubric_current_version
 from curation.services.judges import judge_verdicts_import_rows
 from curation.services.rubrics import rubric_grade_submit
@@ -24,7 +25,7 @@ class VerdictIn(serializers.Serializer):
 
 
 class VerdictsIn(serializers.Serializer):
-    verdicts = VerdictIn(many=True, allow_empty=False)
+    verdicts = VerdictIn(many=True, allow_empty=False, min_length=1)
 
 
 class VerdictsOut(serializers.Serializer):
@@ -32,6 +33,8 @@ class VerdictsOut(serializers.Serializer):
 
 
 class JudgeVerdictsApi(APIView):
+    parser_classes = JSON_ONLY
+
     @extend_schema(request=VerdictsIn, responses={201: VerdictsOut})
     def post(self, request: Request, slug: str) -> Response:
         project = access_rubric_results(user=request.user, slug=slug)
@@ -45,6 +48,14 @@ class CriterionOut(serializers.Serializer):
     id = serializers.IntegerField()
     order = serializers.IntegerField()
     text = serializers.CharField()
+
+
+class GradeItemOut(serializers.Serializer):
+    """A response to grade, blind: its text and the rubric's criteria, not its model."""
+
+    response_id = serializers.IntegerField()
+    text = serializers.CharField(allow_blank=True)
+    criteria = CriterionOut(many=True)
 
 
 class GradeIn(serializers.Serializer):
@@ -61,14 +72,14 @@ class RubricGradeApi(APIView):
     """GET: the response's text and criteria to grade, without the model's name or anyone's marks.
     POST: the grader's marks on every criterion; final once accepted."""
 
-    @extend_schema(responses=CriterionOut(many=True))
+    parser_classes = JSON_ONLY
+
+    @extend_schema(responses=GradeItemOut)
     def get(self, request: Request, slug: str, response_id: int) -> Response:
         project = access_project(user=request.user, slug=slug)
         response = access_response_for_grading(user=request.user, project=project, response_id=response_id)
         criteria = rubric_criteria(version=rubric_current_version(rubric=response.prompt.rubric))
-        return Response(
-            {"response_id": response.pk, "text": response.text, "criteria": CriterionOut(criteria, many=True).data}
-        )
+        return Response(GradeItemOut({"response_id": response.pk, "text": response.text, "criteria": criteria}).data)
 
     @extend_schema(request=GradeIn, responses={201: GradeOut})
     def post(self, request: Request, slug: str, response_id: int) -> Response:

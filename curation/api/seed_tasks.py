@@ -8,9 +8,9 @@ from curation.selectors.seed_tasks import seed_tasks_of
 
 class SeedTaskOut(serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    topic = serializers.CharField(source="topic.name", default=None, read_only=True)
-    view = serializers.CharField(source="view.name", default=None, read_only=True)
-    task_type = serializers.CharField(source="task_type.name", default=None, read_only=True)
+    topic = serializers.CharField(source="topic.name", default=None, allow_null=True, read_only=True)
+    view = serializers.CharField(source="view.name", default=None, allow_null=True, read_only=True)
+    task_type = serializers.CharField(source="task_type.name", default=None, allow_null=True, read_only=True)
 
     class Meta:
         model = SeedTask
