@@ -14,7 +14,7 @@ from django_htmx.http import trigger_client_event
 from curation.access import access_assignment, access_project
 from curation.forms.reviews import answers_from_post, form_fields
 from curation.forms.seed_tasks import SeedTaskEditForm
-from curation.models import Assignment, AssignmentStatus, FlagKind, Project
+from curation.models import FLAG_ANSWER_FIELD, Assignment, AssignmentStatus, FlagKind, Project
 from curation.pagination import page_from_request
 from curation.selectors.projects import rounds_to_judge
 from curation.selectors.reviews import (
@@ -80,6 +80,15 @@ def _edit_form_for(task) -> SeedTaskEditForm:
     return SeedTaskEditForm(initial={**{f: getattr(task, f) for f in EDITABLE_FIELDS}, "version": task.version})
 
 
+def _fields_drawn(schema, values: dict, errors: dict | None) -> list[dict]:
+    """The form's fields as the page draws them. An optional flags field is left out: the page's Flags
+    panel raises the same flags at once, with a note, and one control per purpose is enough."""
+    if schema is None:
+        return []
+    fields = form_fields(schema.definition, values, errors)
+    return [f for f in fields if f["key"] != FLAG_ANSWER_FIELD or f["required"]]
+
+
 def _page_context(
     request: HttpRequest,
     project: Project,
@@ -106,8 +115,10 @@ def _page_context(
         "task": assignment.seed_task,
         "response": assignment.response,
         "prompt": assignment.response.item if assignment.response_id else None,
+        # What the guidelines ask reviewers to rate a response against (a test prompt has none).
+        "reference_output": getattr(assignment.response.item, "reference_output", "") if assignment.response_id else "",
         "schema": schema,
-        "fields": form_fields(schema.definition, values, errors) if schema else [],
+        "fields": _fields_drawn(schema, values, errors),
         "non_field_errors": (errors or {}).get("__all__", []),
         "corrected_text": corrected_text,
         "edit_distance": word_edit_distance(original, corrected_text) if assignment.response_id else None,

@@ -179,7 +179,22 @@
     if (event.detail.elt && event.detail.elt.id === "review-form") event.detail.headers["X-Concord-Background"] = "1";
   });
 
+  // The reference output stays open or closed as the reviewer last left it, from one item to the next.
+  var REFERENCE_KEY = "concord.review.referenceOpen";
+  function rememberReference() {
+    var details = document.getElementById("reference-output");
+    if (!details) return;
+    try {
+      var saved = window.localStorage.getItem(REFERENCE_KEY);
+      if (saved !== null) details.open = saved === "1";
+    } catch (e) { /* storage refused (private mode): the page default holds */ }
+    details.addEventListener("toggle", function () {
+      try { window.localStorage.setItem(REFERENCE_KEY, details.open ? "1" : "0"); } catch (e) { /* as above */ }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    rememberReference();
     if (document.querySelector("[autofocus]") || document.getElementById("task-edit-form")) return;
     var firstWithError = document.querySelector("#review-form .has-error");
     focusField(firstWithError ? fields().indexOf(firstWithError) : 0);

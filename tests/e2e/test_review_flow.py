@@ -45,6 +45,14 @@ def submit_and_wait(page):
     page.wait_for_url(lambda url: url != before)
 
 
+def flag_with_panel(page, kind):
+    """Raise a flag from the Flags panel with the keyboard: Tab to its button, Enter, and wait for the list."""
+    button = page.locator("#flags").get_by_role("button", name=kind, exact=True)
+    button.focus()
+    page.keyboard.press("Enter")
+    page.get_by_test_id("my-flags").get_by_text(kind).wait_for()
+
+
 def test_a_clinician_reviews_with_the_keyboard_and_a_curator_sees_the_flags(live_server, page, screenshot, demo):
     project, users = demo
     clinician, password = users["clinician"]
@@ -86,28 +94,38 @@ def test_a_clinician_reviews_with_the_keyboard_and_a_curator_sees_the_flags(live
     page.keyboard.press("Control+Enter")
     page.get_by_test_id("edit-saved").wait_for()
     wait_until(page, "() => document.activeElement && document.activeElement.closest('#review-form')")
-    press(page, "2", "j", "3", "j", "4", "j", "3", "j", "1")
+    press(page, "2", "j", "3", "j", "4", "j", "3")
+    # The Flags panel is the page's one way to flag: the form has no flags field of its own.
+    assert page.locator('[name="a-flags"]').count() == 0
+    flag_with_panel(page, "Unsafe")
     screenshot("review-seed-after-edit")
     submit_and_wait(page)
 
-    # 3. Reject, with a PHI flag and a comment typed after Enter.
+    # 3. Reject, with a comment typed after Enter and a PHI flag.
     ready(page, "Seed task review")
-    press(page, "3", "j", "2", "j", "2", "j", "4", "j", "2", "j", "Enter")
+    press(page, "3", "j", "2", "j", "2", "j", "4", "j", "Enter")
     page.keyboard.type("Mentions a named patient.")
+    flag_with_panel(page, "Contains PHI")
     submit_and_wait(page)
 
-    # 4. A response: rate every axis and correct it beside the original.
+    # 4. A response: rate every axis and correct it beside the original. The reference output is
+    # open; closed once, it stays closed on the next response.
     ready(page, "Response review")
+    reference = page.locator("#reference-output")
+    assert reference.get_attribute("open") is not None and reference.get_by_test_id("reference-output").is_visible()
     assert "medgen" not in page.content() and "clinibot" not in page.content() and "carenote" not in page.content()
     press(page, "2", "j", "3", "j", "1", "j", "3", "j", "2", "j", "2", "j", "2", "j", "1", "j", "j", "Enter")
     page.keyboard.press("Control+End")
     page.keyboard.type(" Correction: never give aspirin to a child.")
     wait_until(page, "() => document.getElementById('edit-distance').textContent.trim() !== '0'")
     screenshot("review-response-corrected")
+    page.locator("#reference-output > summary").click()
+    wait_until(page, "() => localStorage.getItem('concord.review.referenceOpen') === '0'")
     submit_and_wait(page)
 
-    # 5. A second response: the draft survives a reload, then it is submitted.
+    # 5. A second response: the reference stays as left, the draft survives a reload, then it is submitted.
     ready(page, "Response review")
+    assert page.locator("#reference-output").get_attribute("open") is None
     press(page, "5", "j", "4", "j", "1", "j", "1", "j", "1", "j", "1", "j", "1", "j", "1")
     page.get_by_text("Draft saved").wait_for()
     page.wait_for_timeout(600)

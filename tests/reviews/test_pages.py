@@ -89,9 +89,32 @@ def test_seed_task_page_shows_the_task_as_markdown_with_its_metadata_and_the_for
     assert "72-year-old" in body and "A fall in blood pressure" in body
     for text in ("Cardiology", "Patient", "Open Q&amp;A"):
         assert text in body
-    for key in ("decision", "clinical_validity", "clarity", "difficulty", "flags", "comment"):
+    for key in ("decision", "clinical_validity", "clarity", "difficulty", "comment"):
         assert f'name="a-{key}"' in body
     assert 'name="submission_key"' in body
+
+
+def test_the_seed_task_page_has_one_flag_control_the_panel_that_raises_flags_at_once(client, clinician, assignment):
+    client.force_login(clinician)
+    body = client.get(item_url(assignment)).content.decode()
+    assert 'name="a-flags"' not in body, "the form's own flags field would be a second way to flag"
+    assert body.count('class="flag-form"') == 1 and f'action="{item_url(assignment, "review_flag")}"' in body
+    # Submitting without the form's flags field is a complete review.
+    done = client.post(item_url(assignment), post_answers(SEED_ANSWERS, submission_key=uuid.uuid4()))
+    assert done.status_code == 302 and "flags" not in Review.objects.get(seed_task=assignment.seed_task).answers
+
+
+def test_a_required_flags_field_a_curator_added_is_still_drawn(client, project, clinician, assignment):
+    options = [{"value": "unsafe", "label": "Unsafe"}, {"value": "phi", "label": "PHI"}]
+    definition = {
+        "fields": [{"key": "flags", "label": "Flags", "kind": "multiple_choice", "required": True, "options": options}]
+    }
+    project.seed_schema = rating_schema_create(
+        project=project, name="Seed review", target="seed_task", definition=definition
+    )
+    project.save(update_fields=["seed_schema"])
+    client.force_login(clinician)
+    assert 'name="a-flags"' in client.get(item_url(assignment)).content.decode()
 
 
 def test_every_field_kind_of_a_schema_is_rendered_and_read_back(client, project, clinician, assignment):
@@ -231,6 +254,23 @@ def test_response_page_shows_prompt_and_response_without_the_model_name(client, 
         assert f'name="a-{key}"' in body
     api = client.post(reverse("api_review_next", args=[project.slug])).content.decode()
     assert "Sixty to one hundred" in api and "secretmodel" not in api
+
+
+def test_the_response_page_shows_the_tasks_reference_output_in_a_collapsible_panel(client, project, clinician):
+    task = SeedTaskFactory(project=project, reference_output="Rest, fluids and **paracetamol**.")
+    response = ModelResponseFactory(seed_task=task, text="Give aspirin to the child.")
+    assignment = AssignmentFactory(seed_task=None, response=response, reviewer=clinician)
+    client.force_login(clinician)
+    body = client.get(item_url(assignment)).content.decode()
+    panel = re.search(r'<details class="panel reference" id="reference-output" open>(.*?)</details>', body, re.S)
+    assert panel and "<strong>paracetamol</strong>" in panel.group(1)
+
+
+def test_a_response_to_a_test_prompt_says_it_has_no_reference_output(client, project, clinician):
+    response = ModelResponseFactory(seed_task=None, prompt=PromptFactory(project=project), text="An answer.")
+    assignment = AssignmentFactory(seed_task=None, response=response, reviewer=clinician)
+    client.force_login(clinician)
+    assert "has no reference output" in client.get(item_url(assignment)).content.decode()
 
 
 def test_a_corrected_response_is_kept_beside_the_original_with_its_edit_distance(client, project, clinician):
