@@ -31,12 +31,24 @@ def imports_recover_at_worker_start(**kwargs) -> None:
     import_jobs_recover_stale()
 
 
-@worker_ready.connect
-def releases_recover_at_worker_start(**kwargs) -> None:
-    """A worker starting may be the one that replaces a worker killed mid-build: start its release again."""
+@shared_task
+def releases_recover_task() -> list[int]:
+    """Start again the releases whose build stopped; the ids of those queued again."""
     from curation.services.release_attempts import releases_recover_stale
 
+    return releases_recover_stale()
+
+
+@worker_ready.connect
+def releases_recover_at_worker_start(**kwargs) -> None:
+    """A worker starting may be the one that replaces a worker killed mid-build: start its release again,
+    now if the dead build's lease has run out, or by a second look once it will have."""
+    from curation.services.release_attempts import releases_recheck_at, releases_recover_stale
+
     releases_recover_stale()
+    recheck = releases_recheck_at()
+    if recheck is not None:
+        releases_recover_task.apply_async(eta=recheck)
 
 
 @shared_task

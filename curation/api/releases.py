@@ -17,6 +17,7 @@ from curation.models import Release, ReleaseFormat
 from curation.release_downloads import release_card_response, release_file_response
 from curation.releases_definition import FilterSpec, ReleaseFilters
 from curation.selectors.releases import releases_of
+from curation.services.release_attempts import releases_recover_stale
 from curation.services.releases import DEFAULT_LICENSE, ReleaseNotRetryable, release_create, release_retry
 
 
@@ -140,6 +141,7 @@ class ReleaseListApi(APIView):
     @extend_schema(responses=ReleaseSummaryOut(many=True))
     def get(self, request: Request, slug: str) -> Response:
         project = access_releases(user=request.user, slug=slug)
+        releases_recover_stale()
         releases = releases_of(project=project)
         return Response(ReleaseSummaryOut(releases, many=True, context={"request": request}).data)
 
@@ -170,6 +172,7 @@ class ReleaseDetailApi(APIView):
     @extend_schema(responses=ReleaseOut)
     def get(self, request: Request, slug: str, release_id: int) -> Response:
         project = access_releases(user=request.user, slug=slug)
+        releases_recover_stale()
         release = access_release(user=request.user, release_id=release_id, project=project)
         return Response(ReleaseOut(release, context={"request": request}).data)
 

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -30,8 +32,11 @@ class Release(models.Model):
     derived from the project's ReleaseKey and the definition, so releases of one definition share
     pseudonyms (and bytes) until the key is rotated.
 
-    `leased_until` is reserved for the build lease (until when the running attempt may hold the
-    release); builds do not set it yet and stalled builds are still judged by `heartbeat_at`.
+    A build is made in attempts (curation.services.release_attempts): `attempts` numbers the latest,
+    which holds the release until `leased_until` and renews that lease as it reports progress. A
+    running release whose lease expired was left by a worker that stopped; each such stop is kept in
+    `interruptions` ({"attempt", "last_seen", "at", "then"}: "taken over", "queued again" or "failed"),
+    and `restarts` counts the automatic restarts since a person last queued the build.
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="releases")
@@ -48,6 +53,8 @@ class Release(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     leased_until = models.DateTimeField(null=True, blank=True)
+    restarts = models.PositiveSmallIntegerField(default=0)
+    interruptions = models.JSONField(default=list, blank=True)
     schema_versions = models.JSONField(default=list, blank=True)
     guidelines_version = models.PositiveIntegerField(null=True, blank=True)
     row_count = models.PositiveIntegerField(null=True, blank=True)
@@ -84,6 +91,14 @@ class Release(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ReleaseStatus.SUCCEEDED, ReleaseStatus.FAILED)
+
+    @property
+    def interruptions_seen(self) -> list[dict]:
+        """`interruptions` with their times as datetimes, for the page."""
+        return [
+            {**stop, "last_seen": datetime.fromisoformat(stop["last_seen"]), "at": datetime.fromisoformat(stop["at"])}
+            for stop in self.interruptions
+        ]
 
     @property
     def percent(self) -> int:

@@ -12,7 +12,8 @@ from curation.forms.releases import ReleaseForm
 from curation.release_downloads import release_card_response, release_file_response
 from curation.releases_definition import ReleaseDefinition, filters_shown
 from curation.selectors.releases import release_empty_hint, release_row_count, releases_of
-from curation.services.releases import ReleaseNotRetryable, release_create, release_is_stalled, release_retry
+from curation.services.release_attempts import releases_recover_stale
+from curation.services.releases import ReleaseNotRetryable, release_create, release_retry
 
 
 @login_required
@@ -40,6 +41,8 @@ def release_list(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 return redirect("release_detail", slug=project.slug, release_id=release.pk)
         status = 400
+    else:
+        releases_recover_stale()
     return render(
         request,
         "curation/releases/list.html",
@@ -76,6 +79,7 @@ def release_preview(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def release_detail(request: HttpRequest, slug: str, release_id: int) -> HttpResponse:
     project = access_releases(user=request.user, slug=slug)
+    releases_recover_stale()
     release = access_release(user=request.user, release_id=release_id, project=project)
     template = "curation/releases/detail.html" + ("#release-status" if request.htmx else "")
     return render(
@@ -84,7 +88,6 @@ def release_detail(request: HttpRequest, slug: str, release_id: int) -> HttpResp
         {
             "project": project,
             "release": release,
-            "stalled": release_is_stalled(release),
             "filters": filters_shown(format=release.format, filters=release.filters),
         },
     )

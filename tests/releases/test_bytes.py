@@ -20,11 +20,6 @@ ALL_FORMATS = ["alpaca", "chat", "preference", "reviews", "reviews_csv", "scores
 ANSWERS = {"decision": "accept", "clinical_validity": 5, "clarity": 4, "difficulty": 3}
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def reviewed(project):
     """Two accepted tasks, each reviewed by two clinicians, one review correcting the reference output."""

@@ -19,11 +19,6 @@ from tests.factories import SeedTaskFactory
 NO_TASK_ACCEPTED = "no task is accepted yet: accept tasks on the Adjudication page, or choose status=in_review"
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def imported(project):
     """A fresh import: tasks waiting for review, none accepted."""

@@ -1,23 +1,19 @@
 """The releases page and API: who may build and download, the form, progress polling, query counts."""
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from curation.models import Release, ReleaseStatus, TaskStatus
 from curation.services.releases import release_build, release_create
 from curation.services.reviews import review_submit
 from tests.factories import CuratorFactory, ProjectFactory, SeedTaskFactory
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture
@@ -255,21 +251,64 @@ def test_the_releases_page_costs_the_same_queries_however_many_releases(client, 
     assert _queries(client, api) == api_few
 
 
-def test_a_build_whose_worker_died_is_shown_as_stalled_and_can_be_retried(
+def _worker_stopped(release: Release, *, restarts: int = 0) -> None:
+    """What a worker killed mid-build leaves once its lease has run out: the release still running."""
+    seen = timezone.now() - timedelta(seconds=75)
+    Release.objects.filter(pk=release.pk).update(
+        status=ReleaseStatus.RUNNING, attempts=1 + restarts, restarts=restarts, heartbeat_at=seen,
+        leased_until=seen + timedelta(seconds=60),
+    )  # fmt: skip
+
+
+def test_reading_the_page_starts_again_a_build_whose_worker_stopped_and_the_page_says_so(
     client, project, admin_user, accepted, django_capture_on_commit_callbacks
 ):
-    from django.utils import timezone
-
     release = release_create(project=project, created_by=admin_user, format="alpaca", enqueue=False)
-    Release.objects.filter(pk=release.pk).update(
-        status=ReleaseStatus.RUNNING, heartbeat_at=timezone.now() - timezone.timedelta(hours=2)
-    )
+    _worker_stopped(release)
     client.force_login(admin_user)
     url = reverse("release_detail", args=[project.slug, release.pk])
 
-    assert "has not reported for a while" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.get(url).content.decode()
+
+    assert 'data-status="queued"' in queued
+    assert "The worker building this release stopped during attempt 1" in queued
+    assert "queued to start again at" in queued
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.SUCCEEDED and release.attempts == 2
+    assert "stopped during attempt 1" in client.get(url).content.decode(), "the page keeps the build's history"
+
+
+def test_the_api_starts_again_a_build_whose_worker_stopped_and_lists_the_stop(
+    client, project, admin_user, accepted, django_capture_on_commit_callbacks
+):
+    release = release_create(project=project, created_by=admin_user, format="alpaca", enqueue=False)
+    _worker_stopped(release)
+    client.force_login(admin_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        listed = client.get(reverse("api_release_list", args=[project.slug])).json()
+
+    assert listed[0]["status"] == "queued"
+    [stop] = listed[0]["interruptions"]
+    assert stop["attempt"] == 1 and stop["then"] == "queued again" and stop["last_seen"] < stop["at"]
+    detail = client.get(reverse("api_release_detail", args=[project.slug, release.pk])).json()
+    assert detail["status"] == "succeeded" and detail["attempts"] == 2 and detail["interruptions"] == [stop]
+
+
+def test_a_build_whose_workers_keep_stopping_is_failed_saying_why_and_a_person_can_retry_it(
+    client, project, admin_user, accepted, django_capture_on_commit_callbacks
+):
+    release = release_create(project=project, created_by=admin_user, format="alpaca", enqueue=False)
+    _worker_stopped(release, restarts=2)
+    client.force_login(admin_user)
+    url = reverse("release_detail", args=[project.slug, release.pk])
+
+    page = client.get(url).content.decode()
+
+    assert 'data-status="failed"' in page and "started 3 times in a row and stopped each time" in page
+    assert "found at" in page and "not started again" in page
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("release_retry", args=[project.slug, release.pk]))
-
     release.refresh_from_db()
-    assert release.status == ReleaseStatus.SUCCEEDED and release.attempts == 1
+    assert release.status == ReleaseStatus.SUCCEEDED and release.attempts == 4 and release.restarts == 0

@@ -12,15 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from curation.models import FlagKind, ItemFlag, ModelResponse, Release, ReleaseStatus, TaskStatus
-from curation.services import releases as release_service
+from curation.services import release_builds
 from curation.services.imports import import_file
-from curation.services.releases import (
-    ReleaseNotRetryable,
-    release_build,
-    release_create,
-    release_directory,
-    release_retry,
-)
+from curation.services.release_attempts import release_directory
+from curation.services.releases import ReleaseNotRetryable, release_build, release_create, release_retry
 from curation.services.reviews import review_submit
 from curation.services.seed_tasks import seed_task_create, seed_task_set_status
 from tests.data import SEED
@@ -32,12 +27,6 @@ from tests.factories import (
     SeedTaskFactory,
 )
 from tests.markers import needs_alpacare
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 def _build(project, fmt="alpaca", user=None, **kwargs) -> Release:
@@ -491,9 +480,9 @@ def test_agreement_costs_the_same_number_of_queries_whatever_the_number_of_items
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    monkeypatch.setattr(release_service, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(release_builds, "CHUNK_SIZE", 2)
     # The card's per-field figures come from a cache with its own queries; only the rows are measured here.
-    monkeypatch.setattr(release_service, "agreement_per_field", lambda project: None)
+    monkeypatch.setattr(release_builds, "agreement_per_field", lambda project: None)
     reviewers = ClinicianFactory.create_batch(2)
 
     def queries_for(n_tasks):
@@ -790,49 +779,14 @@ def test_a_build_that_dies_mid_write_leaves_no_visible_file_and_can_be_retried(p
     assert len(_lines(rebuilt)) == 5
 
 
-def test_leftovers_of_a_killed_worker_are_removed_when_the_release_is_taken_over(project, media):
-    _accepted(project)
-    release = release_create(project=project, created_by=None, format="alpaca", enqueue=False)
-    Release.objects.filter(pk=release.pk).update(
-        status=ReleaseStatus.RUNNING, heartbeat_at=timezone.now() - timezone.timedelta(hours=1)
-    )
-    leftover = Path(media) / "releases" / f".release-{release.pk}-deadbeef.part"
-    leftover.mkdir(parents=True)
-    (leftover / "data.jsonl").write_text('{"instruction": "half')
-
-    assert release_build(release_id=release.pk).status == ReleaseStatus.RUNNING, "a running release is not rebuilt"
-    release_retry(release_id=release.pk, actor=None, enqueue=False)
-    rebuilt = release_build(release_id=release.pk)
-
-    assert rebuilt.status == ReleaseStatus.SUCCEEDED
-    assert not leftover.exists()
-
-
-def test_a_redelivered_task_takes_over_a_release_its_dead_worker_left_running(project):
-    _accepted(project)
-    release = release_create(project=project, created_by=None, format="alpaca", enqueue=False)
-    Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.RUNNING, heartbeat_at=timezone.now())
-
-    assert release_build(release_id=release.pk, resume_running=True).status == ReleaseStatus.SUCCEEDED
-
-
 def test_a_succeeded_release_is_immutable(project):
     _accepted(project)
     release = _build(project)
 
     with pytest.raises(ReleaseNotRetryable):
         release_retry(release_id=release.pk, actor=None, enqueue=False)
-    again = release_build(release_id=release.pk, resume_running=True)
+    again = release_build(release_id=release.pk)
     assert (again.sha256, again.attempts, again.finished_at) == (release.sha256, 1, release.finished_at)
-
-
-def test_a_running_release_that_still_reports_cannot_be_retried(project):
-    _accepted(project)
-    release = release_create(project=project, created_by=None, format="alpaca", enqueue=False)
-    Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.RUNNING, heartbeat_at=timezone.now())
-
-    with pytest.raises(ReleaseNotRetryable):
-        release_retry(release_id=release.pk, actor=None, enqueue=False)
 
 
 def test_the_release_records_its_manifest_and_card(project, admin_user, clinician):

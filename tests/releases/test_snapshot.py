@@ -17,12 +17,6 @@ from tests.markers import needs_worker, on_postgres
 from tests.worker import running_worker, wait_until, worker_available
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 def _in_another_connection(work):
     """Run `work` on its own database connection, as another web request or worker would."""
     result = {}
