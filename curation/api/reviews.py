@@ -15,7 +15,7 @@ from curation.api.parsers import JSON_ONLY
 from curation.models import Assignment, Review
 from curation.selectors.reviews import my_reviews
 from curation.services.assignments import assignment_next
-from curation.services.reviews import review_submit_for_assignment
+from curation.services.reviews import review_submission_record
 
 
 class SchemaOut(serializers.Serializer):
@@ -148,15 +148,15 @@ class ReviewSubmitApi(APIView):
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
         assignment = access_assignment(user=request.user, assignment_id=data["assignment"], project=project)
-        replay = Review.objects.filter(submission_key=data["submission_key"], reviewer=request.user).exists()
-        review = review_submit_for_assignment(
+        submission = review_submission_record(
             assignment_id=assignment.pk,
             reviewer=request.user,
             answers=data["answers"],
             corrected_text=data["corrected_text"],
             submission_key=data["submission_key"],
         )
-        return Response(ReviewOut(review).data, status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
+        code = status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK
+        return Response(ReviewOut(submission.review).data, status=code)
 
 
 class MyReviewListApi(generics.ListAPIView):

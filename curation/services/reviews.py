@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -128,7 +129,14 @@ def _schema_for(*, assignment: Assignment, reviewer: User, corrected_text: str) 
     return schema
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class ReviewSubmission:
+    """The review a submission stands for, and whether this call made it (False: a repeat of `submission_key`)."""
+
+    review: Review
+    created: bool
+
+
 def review_submit_for_assignment(
     *,
     assignment_id: int,
@@ -137,11 +145,31 @@ def review_submit_for_assignment(
     corrected_text: str = "",
     submission_key: uuid.UUID | None = None,
 ) -> Review:
+    """Submit the reviewer's answers for one of their assignments (see review_submission_record)."""
+    return review_submission_record(
+        assignment_id=assignment_id,
+        reviewer=reviewer,
+        answers=answers,
+        corrected_text=corrected_text,
+        submission_key=submission_key,
+    ).review
+
+
+@transaction.atomic
+def review_submission_record(
+    *,
+    assignment_id: int,
+    reviewer: User,
+    answers: dict[str, Any],
+    corrected_text: str = "",
+    submission_key: uuid.UUID | None = None,
+) -> ReviewSubmission:
     """Submit the reviewer's answers for one of their assignments, exactly once per `submission_key`.
 
     The assignment row is locked first, so two copies of the same submission arriving together
-    serialise here and the second finds the review the first made. Unsafe and PHI choices in the
-    answers raise flags for the curators; the draft is removed; the assignment is marked done.
+    serialise here and the second finds the review the first made (`created` False): which copy
+    created is decided under the lock, never before it. Unsafe and PHI choices in the answers raise
+    flags for the curators; the draft is removed; the assignment is marked done.
     """
     from curation.services.flags import item_flag_raise
 
@@ -156,7 +184,7 @@ def review_submit_for_assignment(
     if submission_key is not None:
         existing = Review.objects.filter(submission_key=submission_key, reviewer=reviewer).first()
         if existing is not None:
-            return existing
+            return ReviewSubmission(review=existing, created=False)
     if assignment.status == AssignmentStatus.SKIPPED:
         raise ValidationError("You skipped this item; it is no longer yours to review.")
     corrected_text = _correction_kept(
@@ -179,7 +207,7 @@ def review_submit_for_assignment(
                 reviewer=reviewer, seed_task=assignment.seed_task, response=assignment.response, kind=kind, note=""
             )
     ReviewDraft.objects.filter(assignment=assignment).delete()
-    return review
+    return ReviewSubmission(review=review, created=True)
 
 
 @transaction.atomic
