@@ -14,14 +14,26 @@ from curation.services.rubrics import rubric_grade_submit
 
 
 class VerdictIn(serializers.Serializer):
-    prompt_id = serializers.CharField()
+    """A rubric verdict (criterion and `met`) or, with `verdict`, a pairwise vote on two answers in the
+    order shown; the service names what a verdict lacks."""
+
+    prompt_id = serializers.CharField(required=False)
     response_id = serializers.IntegerField(required=False, min_value=1)
     model = serializers.CharField(required=False)
     criterion_index = serializers.IntegerField(required=False, min_value=0)
     criterion = serializers.CharField(required=False)
     judge = serializers.CharField()
     judge_version = serializers.CharField(required=False, allow_blank=True, default="")
-    met = serializers.BooleanField()
+    met = serializers.BooleanField(required=False)
+    item = serializers.IntegerField(required=False, min_value=1, help_text="a pairwise round item's id")
+    response_a = serializers.IntegerField(required=False, min_value=1, help_text="the answer shown first")
+    response_b = serializers.IntegerField(required=False, min_value=1, help_text="the answer shown second")
+    model_a = serializers.CharField(required=False)
+    model_b = serializers.CharField(required=False)
+    verdict = serializers.ChoiceField(choices=["a", "b", "tie"], required=False)
+    swapped_verdict = serializers.ChoiceField(
+        choices=["a", "b", "tie"], required=False, help_text="the verdict on the same pair shown the other way round"
+    )
 
 
 class VerdictsIn(serializers.Serializer):

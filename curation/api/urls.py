@@ -5,6 +5,7 @@ from curation.api import (
     agreement,
     assignments,
     imports,
+    judges,
     projects,
     releases,
     reviews,
@@ -70,6 +71,7 @@ urlpatterns = [
         name="api_round_results",
     ),
     path("projects/<slug:slug>/judge-verdicts/", rubrics.JudgeVerdictsApi.as_view(), name="api_judge_verdicts"),
+    path("projects/<slug:slug>/judges/<int:judge_id>/panel/", judges.JudgePanelApi.as_view(), name="api_judge_panel"),
     path(
         "projects/<slug:slug>/rubric-grades/<int:response_id>/",
         rubrics.RubricGradeApi.as_view(),

@@ -227,3 +227,34 @@ class RubricMark(models.Model):
 
     def __str__(self) -> str:
         return f"{'met' if self.met else 'not met'}: {self.criterion}"
+
+
+class PairVerdict(models.TextChoices):
+    FIRST = "a", "The answer shown first"
+    SECOND = "b", "The answer shown second"
+    TIE = "tie", "Tie"
+
+
+class JudgeVote(models.Model):
+    """A judge's pairwise verdict on two answers to one prompt, in the order the judge saw them (`first`,
+    then `second`; "a" is the first). The same pair shown the other way round is a second vote, which is
+    how a judge's position consistency is read. Judge votes live apart from round judgments, so they
+    never enter a round's rankings, agreement, gold or releases."""
+
+    judge = models.ForeignKey(Judge, on_delete=models.CASCADE, related_name="votes")
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="+")
+    first = models.ForeignKey(ModelResponse, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(ModelResponse, on_delete=models.CASCADE, related_name="+")
+    verdict = models.CharField(max_length=8, choices=PairVerdict.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["judge", "first", "second"], name="one_judge_vote_per_order"),
+            models.CheckConstraint(condition=~models.Q(first=models.F("second")), name="judge_vote_two_answers"),
+            models.CheckConstraint(condition=models.Q(verdict__in=["a", "b", "tie"]), name="judge_vote_verdict"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.judge}: {self.verdict} on {self.first_id} then {self.second_id}"

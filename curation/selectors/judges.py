@@ -1,15 +1,29 @@
-"""Reads of judges: a judge's agreement with clinicians by criterion, axis and theme, and its score gap.
+"""Reads of judges: a rubric judge's agreement with clinicians by criterion, axis and theme, and its
+score gap; a pairwise judge's agreement with the clinicians' round votes and its biases.
 
 Only (response, criterion) pairs that both the judge and at least one clinician marked count. The
 clinicians' own leave-one-out figures on the same pairs are the ceiling a judge is read against.
+A judge's votes are read here only: rounds, gold and releases never see them.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 
-from curation.models import Judge, Project
+from curation.models import EvaluationRound, Judge, Project, RoundMode, RubricGrade
+from curation.models.rubrics import JudgeVote
+from curation.selectors.rounds import pairwise_axes, round_judgments, round_votes, verdict_for_models
 from curation.selectors.rubrics import ResponseMarks, response_marks, stats_criterion
-from curation.stats.judges import Interval, JudgeAgreement, judge_agreement, score_gap
+from curation.stats import ranking
+from curation.stats.judges import (
+    Interval,
+    JudgeAgreement,
+    PairwiseAgreement,
+    judge_agreement,
+    pairwise_agreement,
+    score_gap,
+    swap_flip_rate,
+)
+from curation.stats.ranking import PairwiseVote
 from curation.stats.rubrics import MetaEvalRow, response_score
 
 OVERALL = "overall"
@@ -88,3 +102,110 @@ def judge_panel(*, project: Project, judge: Judge, draws: int = 1000) -> list[Pa
     return [
         PanelRow(g, labels.get(g, g), judge_agreement(rows[g][0], rows[g][1], draws=draws), gaps.get(g)) for g in keys
     ]
+
+
+# ------------------------------------------------------------------------------------------------
+# Pairwise judges
+# ------------------------------------------------------------------------------------------------
+
+PAIR_AXIS = "overall"
+
+
+@dataclass(frozen=True)
+class PairwisePanel:
+    """A pairwise judge against the clinicians' round votes on one axis, and the biases of both.
+
+    `longer` and `first` are curation.stats.ranking's length and position bias reports (`longer_win_rate`,
+    `left_win_share`, with intervals); for the judge "left" is the answer it was shown first."""
+
+    axis: str
+    votes: int
+    agreement: PairwiseAgreement
+    flip_rate: Interval
+    judge_longer: dict
+    judge_first: dict
+    clinicians_votes: int
+    clinicians_longer: dict
+    clinicians_left: dict
+
+
+def _in_pair_terms(winner_id: int | None, pair: tuple[int, int]) -> str:
+    """A verdict on the pair (lower response id, higher), whatever order it was shown in."""
+    if winner_id is None:
+        return "tie"
+    return "a" if winner_id == pair[0] else "b"
+
+
+def _clinician_votes(project: Project, axis: str) -> tuple[dict[tuple[int, int], list[str]], list[PairwiseVote]]:
+    """The clinicians' verdicts per pair of answers over every pairwise round of the project whose form
+    has `axis` ("both bad" as a tie), and the same votes as the ranking statistics take them."""
+    by_pair: dict[tuple[int, int], list[str]] = defaultdict(list)
+    votes: list[PairwiseVote] = []
+    for evaluation_round in EvaluationRound.objects.filter(project=project, mode=RoundMode.PAIRWISE):
+        field = next((f for f in pairwise_axes(evaluation_round) if f["key"] == axis), None)
+        if field is None:
+            continue
+        judgments = list(round_judgments(evaluation_round=evaluation_round))
+        votes += round_votes(evaluation_round=evaluation_round, axis=axis, judgments=judgments)
+        for judgment in judgments:
+            verdict = verdict_for_models(judgment, field)
+            if verdict is None:
+                continue
+            a, b = judgment.item.response_a_id, judgment.item.response_b_id
+            winner = {"a": a, "b": b}.get(verdict)
+            by_pair[(min(a, b), max(a, b))].append(_in_pair_terms(winner, (min(a, b), max(a, b))))
+    return by_pair, votes
+
+
+def _judge_votes(judge: Judge) -> list[JudgeVote]:
+    return list(JudgeVote.objects.filter(judge=judge).select_related("prompt", "first", "second").order_by("id"))
+
+
+def _as_ranking_vote(vote: JudgeVote) -> PairwiseVote:
+    """The judge's vote as the ranking statistics take it: a is the first answer, shown on the "left"."""
+    return PairwiseVote(
+        prompt=vote.prompt.external_id or f"prompt-{vote.prompt_id}",
+        model_a=f"response-{vote.first_id}",
+        model_b=f"response-{vote.second_id}",
+        winner=vote.verdict,
+        length_a=float(len(vote.first.text)),
+        length_b=float(len(vote.second.text)),
+        a_side="left",
+    )
+
+
+def pairwise_judge_panel(*, project: Project, judge: Judge, axis: str = PAIR_AXIS, draws: int = 1000) -> PairwisePanel:
+    """The judge's agreement with the clinicians on the pairs both voted on, its position-swap flip rate
+    and its share of votes for the longer and for the first-shown answer, beside the clinicians' shares
+    for the longer and the left answer over all their votes on `axis`."""
+    clinicians, clinician_votes = _clinician_votes(project, axis)
+    mine: dict[tuple[int, int], dict[bool, str]] = defaultdict(dict)
+    votes = _judge_votes(judge)
+    for vote in votes:
+        pair = (min(vote.first_id, vote.second_id), max(vote.first_id, vote.second_id))
+        winner = {"a": vote.first_id, "b": vote.second_id}.get(vote.verdict)
+        mine[pair][vote.first_id == pair[0]] = _in_pair_terms(winner, pair)
+    items = [(clinicians[pair], list(shown.values())) for pair, shown in mine.items() if pair in clinicians]
+    swapped = [(shown[True], shown[False]) for shown in mine.values() if len(shown) == 2]
+    judge_votes = [_as_ranking_vote(v) for v in votes]
+    return PairwisePanel(
+        axis=axis,
+        votes=len(votes),
+        agreement=pairwise_agreement(items, draws=draws),
+        flip_rate=swap_flip_rate(swapped, draws=draws),
+        judge_longer=ranking.length_bias(judge_votes, draws=draws),
+        judge_first=ranking.position_bias(judge_votes, draws=draws),
+        clinicians_votes=len(clinician_votes),
+        clinicians_longer=ranking.length_bias(clinician_votes, draws=draws),
+        clinicians_left=ranking.position_bias(clinician_votes, draws=draws),
+    )
+
+
+def judge_kinds(*, project: Project) -> dict[int, set[str]]:
+    """Per judge id, "rubric" when it has grades and "pairwise" when it has votes."""
+    kinds: dict[int, set[str]] = defaultdict(set)
+    for judge_id in RubricGrade.objects.filter(judge__project=project).values_list("judge_id", flat=True).distinct():
+        kinds[judge_id].add("rubric")
+    for judge_id in JudgeVote.objects.filter(judge__project=project).values_list("judge_id", flat=True).distinct():
+        kinds[judge_id].add("pairwise")
+    return kinds

@@ -2,7 +2,7 @@
 scores, the results (computed by curation.stats.ranking), and the majority pairs releases export.
 
 Pairwise answers are recorded as the reviewer saw them: "a" is the answer shown on the left, "b" the
-one on the right. Everything that counts votes in Python goes through `_verdict_for_models`, which maps
+one on the right. Everything that counts votes in Python goes through `verdict_for_models`, which maps
 the sides back to the models with the slot's left/right record; `round_majority_items` does the same
 mapping in SQL for exports, which must stream rather than load a round.
 
@@ -44,17 +44,20 @@ RESULTS_CACHE_SECONDS = 7 * 24 * 3600
 
 def rounds_visible_to(*, user: User, project: Project) -> QuerySet[EvaluationRound]:
     """The project's rounds a user may open (all of them for curators, the ones they review otherwise),
-    with the user's own progress and the round's."""
+    with the user's own progress, and for curators the round's (`judgment_count`): how many others have
+    judged is never shown to a reviewer (blind review)."""
     rounds = EvaluationRound.objects.filter(project=project)
-    if not user.is_curator:
-        rounds = rounds.filter(reviewers=user)
     mine = Q(slots__reviewer=user)
-    return rounds.annotate(
-        slot_count=Count("slots", distinct=True),
-        judgment_count=Count("judgments", distinct=True),
-        my_slots=Count("slots", filter=mine, distinct=True),
-        my_done=Count("slots", filter=mine & Q(slots__judgment__isnull=False), distinct=True),
-    ).order_by("-created_at", "-pk")
+    progress = {
+        "slot_count": Count("slots", distinct=True),
+        "my_slots": Count("slots", filter=mine, distinct=True),
+        "my_done": Count("slots", filter=mine & Q(slots__judgment__isnull=False), distinct=True),
+    }
+    if user.is_curator:
+        progress["judgment_count"] = Count("judgments", distinct=True)
+    else:
+        rounds = rounds.filter(reviewers=user)
+    return rounds.annotate(**progress).order_by("-created_at", "-pk")
 
 
 def project_model_choices(*, project: Project) -> list[dict[str, Any]]:
@@ -123,7 +126,7 @@ def round_judgments(*, evaluation_round: EvaluationRound) -> QuerySet[Judgment]:
     )
 
 
-def _verdict_for_models(judgment: Judgment, field: dict) -> str | None:
+def verdict_for_models(judgment: Judgment, field: dict) -> str | None:
     """The verdict on the item's response_a / response_b ("a", "b", "tie", "both_bad") from the
     reviewer's left/right answer, with reversed questions ("which is more harmful") turned round."""
     value = judgment.answers.get(field["key"])
@@ -153,7 +156,7 @@ def round_votes(*, evaluation_round: EvaluationRound, axis: str, judgments: Iter
         raise ValidationError(f"{axis!r} is not a pairwise axis of this round's form.")
     votes = []
     for judgment in judgments if judgments is not None else round_judgments(evaluation_round=evaluation_round):
-        verdict = _verdict_for_models(judgment, field)
+        verdict = verdict_for_models(judgment, field)
         if verdict is None:
             continue
         item = judgment.item
@@ -207,7 +210,7 @@ def _agreement(evaluation_round: EvaluationRound, judgments: list[Judgment]) -> 
     rows_by_field: list[tuple[dict, str, list, list | None]] = []
     if evaluation_round.is_pairwise:
         for field in pairwise_axes(evaluation_round):
-            rows = [(j.item_id, j.reviewer_id, _verdict_for_models(j, field)) for j in judgments]
+            rows = [(j.item_id, j.reviewer_id, verdict_for_models(j, field)) for j in judgments]
             rows_by_field.append((field, "nominal", rows, list(PAIRWISE_VERDICTS)))
     else:
         for field in evaluation_round.schema.fields:
@@ -368,7 +371,7 @@ def round_majority_items(
     them (ties, "both bad" and unanswered included in the count) picked the same model. Each item is
     annotated with `judgment_count`, `votes_a` and `votes_b` (votes for response_a's and response_b's
     model), in (round, item) order. Votes are mapped from sides to models here exactly as
-    `_verdict_for_models` maps them: a vote for the left answer is a vote for the response shown
+    `verdict_for_models` maps them: a vote for the left answer is a vote for the response shown
     left, turned round on a reversed question ("which is more harmful").
     Raises ValidationError when a round's form has no such pairwise axis.
     """

@@ -108,3 +108,80 @@ def score_gap(
     diff = np.asarray(judge_scores, dtype=float) - np.asarray(clinician_scores, dtype=float)
     boot = _weights(diff.size, draws, seed) @ diff / diff.size
     return _interval(float(diff.mean()), boot, diff.size, confidence)
+
+
+# Pairwise judges: verdicts are in the pair's own terms, "a" (its first answer won), "b" or "tie", so a
+# clinician's vote and a judge's vote on the same two answers compare whatever order each saw them in.
+PAIR_LABELS = ("a", "b", "tie")
+
+
+@dataclass(frozen=True)
+class PairwiseAgreement:
+    """A judge's votes against clinicians' on the same pairs of answers."""
+
+    n_pairs: int
+    n_items: int
+    percent_agreement: Interval
+    cohen_kappa: Interval
+
+
+def _pair_counts(items: Sequence[tuple[Sequence[str], Sequence[str]]]) -> np.ndarray:
+    """Per item, the 3 x 3 table (clinician label, judge label) of every clinician vote with every judge
+    vote, flattened to 9 columns."""
+    index = {label: n for n, label in enumerate(PAIR_LABELS)}
+    out = np.zeros((len(items), 9))
+    for i, (clinicians, judge) in enumerate(items):
+        for c in clinicians:
+            for j in judge:
+                out[i, 3 * index[c] + index[j]] += 1
+    return out
+
+
+def _pair_metrics(totals: np.ndarray) -> dict[str, np.ndarray]:
+    """Percent agreement and Cohen's kappa for each row of (draws x 9) tables; NaN where undefined."""
+    tables = totals.reshape(-1, 3, 3)
+    n = tables.sum(axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        observed = np.trace(tables, axis1=1, axis2=2) / n
+        chance = np.einsum("bk,bk->b", tables.sum(axis=2), tables.sum(axis=1)) / n**2
+        kappa = np.where(chance < 1 - 1e-12, (observed - chance) / (1 - chance), np.nan)
+    return {"percent_agreement": observed, "cohen_kappa": kappa}
+
+
+def pairwise_agreement(
+    items: Sequence[tuple[Sequence[str], Sequence[str]]],
+    *,
+    draws: int = DRAWS,
+    seed: int = SEED,
+    confidence: float = CONFIDENCE,
+) -> PairwiseAgreement:
+    """`items`: per pair of answers, (the clinicians' verdicts, the judge's verdicts), each "a", "b" or "tie"
+    in the pair's terms. Every (clinician vote, judge vote) on an item is one pair of labels; intervals
+    resample items (an item keeps all its pairs). Cohen's kappa over three categories:
+    (p_o - p_e) / (1 - p_e) with p_e = sum_k p_clinicians(k) p_judge(k)."""
+    for clinicians, judge in items:
+        for label in (*clinicians, *judge):
+            if label not in PAIR_LABELS:
+                raise ValueError(f"verdict {label!r} is not one of a, b, tie")
+    counts = _pair_counts(items)
+    n = int(counts.sum())
+    if n == 0:
+        return PairwiseAgreement(0, len(items), Interval(None), Interval(None))
+    point = {k: float(v[0]) for k, v in _pair_metrics(counts.sum(axis=0, keepdims=True)).items()}
+    point = {k: (v if np.isfinite(v) else None) for k, v in point.items()}
+    boot = _pair_metrics(_weights(len(items), draws, seed) @ counts)
+    intervals = {m: _interval(point[m], boot[m], n, confidence) for m in point}
+    return PairwiseAgreement(n, len(items), intervals["percent_agreement"], intervals["cohen_kappa"])
+
+
+def swap_flip_rate(
+    pairs: Sequence[tuple[str, str]], *, draws: int = DRAWS, seed: int = SEED, confidence: float = CONFIDENCE
+) -> Interval:
+    """Share of pairs judged in both orders whose two verdicts, put back in the pair's terms, differ: the
+    judge's verdict did not follow the swap (a judge that always picks the first answer flips every time).
+    `pairs` holds the two verdicts in the pair's terms. The interval resamples pairs."""
+    if not pairs:
+        return Interval(None)
+    flips = np.array([float(x != y) for x, y in pairs])
+    boot = _weights(flips.size, draws, seed) @ flips / flips.size
+    return _interval(float(flips.mean()), boot, flips.size, confidence)

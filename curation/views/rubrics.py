@@ -16,7 +16,7 @@ from curation.access import (
 )
 from curation.forms.rubrics import criteria_from_post, marks_from_post
 from curation.models import Axis
-from curation.selectors.judges import judge_panel
+from curation.selectors.judges import judge_kinds, judge_panel, pairwise_judge_panel
 from curation.selectors.rubrics import (
     consensus_library,
     criterion_agreement,
@@ -166,15 +166,21 @@ def rubric_grade(request: HttpRequest, slug: str, response_id: int) -> HttpRespo
 
 @login_required
 def rubric_results(request: HttpRequest, slug: str) -> HttpResponse:
-    """Leaderboard per model with CIs, per axis and theme; clinician agreement; each judge's panel."""
+    """Leaderboard per model with CIs, per axis and theme; clinician agreement; each judge's panels (rubric
+    verdicts, pairwise votes)."""
     project = access_rubric_results(user=request.user, slug=slug)
     board = rubric_leaderboard(project=project)
+    kinds = judge_kinds(project=project)
+    judges = [judge for judge in judges_of(project=project) if judge.pk in kinds]
     columns = leaderboard_tags(board, "axis:") + leaderboard_tags(board, "theme:")
     context = {
         "project": project,
         "columns": columns,
         "board": [(scores, [scores.by_tag.get(tag) for tag in columns]) for scores in board],
         "agreement": criterion_agreement(project=project).get("all"),
-        "panels": [(judge, judge_panel(project=project, judge=judge)) for judge in judges_of(project=project)],
+        "panels": [(j, judge_panel(project=project, judge=j)) for j in judges if "rubric" in kinds[j.pk]],
+        "pairwise_panels": [
+            (j, pairwise_judge_panel(project=project, judge=j)) for j in judges if "pairwise" in kinds[j.pk]
+        ],
     }
     return render(request, "curation/rubrics/results.html", context)

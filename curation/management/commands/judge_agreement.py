@@ -1,21 +1,52 @@
-"""A judge against the project's clinicians, by criterion, axis and theme.
+"""A judge against the project's clinicians: rubric verdicts by criterion, axis and theme; pairwise votes
+against the clinicians' round votes.
 
 python manage.py judge_agreement --project cardio --judge gpt-grader [--judge-version 2] [--draws 1000]
+    [--axis overall]
 
-Each figure has its 95% bootstrap interval and, beside it, the clinicians' own leave-one-out
-median and range on the same items: the ceiling a judge is read against.
+Each rubric figure has its 95% bootstrap interval and, beside it, the clinicians' own leave-one-out
+median and range on the same items: the ceiling a judge is read against. A pairwise judge's figures
+(agreement, Cohen's kappa, position-swap flip rate, share of votes for the longer and the first answer)
+stand beside the clinicians' shares for the longer and the left answer.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.models import Project
-from curation.selectors.judges import judge_panel
+from curation.selectors.judges import PairwisePanel, judge_panel, pairwise_judge_panel
 from curation.selectors.rubrics import judges_of
 from curation.stats.rubrics import Spread
 
 
 def _num(x: float | None) -> str:
     return "  -  " if x is None else f"{x:5.2f}"
+
+
+def _ci(low: float | None, high: float | None) -> str:
+    return f"[{_num(low)}, {_num(high)}]" if low is not None else " " * 14
+
+
+def _value(interval) -> str:
+    return f"{_num(interval.value)} {_ci(interval.ci_low, interval.ci_high)}"
+
+
+def _share(report: dict, key: str) -> str:
+    return f"{_num(report.get(key))} {_ci(report.get('ci_low'), report.get('ci_high'))}"
+
+
+def _pairwise_lines(panel: PairwisePanel) -> list[str]:
+    a = panel.agreement
+    return [
+        f"pairwise ({panel.axis}): {panel.votes} judge votes, {a.n_pairs} (clinician, judge) vote pairs "
+        f"on {a.n_items} answer pairs",
+        f"  agreement    {_value(a.percent_agreement)}",
+        f"  Cohen kappa  {_value(a.cohen_kappa)}",
+        f"  position-swap flip rate  {_value(panel.flip_rate)}  ({panel.flip_rate.n} pairs judged in both orders)",
+        f"  longer answer  judge {_share(panel.judge_longer, 'longer_win_rate')}  "
+        f"clinicians {_share(panel.clinicians_longer, 'longer_win_rate')} ({panel.clinicians_votes} votes)",
+        f"  first shown / left answer  judge {_share(panel.judge_first, 'left_win_share')}  "
+        f"clinicians {_share(panel.clinicians_left, 'left_win_share')}",
+    ]
 
 
 def _figure(interval, spread: Spread) -> str:
@@ -37,8 +68,9 @@ class Command(BaseCommand):
             help="the judge's version (needed when it has several)",
         )
         parser.add_argument("--draws", type=int, default=1000)
+        parser.add_argument("--axis", default="overall", help="the round question pairwise votes are read against")
 
-    def handle(self, *args, project: str, judge: str, judge_version: str | None, draws: int, **options):
+    def handle(self, *args, project: str, judge: str, judge_version: str | None, draws: int, axis: str, **options):
         target = Project.objects.filter(slug=project).first()
         if target is None:
             raise CommandError(f"No project with slug {project!r}.")
@@ -51,8 +83,12 @@ class Command(BaseCommand):
             problem = "no judge" if not found else "several versions; pick one with --judge-version"
             raise CommandError(f"{problem} named {judge!r} in {target.slug} (judges: {known})")
         rows = judge_panel(project=target, judge=found[0], draws=draws)
-        if not rows:
+        has_votes = found[0].votes.exists()
+        if not rows and not has_votes:
             raise CommandError(f"{found[0]} and the clinicians have not marked any criterion of the same response.")
+        if has_votes:
+            panel = pairwise_judge_panel(project=target, judge=found[0], axis=axis, draws=draws)
+            self.stdout.write("\n".join(_pairwise_lines(panel)))
         for row in rows:
             a = row.agreement
             self.stdout.write(f"{row.group}  {row.label[:70]}  (pairs {a.agreement.grader.n_pairs})")
