@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from curation.models import ImportJob, Project
 from curation.services.releases import release_build, release_create
 from curation.services.rounds import round_create, round_freeze
 from tests.factories import AssignmentFactory, ModelResponseFactory, PromptFactory, SeedTaskFactory
@@ -217,7 +218,14 @@ def test_a_body_over_the_upload_limit_is_a_400_naming_the_setting(api_world, cli
     users, values = api_world
     client.force_login(users["admin"])
 
-    response = client.post(reverse("api_release_list", args=[values["slug"]]), data=body, content_type=content_type)
+    # Release definitions are JSON only (a form cannot carry their filters); confirming an import reads forms.
+    job = ImportJob.objects.create(project=Project.objects.get(slug=values["slug"]), file_name="a.json")
+    url = (
+        reverse("api_release_list", args=[values["slug"]])
+        if content_type == "application/json"
+        else reverse("api_import_confirm", args=[values["slug"], job.pk])
+    )
+    response = client.post(url, data=body, content_type=content_type)
 
     assert response.status_code == 400
     assert response.json() == {
