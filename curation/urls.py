@@ -102,4 +102,6 @@ urlpatterns = [
     path("projects/<slug:slug>/rubrics/grade/", rubrics.rubric_grade_next, name="rubric_grade_next"),
     path("projects/<slug:slug>/rubrics/grade/<int:response_id>/", rubrics.rubric_grade, name="rubric_grade"),
     path("projects/<slug:slug>/rubrics/results/", rubrics.rubric_results, name="rubric_results"),
+    path("projects/<slug:slug>/rubrics/import/", rubrics.rubric_upload, name="rubric_upload"),
+    path("projects/<slug:slug>/rubrics/settings/", rubrics.rubric_settings, name="rubric_settings"),
 ]

@@ -2,9 +2,12 @@
 
 The editor posts parallel lists (`text`, `points`, `axis`, `cluster`, `order`, one entry per row) and
 `library` ids picked from the consensus library; rows with empty text are left out. Values are kept as
-typed so the service names what is wrong with them.
+typed so the service names what is wrong with them. Curators upload rubric and verdict files and choose
+whether graders see points with the two forms at the end.
 """
 
+from django import forms
+from django.conf import settings
 from django.http import QueryDict
 
 from curation.services.rubrics import CriterionInput
@@ -51,3 +54,24 @@ def marks_from_post(post: QueryDict, criterion_ids: list[int]) -> dict[int, bool
         if value in ("0", "1"):
             marks[pk] = value == "1"
     return marks
+
+
+class RubricFileForm(forms.Form):
+    """A HealthBench JSONL file (rubric rows, meta-eval rows) or a judge's verdicts (JSONL or CSV)."""
+
+    file = forms.FileField()
+
+    def clean_file(self) -> tuple[str, str]:
+        """The file's name and text; too large or not UTF-8 is said here, before any row is read."""
+        upload = self.cleaned_data["file"]
+        limit = settings.CONCORD_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(f"The file is {upload.size} bytes; the limit is {limit}.")
+        try:
+            return upload.name, upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(f"The file is not UTF-8 text (byte {exc.start}).") from None
+
+
+class RubricSettingsForm(forms.Form):
+    show_points_to_graders = forms.BooleanField(required=False, label="Show each criterion's points to graders")

@@ -13,9 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from curation.formats.healthbench import MetaEvalLine, RubricLine
+from curation.formats.healthbench import MetaEvalLine, RubricLine, healthbench_read
 from curation.models import ModelResponse, Project, Prompt, Rubric, RubricGrade, RubricMark, RubricStatus
+from curation.services.judges import judge_verdicts_import_text
 from curation.services.rubrics import CriterionInput, RubricInput, rubric_create
+from curation.stats.rubrics import RubricFormatError
 from curation.text.hashing import content_hash
 
 META_EVAL_MODEL = "meta-eval"
@@ -130,3 +132,39 @@ def rubrics_import(
         _rubric_row_import(project, line)
     labels = sum(_meta_eval_row_import(project, line) for line in meta_lines)
     return RubricImportResult(rubrics=len(rubric_lines), labels=labels)
+
+
+@dataclass(frozen=True)
+class RubricFileImportResult:
+    """What one uploaded file held: HealthBench rows or a judge's verdicts (rubric verdicts, pairwise votes)."""
+
+    kind: str
+    rubrics: int = 0
+    labels: int = 0
+    verdicts: int = 0
+
+
+def rubric_file_kind(*, text: str, name: str) -> str:
+    """`verdicts` for a CSV or for JSON Lines whose first object names a judge; `healthbench` otherwise."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if name.lower().endswith(".csv") or not first.lstrip().startswith("{"):
+        return "verdicts"
+    try:
+        data = json.loads(first)
+    except json.JSONDecodeError:
+        return "healthbench"  # its reader names the line that is not JSON
+    return "verdicts" if isinstance(data, dict) and "judge" in data else "healthbench"
+
+
+def rubric_file_import(*, project: Project, text: str, name: str) -> RubricFileImportResult:
+    """One uploaded file, all or nothing, by its shape. A problem is a ValidationError naming its line."""
+    if rubric_file_kind(text=text, name=name) == "verdicts":
+        return RubricFileImportResult(
+            kind="verdicts", verdicts=judge_verdicts_import_text(project=project, text=text, name=name)
+        )
+    try:
+        rubric_lines, meta_lines = healthbench_read(text)
+    except RubricFormatError as exc:
+        raise ValidationError({"file": str(exc)}) from None
+    result = rubrics_import(project=project, rubric_lines=rubric_lines, meta_lines=meta_lines)
+    return RubricFileImportResult(kind="healthbench", rubrics=result.rubrics, labels=result.labels)

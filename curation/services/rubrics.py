@@ -8,7 +8,7 @@ current version, who accepts it as it is or edits it with a rationale (which acc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -251,6 +251,18 @@ def rubric_accept(*, rubric_id: int, reviewer: User) -> Rubric:
 
 def rubric_settings_of(*, project: Project) -> RubricSettings:
     settings, _ = RubricSettings.objects.get_or_create(project=project)
+    return settings
+
+
+@transaction.atomic
+def rubric_settings_update(*, project: Project, changed_by: User, show_points_to_graders: bool) -> RubricSettings:
+    """Curators and admins choose whether graders see each criterion's points (hidden points keep graders
+    from weighing criteria by their worth)."""
+    if not changed_by.is_curator:
+        raise PermissionDenied("Only curators and admins change how rubrics are graded.")
+    settings = rubric_settings_of(project=project)
+    settings.show_points_to_graders = show_points_to_graders
+    settings.save(update_fields=["show_points_to_graders"])
     return settings
 
 

@@ -14,7 +14,7 @@ from curation.access import (
     access_rubric,
     access_rubric_results,
 )
-from curation.forms.rubrics import criteria_from_post, marks_from_post
+from curation.forms.rubrics import RubricFileForm, RubricSettingsForm, criteria_from_post, marks_from_post
 from curation.models import Axis
 from curation.selectors.judges import judge_kinds, judge_panel, pairwise_judge_panel
 from curation.selectors.rubrics import (
@@ -30,12 +30,14 @@ from curation.selectors.rubrics import (
     rubric_versions,
     rubrics_of,
 )
+from curation.services.rubric_imports import rubric_file_import
 from curation.services.rubrics import (
     rubric_accept,
     rubric_create,
     rubric_edit,
     rubric_grade_submit,
     rubric_settings_of,
+    rubric_settings_update,
     rubric_submit,
 )
 
@@ -184,3 +186,47 @@ def rubric_results(request: HttpRequest, slug: str) -> HttpResponse:
         ],
     }
     return render(request, "curation/rubrics/results.html", context)
+
+
+def _imported(result) -> str:
+    if result.kind == "verdicts":
+        return f"Imported {result.verdicts} judge verdicts."
+    return f"Imported {result.rubrics} rubrics and {result.labels} physician labels."
+
+
+@login_required
+def rubric_upload(request: HttpRequest, slug: str) -> HttpResponse:
+    """Curators upload a HealthBench file or a judge's verdicts: all or nothing, a problem named by its line."""
+    project = access_rubric_results(user=request.user, slug=slug)
+    form = RubricFileForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        name, text = form.cleaned_data["file"]
+        try:
+            result = rubric_file_import(project=project, text=text, name=name)
+        except ValidationError as exc:
+            errors = [f"{name}: {message}" for message in exc.messages]
+        else:
+            messages.success(request, _imported(result))
+            return redirect("rubric_list", slug=project.slug)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "curation/rubrics/upload.html", {"project": project, "form": form, "errors": errors}, status=status
+    )
+
+
+@login_required
+def rubric_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    """Curators choose whether graders see the criteria's points."""
+    project = access_rubric_results(user=request.user, slug=slug)
+    current = rubric_settings_of(project=project)
+    posted = request.POST if request.method == "POST" else None  # an unticked box posts nothing
+    form = RubricSettingsForm(posted, initial={"show_points_to_graders": current.show_points_to_graders})
+    if posted is not None and form.is_valid():
+        rubric_settings_update(
+            project=project, changed_by=request.user, show_points_to_graders=form.cleaned_data["show_points_to_graders"]
+        )
+        shown = "see" if form.cleaned_data["show_points_to_graders"] else "no longer see"
+        messages.success(request, f"Graders now {shown} each criterion's points.")
+        return redirect("rubric_settings", slug=project.slug)
+    return render(request, "curation/rubrics/settings.html", {"project": project, "form": form})
