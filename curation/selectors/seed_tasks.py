@@ -5,7 +5,15 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from curation.models import Assignment, Membership, Project, SeedTask, TaskEditors
+from curation.models import (
+    Assignment,
+    AssignmentStatus,
+    Membership,
+    Project,
+    ReviewVisibility,
+    SeedTask,
+    TaskEditors,
+)
 
 # The words a task is found by. Migration 0010 indexes exactly this expression (GIN, PostgreSQL only):
 # change both together, or searches fall back to reading every task.
@@ -47,9 +55,30 @@ def seed_task_editable_by(*, task: SeedTask, user: User) -> bool:
     return Assignment.objects.filter(Q(seed_task=task) | Q(response__seed_task=task), reviewer=user).exists()
 
 
-def seed_task_history(*, task: SeedTask) -> list[dict]:
-    """The task's revisions, newest first, each with who, when, why and the fields it changed (old -> new)."""
+def seed_task_history_open_to(*, task: SeedTask, viewer: User) -> bool:
+    """Whether `viewer` may see who made the task's revisions and why. Blind review, as for reviews:
+    curators always; a reviewer of the task (or of a response to it) not before submitting, and after
+    only when the project shows others' reviews after submit; members not reviewing it, always."""
+    if viewer.is_curator:
+        return True
+    statuses = set(
+        Assignment.objects.filter(Q(seed_task=task) | Q(response__seed_task=task), reviewer=viewer)
+        .exclude(status=AssignmentStatus.SKIPPED)
+        .values_list("status", flat=True)
+    )
+    if not statuses:
+        return True
+    return statuses == {AssignmentStatus.DONE} and task.project.review_visibility == ReviewVisibility.AFTER_SUBMIT
+
+
+def seed_task_history(*, task: SeedTask, viewer: User | None = None) -> list[dict]:
+    """The task's revisions, newest first, each with who, when, why and the fields it changed (old -> new).
+
+    For a `viewer` who may not see others' part (seed_task_history_open_to), revisions made by anyone
+    else come with `hidden` set and without their author or rationale.
+    """
     records = list(task.history.select_related("history_user").order_by("-history_id"))
+    blind = viewer is not None and not seed_task_history_open_to(task=task, viewer=viewer)
     revisions = []
     for newer, older in zip(records, [*records[1:], None], strict=True):
         changes = []
@@ -60,14 +89,16 @@ def seed_task_history(*, task: SeedTask) -> list[dict]:
                 for change in delta.changes
                 if change.field not in ("version", "accepted_version", "topic", "view", "task_type")
             ]
+        hidden = blind and newer.history_user_id != viewer.pk
         revisions.append(
             {
                 "version": newer.version,
-                "user": newer.history_user,
+                "user": None if hidden else newer.history_user,
                 "at": newer.history_date,
-                "rationale": newer.history_change_reason or "",
+                "rationale": "" if hidden else newer.history_change_reason or "",
                 "kind": {"+": "created", "~": "edited", "-": "deleted"}[newer.history_type],
                 "changes": changes,
+                "hidden": hidden,
             }
         )
     return revisions

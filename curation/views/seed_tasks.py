@@ -30,7 +30,7 @@ def task_detail(request: HttpRequest, slug: str, task_id: int) -> HttpResponse:
     return render(
         request,
         "curation/seed_tasks/detail.html",
-        {"project": project, "task": task, "history": seed_task_history(task=task)},
+        {"project": project, "task": task, "history": seed_task_history(task=task, viewer=request.user)},
     )
 
 

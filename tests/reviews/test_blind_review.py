@@ -16,11 +16,15 @@ from django.urls import NoReverseMatch, reverse
 from curation.models import ItemFlag, ReviewVisibility
 from curation.services.flags import item_flag_raise
 from curation.services.reviews import review_draft_save, review_submit_for_assignment
+from curation.services.rounds import judgment_submit, round_create, round_freeze
+from curation.services.seed_tasks import seed_task_edit
 from tests.factories import (
     AssignmentFactory,
     ClinicianFactory,
+    CuratorFactory,
     MembershipFactory,
     ModelResponseFactory,
+    PromptFactory,
     SeedTaskFactory,
 )
 from tests.reviews.test_services import RESPONSE_ANSWERS, SEED_ANSWERS
@@ -66,7 +70,33 @@ def blind(project, clinician):
             )
     item_flag_raise(reviewer=b, seed_task=submitted_task, kind="unsafe", note=f"{canary} flag note")
     item_flag_raise(reviewer=b, response=submitted_response, kind="needs_specialist", note=f"{canary} flag note")
+    # B's edits of tasks A is still reviewing: who edited and why is B's part (the task history).
+    for task in (submitted_task, drafted_task):
+        seed_task_edit(task_id=task.pk, editor=b, expected_version=1, changes={"difficulty": 1}, rationale=canary)
+    _round_b_has_judged(project, a, b)
     return canary, a, b, mine
+
+
+def _round_b_has_judged(project, a, b):
+    """A pairwise round A and B judge, open, where B has judged one item and A none."""
+    for _ in range(2):
+        prompt = PromptFactory(project=project)
+        for model in ("model-one", "model-two"):
+            ModelResponseFactory(prompt=prompt, seed_task=None, model_name=model)
+    curator = CuratorFactory()
+    evaluation_round = round_create(
+        project=project,
+        created_by=curator,
+        name="Blind round",
+        mode="pairwise",
+        models=["model-one", "model-two"],
+        reviewers=[a, b],
+        judgments_per_item=2,
+    )
+    round_freeze(evaluation_round=evaluation_round)
+    slot = b.round_slots.filter(round=evaluation_round).order_by("position", "pk").first()
+    answers = {f["key"]: "a" for f in evaluation_round.schema.fields if f["kind"] == "pairwise_choice"}
+    judgment_submit(slot=slot, reviewer=b, answers=answers)
 
 
 def _urls_from_resolver(project, mine, flag):
@@ -139,7 +169,11 @@ def test_reviewer_a_never_sees_reviewer_bs_work_anywhere_before_submitting(clien
 
     assert len(bodies) > 60, "the crawl reached the workspace"
     assert any(f"/review/{mine['submitted_task'].pk}/" in key for key in bodies)
+    assert any(f"/tasks/{mine['drafted_task'].seed_task_id}/ " in key for key in bodies), "the task history"
     assert _leaks(bodies, canary) == []
+    # How many have judged a round is B's part too: the rounds list shows A only their own progress.
+    rounds = client.get(reverse("round_list", args=[project.slug])).content.decode()
+    assert "Blind round" in rounds and "Judgments" not in rounds
 
 
 def test_after_submitting_a_sees_others_only_when_the_project_says_so(client, project, blind):
