@@ -1,7 +1,9 @@
-"""Import a judge's per-criterion verdicts (JSONL or CSV) into a project.
+"""Import a judge's verdicts (JSONL or CSV) into a project: per criterion, or pairwise votes.
 
 python manage.py import_judge_verdicts verdicts.csv --project cardio
-Fields: prompt_id, response_id or model, criterion_index (from 0) or criterion, judge, judge_version, met.
+Per criterion: prompt_id, response_id or model, criterion_index (from 0) or criterion, judge, judge_version, met.
+Pairwise (a row with verdict): item or prompt_id, response_a/response_b or model_a/model_b in the order
+shown, judge, judge_version, verdict (a, b or tie), optionally swapped_verdict.
 """
 
 from pathlib import Path
@@ -14,7 +16,7 @@ from curation.services.judges import judge_verdicts_import_text
 
 
 class Command(BaseCommand):
-    help = "Import a judge's verdicts on rubric criteria (all or nothing)."
+    help = "Import a judge's verdicts on rubric criteria and pairwise votes (all or nothing)."
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
