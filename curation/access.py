@@ -19,6 +19,7 @@ from curation.models import (
     RubricStatus,
     SeedTask,
 )
+from curation.models.phi import PhiFinding
 from curation.models.releases import Release
 from curation.models.rounds import EvaluationRound, RoundSlot
 from curation.selectors.projects import projects_visible_to
@@ -92,6 +93,21 @@ def access_flag_for_clear(*, user: User, flag_id: int, project: Project) -> Item
     if flag is None:
         raise Http404("No such flag")
     return flag
+
+
+def access_phi_queue(*, user: User, slug: str) -> Project:
+    """A project's PHI queue: curators and admins (404 to outsiders, 403 to its clinicians)."""
+    project = access_project(user=user, slug=slug)
+    require_curator(user=user)
+    return project
+
+
+def access_phi_finding(*, user: User, finding_id: int, project: Project) -> PhiFinding:
+    require_curator(user=user)
+    finding = PhiFinding.objects.filter(pk=finding_id, project=project).first()
+    if finding is None:
+        raise Http404("No such finding")
+    return finding
 
 
 def can_make_releases(user: User) -> bool:

@@ -13,6 +13,7 @@ from curation.models import (
     TaskStatus,
 )
 from curation.schemas.defaults import RESPONSE_REVIEW, SEED_REVIEW
+from curation.services.phi import phi_item_scan
 from curation.text.hashing import content_hash
 
 
@@ -78,7 +79,20 @@ class MembershipFactory(DjangoModelFactory):
     user = factory.SubFactory(ClinicianFactory)
 
 
-class SeedTaskFactory(DjangoModelFactory):
+class PhiScannedFactory(DjangoModelFactory):
+    """Items made here are scanned for PHI, as every path that writes them in the app scans them."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        item = super()._create(model_class, *args, **kwargs)
+        phi_item_scan(owner=item)
+        return item
+
+
+class SeedTaskFactory(PhiScannedFactory):
     class Meta:
         model = SeedTask
 
@@ -100,7 +114,7 @@ class SeedTaskFactory(DjangoModelFactory):
         return super()._create(model_class, *args, **kwargs)
 
 
-class PromptFactory(DjangoModelFactory):
+class PromptFactory(PhiScannedFactory):
     class Meta:
         model = Prompt
 
@@ -111,7 +125,7 @@ class PromptFactory(DjangoModelFactory):
     content_hash = factory.LazyAttribute(lambda o: content_hash(o.instruction, o.input))
 
 
-class ModelResponseFactory(DjangoModelFactory):
+class ModelResponseFactory(PhiScannedFactory):
     class Meta:
         model = ModelResponse
 

@@ -10,6 +10,7 @@ from curation.models.adjudication import (
 from curation.models.assignments import Assignment, AssignmentStatus
 from curation.models.flags import BLOCKING_FLAG_KINDS, FLAG_ANSWER_FIELD, FlagKind, ItemFlag
 from curation.models.imports import ImportFormat, ImportJob, ImportStatus
+from curation.models.phi import PhiFinding, PhiFindingState, PhiScan, PhiScanRun, PhiScanRunStatus
 from curation.models.projects import AcceptedTaskEdits, Membership, Project, ReviewVisibility, TaskEditors
 from curation.models.releases import Release, ReleaseFormat, ReleaseKey, ReleaseStatus
 from curation.models.responses import ModelResponse, Prompt
@@ -67,6 +68,11 @@ __all__ = [
     "Level",
     "Membership",
     "ModelResponse",
+    "PhiFinding",
+    "PhiFindingState",
+    "PhiScan",
+    "PhiScanRun",
+    "PhiScanRunStatus",
     "Project",
     "Prompt",
     "RatingSchema",

@@ -42,6 +42,7 @@ from curation.models import (
     SeedTask,
     TaskStatus,
 )
+from curation.selectors.phi import phi_release_blocked
 from curation.selectors.rounds import round_majority_items
 from curation.stats.item_agreement import item_agreement, scored_keys
 
@@ -132,10 +133,9 @@ def _reviewer_count(item_field: str) -> Subquery:
     return Coalesce(Subquery(reviews, output_field=IntegerField()), Value(0))
 
 
-def _blocking_flag(item_field: str, outer: str = "pk") -> Exists:
-    return Exists(
-        ItemFlag.objects.filter(**{item_field: OuterRef(outer)}, kind__in=BLOCKING_FLAG_KINDS, cleared_at__isnull=True)
-    )
+def _blocking_flag(item_field: str, outer: str = "pk") -> Q:
+    flags = ItemFlag.objects.filter(**{item_field: OuterRef(outer)}, kind__in=BLOCKING_FLAG_KINDS, cleared_at=None)
+    return Exists(flags) | phi_release_blocked(item_field, outer)  # open PHI findings, or texts not scanned
 
 
 def _difficulty_and_dates(items: QuerySet, filters: "ReleaseFilters", prefix: str = "") -> QuerySet:

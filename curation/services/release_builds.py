@@ -20,6 +20,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
+from audit.selectors import audit_chain_head
 from curation.formats.writers.card import dataset_card_render
 from curation.formats.writers.releases import WRITERS, ExportScope, ReleaseWriter
 from curation.models import EvaluationRound, Project, Release, ReleaseStatus
@@ -243,9 +244,12 @@ def _build_in_snapshot(release: Release, work_dir: Path, on_line: Callable[[int]
                 "guidelines_version": project.guidelines_version,
             }
             manifest["phi"] = phi_release_report(project=project, task_ids=scope.tasks.values("pk"))
+            # The audit trail's head as the build saw it: `audit_verify` can later show it was not rewritten.
+            manifest["audit_chain_head"] = audit_chain_head()
             card = dataset_card_render(release=release, project=project, manifest=manifest, stats=stats)
             (work_dir / "README.md").write_text(card, encoding="utf-8")
             (work_dir / "phi.json").write_text(json.dumps(manifest["phi"], indent=1), encoding="utf-8")
+            (work_dir / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
             manifest["card"] = card
             return manifest
     finally:

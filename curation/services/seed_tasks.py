@@ -8,6 +8,7 @@ from accounts.models import User
 from audit.services import AuditAction, audit_record
 from curation.models import AcceptedTaskEdits, Project, SeedTask, TaskEditors, TaskSource, TaskStatus, VocabularyKind
 from curation.selectors.seed_tasks import seed_task_editable_by
+from curation.services.phi import phi_item_scan
 from curation.services.vocabulary import vocabulary_resolve
 from curation.text.hashing import content_hash
 
@@ -113,6 +114,7 @@ def seed_task_create(
     task._history_user = created_by
     task._change_reason = "created"
     task.save()
+    phi_item_scan(owner=task)  # a clinician's new task is scanned as it is saved
     return task
 
 
@@ -169,6 +171,7 @@ def seed_task_edit(
     from curation.services.assignments import assignments_skip_responses_of_edited_task
 
     assignments_skip_responses_of_edited_task(reviewer=editor, task_id=task.pk)
+    phi_item_scan(owner=task)  # the new revision is scanned before the edit commits
     return task
 
 

@@ -11,9 +11,19 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from curation.models import FlagKind, ItemFlag, ModelResponse, Release, ReleaseStatus, TaskStatus
+from curation.models import (
+    FlagKind,
+    ItemFlag,
+    ModelResponse,
+    PhiFinding,
+    PhiFindingState,
+    Release,
+    ReleaseStatus,
+    TaskStatus,
+)
 from curation.services import release_builds
 from curation.services.imports import import_file
+from curation.services.phi import phi_finding_clear, phi_item_scan
 from curation.services.release_attempts import release_directory
 from curation.services.releases import ReleaseNotRetryable, release_build, release_create, release_retry
 from curation.services.reviews import review_submit
@@ -103,6 +113,15 @@ def test_the_alpacare_seed_tasks_accepted_export_as_167_alpaca_lines_that_datase
         seed_task_set_status(
             task_id=task.pk, actor=admin_user, status=TaskStatus.ACCEPTED, rationale="Clinician-curated"
         )
+
+    # The scanner finds four identifiers in the seed file ("Miss Smith", "James presents", two dates); the
+    # curator clears them as the fictional examples they are, as the PHI queue lets them do.
+    for task in project.seed_tasks.all():
+        phi_item_scan(owner=task)
+    findings = list(PhiFinding.objects.filter(project=project, state=PhiFindingState.OPEN))
+    assert len(findings) == 4
+    for finding in findings:
+        phi_finding_clear(finding_id=finding.pk, curator=admin_user, reason="fictional patient in a teaching case")
 
     # The seed file gives no reference outputs: all 167 are exported only when tasks without one are kept.
     release = _build(project, user=admin_user, filters={"include_empty_outputs": True})
@@ -236,7 +255,8 @@ def test_pseudonyms_are_the_same_for_one_definition_and_differ_across_definition
 
 def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised(project, clinician):
     task = _accepted(project)
-    hostile = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
+    # (a formula without an address: an address in the text is a PHI finding and would keep the task out)
+    hostile = ['=HYPERLINK(A1&B1,"x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
     for comment in hostile:
         review_submit(
             reviewer=ClinicianFactory(),
@@ -864,3 +884,19 @@ def test_export_dataset_command_refuses_bad_filters_and_writes_nothing(project, 
         call_command("export_dataset", "--project", "nope", "--format", "alpaca", "--out", str(out))
     assert not out.exists()
     assert not Release.objects.exists()
+
+
+def test_the_release_manifest_file_holds_the_audit_trails_head_as_the_build_saw_it(project, admin_user, clinician):
+    from audit.selectors import audit_chain_head
+
+    task = seed_task_create(
+        project=project, created_by=clinician, instruction="Name two causes of syncope.", reference_output="Vasovagal."
+    )
+    seed_task_set_status(task_id=task.pk, actor=admin_user, status=TaskStatus.ACCEPTED, rationale="Reviewed")
+    head = audit_chain_head()
+
+    release = _build(project, user=admin_user)
+
+    manifest = json.loads((Path(settings.MEDIA_ROOT) / release.file_path).with_name("manifest.json").read_text())
+    assert manifest["audit_chain_head"]["id"] >= head["id"] > 0
+    assert manifest["sha256"] == release.sha256 and manifest["row_count"] == 1

@@ -1,0 +1,87 @@
+"""After an import, a worker scans every text it wrote, in chunks, counting its progress."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from curation.models import FlagKind, ItemFlag, SeedTask
+from curation.models.phi import PhiFinding, PhiScan, PhiScanRun, PhiScanRunStatus
+from curation.selectors.phi import phi_unscanned_tasks
+from curation.services import phi as phi_service
+from curation.services.imports import import_file
+from curation.services.phi import phi_scan_run_execute
+from tests.factories import SeedTaskFactory
+from tests.phi.conftest import CLEAN, WITH_PHI
+
+
+@pytest.fixture
+def alpaca_file(tmp_path):
+    """Seven seed tasks in Alpaca form, two of them with identifiers in them."""
+    records = [{"instruction": f"{CLEAN} Case {i}.", "input": "", "output": "Beta blockers."} for i in range(5)]
+    records += [
+        {"instruction": WITH_PHI, "input": "", "output": "Consider ACS."},
+        {"instruction": "Summarise the note.", "input": "Reach the patient at 617-555-0199.", "output": "Done."},
+    ]
+    path = tmp_path / "seeds.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    return path
+
+
+def test_an_import_is_scanned_after_it_commits_in_chunks_with_its_progress(
+    project, curator, alpaca_file, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(phi_service, "SCAN_CHUNK", 3)
+    progress = []
+    real_update = phi_service._run_update
+    monkeypatch.setattr(
+        phi_service,
+        "_run_update",
+        lambda run_id, **f: (progress.append(f.get("texts_scanned")), real_update(run_id, **f)),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_file(project=project, path=alpaca_file, format="alpaca", created_by=curator)
+
+    run = PhiScanRun.objects.get(import_job=job)
+    assert (run.status, run.texts_total, run.texts_scanned) == (PhiScanRunStatus.DONE, 7, 7)
+    assert [n for n in progress if n is not None] == [3, 6, 7]  # three chunks of at most three
+    assert run.findings == 3  # a name and a date, and a phone number
+    assert not phi_unscanned_tasks(project=project).exists()
+    flagged = set(
+        ItemFlag.objects.filter(kind=FlagKind.PHI, raised_by__isnull=True).values_list("seed_task_id", flat=True)
+    )
+    assert flagged == set(
+        SeedTask.objects.filter(instruction__in=[WITH_PHI, "Summarise the note."]).values_list("pk", flat=True)
+    )
+
+
+def test_a_run_already_finished_is_left_as_it_is(project):
+    run = PhiScanRun.objects.create(project=project, status=PhiScanRunStatus.DONE)
+    unscanned = SeedTaskFactory(project=project)
+    PhiScan.objects.filter(seed_task=unscanned).delete()
+
+    again = phi_scan_run_execute(run_id=run.pk)
+
+    assert (again.status, again.texts_scanned) == (PhiScanRunStatus.DONE, 0)
+    assert phi_unscanned_tasks(project=project).get() == unscanned
+
+
+def test_a_project_scan_reads_only_the_texts_not_scanned_as_they_are_now(project, scanned_task):
+    unscanned = SeedTaskFactory(project=project, instruction=CLEAN)
+    PhiScan.objects.filter(seed_task=unscanned).delete()
+
+    run = phi_scan_run_execute(run_id=PhiScanRun.objects.create(project=project).pk)
+
+    assert (run.texts_total, run.texts_scanned, run.status) == (1, 1, PhiScanRunStatus.DONE)
+    assert PhiFinding.objects.filter(item_task=scanned_task).count() == 2  # untouched
+
+
+def test_the_queue_page_shows_a_runs_progress(client, project, curator):
+    PhiScanRun.objects.create(project=project, status=PhiScanRunStatus.RUNNING, texts_total=40, texts_scanned=12)
+    client.force_login(curator)
+
+    page = client.get(reverse("phi_queue", args=[project.slug])).content.decode()
+
+    assert "scanned 12 of 40" in page
+    assert 'hx-trigger="every 2s"' in page
