@@ -55,15 +55,7 @@ def review_submit(
             if existing.reviewer_id != reviewer.pk:
                 raise ValidationError({"submission_key": "This submission key belongs to another submission."})
             return existing
-    if (seed_task is None) == (response is None):
-        raise ValidationError("A review is for exactly one seed task or one model response.")
-    item_project_id = seed_task.project_id if seed_task else response.item.project_id
-    if schema.project_id != item_project_id:
-        raise ValidationError("The form belongs to another project than the item.")
-    try:
-        cleaned = clean_answers(schema.definition, answers)
-    except ValidationError as exc:
-        raise AnswersInvalid(exc.error_dict if hasattr(exc, "error_dict") else exc.error_list) from exc
+    cleaned = _answers_checked(schema=schema, answers=answers, seed_task=seed_task, response=response)
     previous = (
         Review.objects.select_for_update()
         .filter(reviewer=reviewer, schema=schema, seed_task=seed_task, response=response, is_current=True)
@@ -103,6 +95,21 @@ def review_submit(
 
     overlap_after_review(review=review)
     return review
+
+
+def _answers_checked(
+    *, schema: RatingSchema, answers: dict[str, Any], seed_task: SeedTask | None, response: ModelResponse | None
+) -> dict[str, Any]:
+    """The answers as the form stores them, once the item and the form are known to belong together."""
+    if (seed_task is None) == (response is None):
+        raise ValidationError("A review is for exactly one seed task or one model response.")
+    item_project_id = seed_task.project_id if seed_task else response.item.project_id
+    if schema.project_id != item_project_id:
+        raise ValidationError("The form belongs to another project than the item.")
+    try:
+        return clean_answers(schema.definition, answers)
+    except ValidationError as exc:
+        raise AnswersInvalid(exc.error_dict if hasattr(exc, "error_dict") else exc.error_list) from exc
 
 
 def _correction_kept(*, original: str, text: str) -> str:

@@ -205,6 +205,32 @@ def review_draft(request: HttpRequest, slug: str, assignment_id: int) -> HttpRes
     return render(request, "curation/reviews/item.html#draft-status", context)
 
 
+def _task_edit_submit(request: HttpRequest, task):
+    """(form, task, conflict, status) after a posted edit: 200 saved, 409 a newer version won, 400 refused."""
+    form = SeedTaskEditForm(request.POST)
+    if not form.is_valid():
+        return form, task, None, 400
+    changes = {field: form.cleaned_data[field] for field in EDITABLE_FIELDS}
+    try:
+        task = seed_task_edit(
+            task_id=task.pk,
+            editor=request.user,
+            expected_version=form.cleaned_data["version"],
+            changes=changes,
+            rationale=form.cleaned_data["rationale"],
+        )
+    except EditConflict as exc:
+        form = SeedTaskEditForm(
+            initial={**changes, "rationale": form.cleaned_data["rationale"], "version": exc.current.version}
+        )
+        return form, exc.current, {"theirs": exc.current, "mine": changes}, 409
+    except ValidationError as exc:
+        for field, problems in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, problems)
+        return form, task, None, 400
+    return form, task, None, 200
+
+
 @login_required
 def review_task_edit_view(request: HttpRequest, slug: str, assignment_id: int) -> HttpResponse:
     """Edit the seed task in place on its review page: a revision with a rationale, never a silent overwrite."""
@@ -216,39 +242,16 @@ def review_task_edit_view(request: HttpRequest, slug: str, assignment_id: int) -
     conflict = None
     status = 200
     if request.method == "POST":
-        form = SeedTaskEditForm(request.POST)
-        if form.is_valid():
-            changes = {field: form.cleaned_data[field] for field in EDITABLE_FIELDS}
-            try:
-                task = seed_task_edit(
-                    task_id=task.pk,
-                    editor=request.user,
-                    expected_version=form.cleaned_data["version"],
-                    changes=changes,
-                    rationale=form.cleaned_data["rationale"],
-                )
-            except EditConflict as exc:
-                task = exc.current
-                conflict = {"theirs": exc.current, "mine": changes}
-                form = SeedTaskEditForm(
-                    initial={**changes, "rationale": form.cleaned_data["rationale"], "version": exc.current.version}
-                )
-                status = 409
-            except ValidationError as exc:
-                for field, problems in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, problems)
-                status = 400
-            else:
-                if request.htmx:
-                    assignment.seed_task = task
-                    context = {"project": project, "assignment": assignment, "task": task, "saved": True}
-                    response = render(request, "curation/reviews/item.html#task-panel", context)
-                    trigger_client_event(response, "taskEdited", {"version": task.version})
-                    return response
-                messages.success(request, "Edit saved. It is in the task's history.")
-                return redirect(_item_url(project, assignment))
-        else:
-            status = 400
+        form, task, conflict, status = _task_edit_submit(request, task)
+        if status == 200:
+            if request.htmx:
+                assignment.seed_task = task
+                context = {"project": project, "assignment": assignment, "task": task, "saved": True}
+                response = render(request, "curation/reviews/item.html#task-panel", context)
+                trigger_client_event(response, "taskEdited", {"version": task.version})
+                return response
+            messages.success(request, "Edit saved. It is in the task's history.")
+            return redirect(_item_url(project, assignment))
     elif request.GET.get("view"):
         form = None  # "Cancel": the task as it is, without the form
     else:
