@@ -47,29 +47,7 @@ def rater_breakdown(
     _check(draws, confidence)
     names = list(raters) if raters is not None else list(range(prep.n_raters))
     overall = alpha(x, level, draws=0)["value"]
-    stats: list[StatFn] = []
-    counted: list[int] = []
-    steps = prep.values if level != "nominal" else np.arange(prep.k, dtype=float)
-    for r in range(prep.n_raters):
-        mine = prep.observed[:, r] & prep.pairable
-        rows = np.flatnonzero(mine)
-        counted.append(int(rows.size))
-        code = prep.codes[rows, r]
-        others = prep.m[rows] - 1
-        match = np.zeros(prep.n)
-        match[rows] = (prep.counts[rows, code] - 1) / others
-        distance = np.zeros(prep.n)
-        distance[rows] = (prep.counts[rows] * np.abs(steps[code][:, None] - steps[None, :])).sum(axis=1) / others
-        indicator = mine.astype(float)
-
-        def fn(w, r=r, match=match, distance=distance, indicator=indicator):
-            units = _wsum(indicator, w)
-            return {
-                f"match:{r}": _divide(_wsum(match, w), units, tol=0.5),
-                f"distance:{r}": _divide(_wsum(distance, w), units, tol=0.5),
-            }
-
-        stats.append(fn)
+    stats, counted = _rater_statistics(prep, level)
     point, boot = _run(prep, stats, draws, seed, cells_per_draw=prep.n_raters)
     result = []
     for r in range(prep.n_raters):
@@ -93,6 +71,35 @@ def rater_breakdown(
             }
         )
     return result
+
+
+def _rater_statistics(prep: _Prepared, level: str) -> tuple[list[StatFn], list[int]]:
+    """Per rater, the statistic giving their match rate and mean distance from the others on shared units,
+    and how many such units they have."""
+    stats: list[StatFn] = []
+    counted: list[int] = []
+    steps = prep.values if level != "nominal" else np.arange(prep.k, dtype=float)
+    for r in range(prep.n_raters):
+        mine = prep.observed[:, r] & prep.pairable
+        rows = np.flatnonzero(mine)
+        counted.append(int(rows.size))
+        code = prep.codes[rows, r]
+        others = prep.m[rows] - 1
+        match = np.zeros(prep.n)
+        match[rows] = (prep.counts[rows, code] - 1) / others
+        distance = np.zeros(prep.n)
+        distance[rows] = (prep.counts[rows] * np.abs(steps[code][:, None] - steps[None, :])).sum(axis=1) / others
+        indicator = mine.astype(float)
+
+        def fn(w, r=r, match=match, distance=distance, indicator=indicator):
+            units = _wsum(indicator, w)
+            return {
+                f"match:{r}": _divide(_wsum(match, w), units, tol=0.5),
+                f"distance:{r}": _divide(_wsum(distance, w), units, tol=0.5),
+            }
+
+        stats.append(fn)
+    return stats, counted
 
 
 def slice_breakdown(
