@@ -11,7 +11,7 @@ from accounts.models import Invitation, Role
 from accounts.services import api_token_create
 from audit.models import AuditAction, AuditEvent
 from audit.selectors import audit_chain_verify
-from curation.models import ItemFlag, Membership, Review
+from curation.models import ItemFlag, Membership, Review, TaskStatus
 from curation.services.releases import release_build, release_create
 from tests.factories import AssignmentFactory, ClinicianFactory, SeedTaskFactory
 from tests.reviews.test_services import SEED_ANSWERS
@@ -162,6 +162,7 @@ def test_an_edit_of_an_item_records_the_old_and_new_values(client, project, clin
 @pytest.mark.parametrize("route", ["release_download", "api_release_download"])
 def test_every_download_of_a_release_file_is_an_event(client, project, admin_user, settings, tmp_path, route):
     settings.MEDIA_ROOT = tmp_path / "media"
+    SeedTaskFactory(project=project, status=TaskStatus.ACCEPTED, reference_output="Rest, fluids.")  # a release row
     release = release_build(
         release_id=release_create(project=project, created_by=admin_user, format="alpaca", enqueue=False).pk
     )
