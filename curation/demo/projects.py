@@ -5,10 +5,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import Role, User
 from curation.models import AssignmentStatus, ModelResponse, Project, Prompt, TaskSource, TaskStatus
 from curation.services.members import project_member_add
+from curation.services.phi import phi_item_scan
 from curation.services.projects import project_create
 from curation.services.seed_tasks import seed_task_create
 from curation.services.vocabulary import vocabulary_term_get_or_create
@@ -78,6 +80,7 @@ def demo_project_load(*, path: Path = DEMO_FILE, members: list[User]) -> Project
             created_by=curator,
         )
         _load_content(project, data, path.name, curator)
+        _phi_scan(project)
     for user in members:
         project_member_add(project=project, user=user)
     clinician = next((u for u in members if u.role == Role.CLINICIAN), None)
@@ -91,6 +94,17 @@ def demo_project_load(*, path: Path = DEMO_FILE, members: list[User]) -> Project
         for response in [*to_tasks.order_by("id")[:3], *to_prompts.order_by("id")[:2]]:
             project.assignments.create(reviewer=clinician, response=response, status=AssignmentStatus.PENDING)
     return project
+
+
+def _phi_scan(project: Project) -> None:
+    """Scan the demo's texts as an import's background scan would (a few dozen, so at once): unscanned
+    texts cannot be released, and the demo's releases should have rows."""
+    for owner in [
+        *project.seed_tasks.all(),
+        *Prompt.objects.filter(project=project),
+        *ModelResponse.objects.filter(Q(seed_task__project=project) | Q(prompt__project=project)),
+    ]:
+        phi_item_scan(owner=owner)
 
 
 def _load_content(project: Project, data: dict, file_name: str, author: User | None) -> None:
