@@ -55,8 +55,12 @@ def test_read_only_token_is_refused_on_writes_with_a_clear_message(client, admin
     _, read_key = api_token_create(user=admin_user, name="reader", scope=TokenScope.READ)
     _, write_key = api_token_create(user=admin_user, name="writer", scope=TokenScope.READ_WRITE)
 
-    refused = client.post(releases_url, {"format": "not-a-format"}, headers=auth(read_key))
-    validated = client.post(releases_url, {"format": "not-a-format"}, headers=auth(write_key))
+    refused = client.post(
+        releases_url, {"format": "not-a-format"}, content_type="application/json", headers=auth(read_key)
+    )
+    validated = client.post(
+        releases_url, {"format": "not-a-format"}, content_type="application/json", headers=auth(write_key)
+    )
 
     assert refused.status_code == 403
     assert refused.json()["detail"] == "This token is read-only; POST needs a token with the read-and-write scope."
