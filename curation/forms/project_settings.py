@@ -8,6 +8,8 @@ from curation.models.adjudication import DisagreementRule
 from curation.services.projects import OverlapPolicy
 
 _PROJECT_FIELDS = ["name", "description", "guidelines", "reviewers_per_item", "review_visibility"]
+# Who may edit tasks, and what an edit of an accepted task does: settings of a running project, not of a new one.
+_EDIT_POLICY_FIELDS = ["task_editors", "accepted_task_edits"]
 
 
 class ProjectSettingsForm(forms.ModelForm):
@@ -31,7 +33,7 @@ class ProjectSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Project
-        fields = _PROJECT_FIELDS
+        fields = [*_PROJECT_FIELDS, *_EDIT_POLICY_FIELDS]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "guidelines": forms.Textarea(attrs={"rows": 14}),
@@ -63,7 +65,11 @@ class ProjectSettingsForm(forms.ModelForm):
 
     def settings(self) -> dict:
         """The cleaned project settings, as keyword arguments of project_create and project_update."""
-        return {field: self.cleaned_data[field] for field in _PROJECT_FIELDS}
+        return {
+            field: self.cleaned_data[field]
+            for field in [*_PROJECT_FIELDS, *_EDIT_POLICY_FIELDS]
+            if field in self.fields
+        }
 
 
 class ProjectCreateForm(ProjectSettingsForm):

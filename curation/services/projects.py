@@ -136,7 +136,15 @@ def _overlap_set(*, project: Project, actor: User, overlap: OverlapPolicy) -> No
     )
 
 
-_SETTINGS = ("name", "description", "guidelines", "reviewers_per_item", "review_visibility")
+_SETTINGS = (
+    "name",
+    "description",
+    "guidelines",
+    "reviewers_per_item",
+    "review_visibility",
+    "task_editors",
+    "accepted_task_edits",
+)
 
 
 @transaction.atomic
@@ -149,15 +157,22 @@ def project_update(
     guidelines: str,
     reviewers_per_item: int,
     review_visibility: str,
+    task_editors: str | None = None,
+    accepted_task_edits: str | None = None,
     overlap: OverlapPolicy | None = None,
 ) -> Project:
     """Change a project's settings. New guidelines text is a new guidelines version, so a review can
-    say which version its reviewer read; the same text keeps the version."""
+    say which version its reviewer read; the same text keeps the version. The edit policy (who may edit
+    tasks, what an edit of an accepted task does) changes only when given."""
     _require_curator(actor, "change a project's settings")
     # From the stored row, not the instance: a ModelForm may have written the new values onto it already.
     before = Project.objects.filter(pk=project.pk).values(*_SETTINGS).get()
     project.name, project.description, project.guidelines = name, description, guidelines
     project.reviewers_per_item, project.review_visibility = reviewers_per_item, review_visibility
+    if task_editors is not None:
+        project.task_editors = task_editors
+    if accepted_task_edits is not None:
+        project.accepted_task_edits = accepted_task_edits
     if guidelines != before["guidelines"]:
         project.guidelines_version += 1
     project.full_clean()

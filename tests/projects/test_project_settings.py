@@ -95,6 +95,8 @@ def _settings(project, **changes):
         "guidelines": project.guidelines,
         "reviewers_per_item": project.reviewers_per_item,
         "review_visibility": project.review_visibility,
+        "task_editors": project.task_editors,
+        "accepted_task_edits": project.accepted_task_edits,
         "rule": "spread",
         "min_spread": 2,
         **changes,
@@ -112,6 +114,17 @@ def test_editing_the_guidelines_bumps_their_version_and_other_settings_do_not(cl
     client.post(url, _settings(project, guidelines="# New rule\n\nAsk about allergies."))
     project.refresh_from_db()
     assert (project.guidelines, project.guidelines_version) == ("# New rule\n\nAsk about allergies.", 2)
+
+
+def test_the_settings_page_sets_who_may_edit_tasks_and_what_an_edit_of_an_accepted_task_does(client, curator, project):
+    client.force_login(curator)
+    url = reverse("project_settings", args=[project.slug])
+    assert "Who may edit a seed task" in client.get(url).content.decode()
+
+    client.post(url, _settings(project, task_editors="assigned", accepted_task_edits="refuse"))
+
+    project.refresh_from_db()
+    assert (project.task_editors, project.accepted_task_edits) == ("assigned", "refuse")
 
 
 def test_the_settings_page_changes_the_overlap_policy(client, curator, project):
