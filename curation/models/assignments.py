@@ -40,6 +40,13 @@ class Assignment(models.Model):
             # The dashboard's, queue's and assign page's counts: one user's (or a few users') assignments
             # in a project by status, read from this index alone (no table rows).
             models.Index(fields=["reviewer", "project", "status"], name="assignment_reviewer_project"),
+            # "Next item": a reviewer's first pending assignment in id order, found in the index instead of
+            # walking the primary key past every other reviewer's rows (3.6 s at 2.75 million assignments).
+            models.Index(
+                fields=["reviewer", "project", "id"],
+                condition=models.Q(status="pending"),
+                name="assignment_pending_queue",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=ONE_ITEM, name="assignment_is_for_one_item"),
