@@ -69,6 +69,17 @@ def wait_until(page, predicate: str, timeout: float = 15.0) -> None:
         time.sleep(0.05)
 
 
+def sign_in(page, live_server, email: str, password: str = "a-long-test-password") -> None:
+    """Sign in through the login page as `email` (the factories' password unless told), leaving any earlier
+    session behind, and wait for the dashboard."""
+    page.context.clear_cookies()
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("heading", name="Projects").wait_for()
+
+
 @pytest.fixture
 def screenshot(page):
     SCREENSHOTS.mkdir(exist_ok=True)
