@@ -284,6 +284,8 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "curation.models.ImportStatus",
         "ReleaseStatusEnum": "curation.models.ReleaseStatus",
         "ItemKindEnum": "curation.services.assignments.ITEM_KINDS",
+        # A pairwise verdict, and the same pair's verdict shown the other way round: one choice set.
+        "PairVerdictEnum": "curation.models.rubrics.PairVerdict",
     },
     # 400, 401, 403 and 404 wherever they can happen, with their bodies: curation.api.schema.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "curation.api.schema.error_responses"],

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from curation.access import access_project, access_response_for_grading, access_rubric_results
 from curation.api.parsers import JSON_ONLY
+from curation.models.rubrics import PairVerdict
 from curation.selectors.rubrics import rubric_criteria, rubric_current_version
 from curation.services.judges import judge_verdicts_import_rows
 from curation.services.rubrics import rubric_grade_submit
@@ -30,9 +31,9 @@ class VerdictIn(serializers.Serializer):
     response_b = serializers.IntegerField(required=False, min_value=1, help_text="the answer shown second")
     model_a = serializers.CharField(required=False)
     model_b = serializers.CharField(required=False)
-    verdict = serializers.ChoiceField(choices=["a", "b", "tie"], required=False)
+    verdict = serializers.ChoiceField(choices=PairVerdict.choices, required=False)
     swapped_verdict = serializers.ChoiceField(
-        choices=["a", "b", "tie"], required=False, help_text="the verdict on the same pair shown the other way round"
+        choices=PairVerdict.choices, required=False, help_text="the verdict on the same pair shown the other way round"
     )
 
 
