@@ -203,7 +203,13 @@ def _admin(load: Load, base: str, slug: str, session_key: str, import_file: Path
         response = session.timed(load, "upload", "POST", f"/projects/{slug}/imports/", files={"file": handle})
     load.upload_seconds = time.perf_counter() - started
     if response is not None and response.status_code == 302:
-        state = _poll(session, load, response.headers["Location"], ("succeeded", "failed", "error"), timeout)
+        job_url = response.headers["Location"]
+        finished = ("succeeded", "failed", "error")
+        # An upload is read first and waits for the curator to confirm what the preview shows.
+        state = _poll(session, load, job_url, ("waiting for confirmation", *finished), timeout)
+        if state == "waiting for confirmation":
+            session.timed(load, "confirm", "POST", job_url, data={"format": "alpaca", "accept_unknown_fields": "on"})
+            state = _poll(session, load, job_url, finished, timeout)
         load.import_seconds = time.perf_counter() - started
         if state != "succeeded":
             load.failures.append(f"import ended {state}")
@@ -215,6 +221,8 @@ def _admin(load: Load, base: str, slug: str, session_key: str, import_file: Path
         load.release_seconds = time.perf_counter() - started
         if state != "download":
             load.failures.append(f"release ended {state}")
+    elif response is not None:
+        load.failures.append(f"release refused with {response.status_code}")
 
 
 def run_load(

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.slow
 
 def test_clinicians_autosave_and_submit_while_an_import_and_a_release_run_on_the_worker(tmp_path):
     load = run_load(
-        workdir=tmp_path, tasks=2_000, import_records=8_000, clinicians=3, items=6, autosave_every=1.0, min_seconds=10
+        workdir=tmp_path, tasks=2_000, import_records=8_000, clinicians=3, items=6, autosave_every=1.0, min_seconds=30
     )
 
     assert load.failures == []
