@@ -17,7 +17,7 @@ from curation.models import Release, ReleaseStatus, SeedTask, TaskStatus
 from curation.services.release_attempts import RELEASES_DIR
 from curation.services.releases import release_create
 from curation.text.hashing import content_hash
-from tests.factories import AdminFactory, ProjectFactory
+from tests.factories import AdminFactory, ProjectFactory, phi_scanned_in_bulk
 from tests.markers import needs_worker
 from tests.worker import running_worker, wait_until
 
@@ -25,7 +25,7 @@ TASKS = 40_000
 
 
 def _accepted_tasks(project, n: int) -> None:
-    SeedTask.objects.bulk_create(
+    tasks = SeedTask.objects.bulk_create(
         [
             SeedTask(
                 project=project,
@@ -39,6 +39,7 @@ def _accepted_tasks(project, n: int) -> None:
         ],
         batch_size=5000,
     )
+    phi_scanned_in_bulk(tasks)
 
 
 @contextmanager
