@@ -76,7 +76,8 @@ def _populate() -> int:
     from django.db import transaction
 
     from accounts.models import Role, User
-    from curation.models import Project, RatingSchema, Review, SchemaTarget, SeedTask, TaskStatus
+    from curation.models import PhiScan, Project, RatingSchema, Review, SchemaTarget, SeedTask, TaskStatus
+    from curation.phi import SCANNER_VERSION
     from curation.schemas.defaults import SEED_REVIEW
     from curation.services.vocabulary import vocabulary_term_get_or_create
     from curation.text.hashing import content_hash
@@ -113,6 +114,7 @@ def _populate() -> int:
                     task_type_raw=types[n % 2].name,
                     difficulty=1 + n % 5,
                     status=TaskStatus.ACCEPTED,
+                    accepted_version=1,
                     content_hash=content_hash(instruction, input_text, output),
                 )
             )
@@ -130,6 +132,22 @@ def _populate() -> int:
                 )
                 for i, task_id in enumerate(ids)
                 for k in range(REVIEWERS_PER_ITEM)
+            ),
+            batch_size=5000,
+        )
+        # A release leaves out texts nobody scanned for PHI. This benchmark measures the export, not the scan
+        # (bench_phi measures that), so the texts are recorded as scanned and clean, as the scan would leave them.
+        PhiScan.objects.bulk_create(
+            (
+                PhiScan(project=project, seed_task_id=task_id, content_hash=digest, scanner_version=SCANNER_VERSION)
+                for task_id, digest in SeedTask.objects.filter(project=project).values_list("id", "content_hash")
+            ),
+            batch_size=5000,
+        )
+        PhiScan.objects.bulk_create(
+            (
+                PhiScan(project=project, review_id=review_id, scanner_version=SCANNER_VERSION)
+                for review_id in Review.objects.filter(project=project).values_list("id", flat=True)
             ),
             batch_size=5000,
         )
