@@ -155,6 +155,10 @@ RULES = {
     "rubric_grade_next": ("get", {**MEMBERS_ONLY, "clinician": 302, "curator": 302, "admin": 302}),
     "rubric_grade": ("get", MEMBERS_ONLY),
     "rubric_results": ("get", CURATORS_ONLY),
+    "rubric_upload": ("get", CURATORS_ONLY),
+    "rubric_settings": ("get", CURATORS_ONLY),
+    # A judge's panel puts it beside the clinicians' own grades: curators and admins only.
+    "api_judge_panel": ("get", API_CURATORS_ONLY),
     "api_judge_verdicts": ("post", {**API_CURATORS_ONLY, "curator": 400, "admin": 400}),  # an empty body
 }
 THIRD_PARTY_MODULES = ("django.contrib.admin", "allauth")
@@ -290,6 +294,7 @@ def world(project, clinician, outsider, curator, admin_user, release):
 
 def rubric_kwargs(project, clinician, curator):
     """An accepted rubric with one response to grade; the route arguments of every rubric route."""
+    from curation.models.rubrics import Judge
     from curation.services.rubrics import CriterionInput, rubric_accept, rubric_create, rubric_submit
     from tests.factories import PromptFactory
 
@@ -308,6 +313,8 @@ def rubric_kwargs(project, clinician, curator):
         **{name: {"slug": slug, "rubric_id": rubric.pk} for name in ("rubric_review", "rubric_accept")},
         **{name: {"slug": slug} for name in ("rubric_list", "rubric_grade_next", "rubric_results")},
         "api_judge_verdicts": {"slug": slug},
+        **{name: {"slug": slug} for name in ("rubric_upload", "rubric_settings")},
+        "api_judge_panel": {"slug": slug, "judge_id": Judge.objects.create(project=project, name="judge-one").pk},
     }
 
 
