@@ -18,6 +18,8 @@ def test_deploy_check_under_production_settings_reports_nothing(tmp_path):
         "ALLOWED_HOSTS": "concord.example.org",
         "PYTHONPATH": str(ROOT),
     }
+    # The browser tests let the ORM run beside Playwright's event loop in the test process; a deployment never does.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],
         cwd=ROOT,
