@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 MARKER = "bench_scale_marker"
 REVIEWERS = 300
 MODELS = ("clinical-llm-7b", "clinical-llm-13b", "general-llm-8b", "general-llm-70b")
@@ -200,6 +200,7 @@ class _Builder:
             self._reviews,
             self._flags,
             self._gold_labels,
+            self._phi_scans,
             self._sequences,
             self._analyze,
             self._round,
@@ -291,7 +292,7 @@ class _Builder:
             "id", "project_id", "instruction", "input", "reference_output", "topic_raw", "view_raw",
             "task_type_raw", "topic_id", "view_id", "task_type_id", "difficulty", "source", "status",
             "external_id", "origin_file", "origin_line", "import_job_id", "content_hash", "version",
-            "created_by_id", "created_at", "updated_at",
+            "created_by_id", "created_at", "updated_at", "accepted_version",
         ]  # fmt: skip
         project, job = self.project.pk, self.job.pk
 
@@ -305,7 +306,7 @@ class _Builder:
                     i + 1, project, instruction, input_text, output, topic.name, view.name, kind.name,
                     topic.pk, view.pk, kind.pk, 1 + i % 5, "imported", self._status(i), f"seed-{i + 1}",
                     "scale-seed.jsonl", i + 1, job, content_hash(instruction, input_text, output), 1,
-                    self.curator.pk, EPOCH, EPOCH,
+                    self.curator.pk, EPOCH, EPOCH, 1 if self._status(i) == "accepted" else None,
                 )  # fmt: skip
 
         self._copy(SeedTask, columns, rows())
@@ -505,11 +506,31 @@ class _Builder:
                 "JOIN curation_review r ON r.seed_task_id = g.seed_task_id AND r.is_current"
             )
 
+    def _phi_scans(self) -> None:
+        """Every text scanned and clean, as the scan after each import and save would leave them: a release
+        leaves out what nobody scanned."""
+        from curation.models import ModelResponse, PhiScan, Prompt, Review, SeedTask
+        from curation.phi import SCANNER_VERSION
+
+        scans = PhiScan._meta.db_table
+        with connection.cursor() as cursor:
+            for model, owner, hashed in (
+                (SeedTask, "seed_task_id", "content_hash"),
+                (Prompt, "prompt_id", "content_hash"),
+                (ModelResponse, "response_id", "content_hash"),
+                (Review, "review_id", "''"),  # reviews never change, so their scans hold no hash
+            ):
+                cursor.execute(
+                    f'INSERT INTO "{scans}" (project_id, {owner}, content_hash, scanner_version, scanned_at) '
+                    f'SELECT %s, id, {hashed}, %s, %s FROM "{model._meta.db_table}"',
+                    [self.project.pk, SCANNER_VERSION, EPOCH],
+                )
+
     def _sequences(self) -> None:
-        from curation.models import Assignment, GoldLabel, ItemFlag, ModelResponse, Prompt, Review, SeedTask
+        from curation.models import Assignment, GoldLabel, ItemFlag, ModelResponse, PhiScan, Prompt, Review, SeedTask
 
         with connection.cursor() as cursor:
-            for model in (SeedTask, Prompt, ModelResponse, Assignment, Review, ItemFlag, GoldLabel):
+            for model in (SeedTask, Prompt, ModelResponse, Assignment, Review, ItemFlag, GoldLabel, PhiScan):
                 table = model._meta.db_table
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
