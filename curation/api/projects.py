@@ -21,6 +21,11 @@ class MeOut(serializers.ModelSerializer):
 class ProjectOut(serializers.ModelSerializer):
     seed_schema = serializers.PrimaryKeyRelatedField(read_only=True)
     response_schema = serializers.PrimaryKeyRelatedField(read_only=True)
+    # An archived project is still listed (its data stays readable) but takes no new work: say so.
+    archived = serializers.SerializerMethodField()
+
+    def get_archived(self, project: Project) -> bool:
+        return project.archived_at is not None
 
     class Meta:
         model = Project
@@ -34,6 +39,8 @@ class ProjectOut(serializers.ModelSerializer):
             "seed_schema",
             "response_schema",
             "created_at",
+            "archived",
+            "archived_at",
         ]
 
 

@@ -1,4 +1,5 @@
 from django.urls import reverse
+from django.utils import timezone
 
 from curation.services.seed_tasks import seed_task_create
 from tests.factories import ProjectFactory, SeedTaskFactory
@@ -16,6 +17,14 @@ def test_curators_see_every_project(client, project, curator):
     client.force_login(curator)
     body = client.get(reverse("api_project_list")).json()
     assert {p["slug"] for p in body["results"]} == {"cardio", "elsewhere"}
+
+
+def test_the_project_list_says_which_projects_are_archived(client, project, curator):
+    ProjectFactory(slug="closed", archived_at=timezone.now())
+    client.force_login(curator)
+    body = client.get(reverse("api_project_list")).json()
+    archived = {p["slug"]: (p["archived"], p["archived_at"] is not None) for p in body["results"]}
+    assert archived == {"cardio": (False, False), "closed": (True, True)}
 
 
 def test_task_list_is_paginated_and_filterable(client, project, clinician):
