@@ -34,6 +34,7 @@ from accounts.models import User
 from curation.formats import mapping_parse
 from curation.formats.base import CHUNK
 from curation.models import ImportFormat, ImportJob, ImportStatus, Project
+from curation.services.imports.events import import_finished_record, import_queued_record
 from curation.services.imports.reading import source_preview, source_sample_unknown, source_settle
 from curation.services.imports.recovery import import_jobs_recover_stale
 from curation.services.imports.run import ProgressCallback, job_sources, run_job
@@ -163,6 +164,7 @@ def import_job_create(
     job.file.save(file_name, upload, save=False)
     job.save()
     if confirm:
+        import_queued_record(job=job)
         _enqueue(job)
     else:
         import_job_preview(job=job)
@@ -224,6 +226,7 @@ def import_job_confirm(
     _choose(job, format, model_name, options)
     job.status = ImportStatus.QUEUED
     job.save(update_fields=["format", "model_name", "options", "status"])
+    import_queued_record(job=job)
     _enqueue(job)
     return job
 
@@ -287,6 +290,7 @@ def import_file(
     )
     if preview_only:
         return import_job_preview(job=job, path=path)
+    import_queued_record(job=job)
     return import_job_run(job_id=job.pk, path=path, on_progress=on_progress)
 
 
@@ -324,9 +328,11 @@ def import_job_run(*, job_id: int, path: Path | None = None, on_progress: Progre
         run_job(job, Path(path) if path is not None else Path(job.file.path), on_progress)
     except Exception as exc:
         logger.exception("Import job %s stopped", job.pk)
-        job.refresh_from_db()
-        job.status = ImportStatus.ERROR
-        job.report = {**job.report, "error": f"{exc.__class__.__name__}: {exc}"}
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "report", "finished_at"])
+        with transaction.atomic():
+            job.refresh_from_db()
+            job.status = ImportStatus.ERROR
+            job.report = {**job.report, "error": f"{exc.__class__.__name__}: {exc}"}
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "report", "finished_at"])
+            import_finished_record(job=job)
     return job

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from curation.models import ImportJob, ImportStatus
 from curation.selectors.imports import import_jobs_running
+from curation.services.imports.events import import_finished_record
 
 logger = logging.getLogger(__name__)
 
@@ -73,5 +74,6 @@ def _recover(job: ImportJob, now) -> bool:
     job.finished_at = now
     job.report = {**job.report, "recoveries": history, "error": reason}
     job.save(update_fields=["status", "report", "finished_at"])
+    import_finished_record(job=job)
     logger.warning("Import job %s: worker stopped; marked failed", job.pk)
     return False

@@ -24,6 +24,7 @@ from curation.models import ImportFormat, ImportJob, ImportStatus, Project, Seed
 from curation.selectors.imports import import_previous_success
 from curation.services.database import imported_tables_analyze
 from curation.services.imports import sources as batch
+from curation.services.imports.events import import_finished_record
 from curation.services.imports.matching import AnswerTwins, PromptIndex
 from curation.services.imports.problems import ProblemLog, group_text
 from curation.services.imports.reading import ANSWER_FORMATS, source_settle
@@ -115,7 +116,9 @@ class ImportRun:
         if self.unknown:
             job.report["unknown_fields"] = self._unknown_rows()
         job.finished_at = job.heartbeat_at = timezone.now()
-        job.save(update_fields=_FINISH_FIELDS)
+        with transaction.atomic():
+            job.save(update_fields=_FINISH_FIELDS)
+            import_finished_record(job=job)
         if self.on_progress:
             self.on_progress(job)
 
