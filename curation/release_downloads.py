@@ -55,4 +55,5 @@ def release_card_response(release: Release) -> HttpResponse:
         return _not_ready(release)
     response = HttpResponse(release.card, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{release.project.slug}-release-{release.pk}-README.md"'
+    audit_record(action=AuditAction.RELEASE_DOWNLOADED, target=release, after={"file": "README.md"})
     return response

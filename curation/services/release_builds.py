@@ -21,6 +21,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from audit.selectors import audit_chain_head
+from audit.services import AuditAction, audit_record
 from curation.formats.writers.card import dataset_card_render
 from curation.formats.writers.releases import WRITERS, ExportScope, ReleaseWriter
 from curation.models import EvaluationRound, Project, Release, ReleaseStatus
@@ -315,6 +316,20 @@ def _publish(claimed: Release, work_dir: Path, manifest: dict[str, Any]) -> Rele
             ]
         )  # fmt: skip
         attempt_directories_remove(release.pk)
+        # On the worker there is no request: the release is built on behalf of the person who defined it.
+        audit_record(
+            action=AuditAction.RELEASE_BUILT,
+            target=release,
+            actor=release.created_by,
+            after={
+                "attempt": claimed.attempts,
+                "file": release.file_path,
+                "row_count": release.row_count,
+                "sha256": release.sha256,
+                "redactions": len(manifest["phi"]["redactions"]),
+                "audit_chain_head": manifest["audit_chain_head"],
+            },
+        )
         return release
 
 

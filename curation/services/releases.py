@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import AuditAction, audit_record
 from curation.jobs import release_build_task
 from curation.models import Project, Release, ReleaseFormat, ReleaseKey, ReleaseStatus
 from curation.releases_definition import ReleaseDefinition
@@ -89,6 +90,18 @@ def release_create(
     )
     release.full_clean()
     release.save()
+    audit_record(
+        action=AuditAction.RELEASE_CREATED,
+        target=release,
+        actor=created_by,
+        after={
+            "title": release.title,
+            "format": release.format,
+            "filters": release.filters,
+            "license": release.license,
+            "definition_hash": release.definition_hash,
+        },
+    )
     if enqueue:
         _enqueue(release)
     return release
@@ -112,6 +125,13 @@ def release_key_rotate(*, project: Project, actor: User | None) -> ReleaseKey:
     key.secret = secrets.token_hex(32)
     key.rotated_at = timezone.now()
     key.save(update_fields=["secret", "rotated_at"])
+    # The secret itself never enters the trail: only that it changed.
+    audit_record(
+        action=AuditAction.SETTINGS_CHANGED,
+        target=key,
+        actor=actor,
+        after={"pseudonym_key_rotated_at": key.rotated_at.isoformat()},
+    )
     logger.info("Release pseudonym key of project %s rotated by %s", project.slug, actor or "the command line")
     return key
 
