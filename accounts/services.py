@@ -147,9 +147,16 @@ def api_token_revoke(*, token: ApiToken) -> None:
         audit_record(action=AuditAction.TOKEN_REVOKED, target=token, after={"prefix": token.prefix})
 
 
+@transaction.atomic
 def api_token_revoke_all(*, user: User) -> int:
-    """Revoke every live token of the user: called whenever their password, role or active state changes."""
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    """Revoke every live token of the user: called whenever their password, role or active state changes.
+    One event names how many were revoked (none when the person had no live token)."""
+    live = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    prefixes = sorted(live.values_list("prefix", flat=True))
+    revoked = live.update(revoked_at=timezone.now())
+    if revoked:
+        audit_record(action=AuditAction.TOKENS_REVOKED, target=user, after={"count": revoked, "prefixes": prefixes})
+    return revoked
 
 
 def api_token_mark_used(*, token: ApiToken) -> None:

@@ -18,6 +18,8 @@ class AuditAction(models.TextChoices):
     SIGN_IN_FAILED = "sign_in_failed", "Failed to sign in"
     MFA_ENROLLED = "mfa_enrolled", "Enrolled an authenticator"
     MFA_REMOVED = "mfa_removed", "Removed an authenticator"
+    MFA_CODES_REGENERATED = "mfa_codes_regenerated", "Made new recovery codes"
+    PASSWORD_CHANGED = "password_changed", "Changed a password"
     TOKEN_CREATED = "token_created", "Created an API token"
     TOKEN_USED = "token_used", "Used an API token"
     TOKEN_REVOKED = "token_revoked", "Revoked an API token"
