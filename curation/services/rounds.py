@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import AuditAction, audit_record
 from curation.models import (
     EvaluationRound,
     Judgment,
@@ -410,4 +411,11 @@ def judgment_submit(*, slot: RoundSlot, reviewer: User, answers: dict[str, Any])
             judgment.save()
     except IntegrityError as exc:
         raise ValidationError("You have already judged this item; judgments cannot be changed.") from exc
+    audit_record(
+        action=AuditAction.REVIEW_SUBMITTED,
+        target=judgment,
+        actor=reviewer,
+        project_id=evaluation_round.project_id,
+        after={"round": evaluation_round.pk, "answers": cleaned},
+    )
     return judgment, True

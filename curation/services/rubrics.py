@@ -261,8 +261,16 @@ def rubric_settings_update(*, project: Project, changed_by: User, show_points_to
     if not changed_by.is_curator:
         raise PermissionDenied("Only curators and admins change how rubrics are graded.")
     settings = rubric_settings_of(project=project)
+    before = {"show_points_to_graders": settings.show_points_to_graders}
     settings.show_points_to_graders = show_points_to_graders
     settings.save(update_fields=["show_points_to_graders"])
+    audit_record(
+        action=AuditAction.SETTINGS_CHANGED,
+        target=settings,
+        actor=changed_by,
+        before=before,
+        after={"show_points_to_graders": show_points_to_graders},
+    )
     return settings
 
 
@@ -298,6 +306,13 @@ def rubric_grade_submit(*, response: ModelResponse, grader: User, marks: Mapping
         response=response, rubric_version=version, grader=grader, submitted_at=timezone.now()
     )
     _marks_write(grade, criteria, marks)
+    audit_record(
+        action=AuditAction.REVIEW_SUBMITTED,
+        target=grade,
+        actor=grader,
+        project_id=rubric.project_id,
+        after={"rubric_version": version.number, "marks": {str(c): bool(marks[c]) for c in sorted(marks)}},
+    )
     return grade
 
 
