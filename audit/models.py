@@ -29,6 +29,7 @@ class AuditAction(models.TextChoices):
     INVITATION_REVOKED = "invitation_revoked", "Revoked an invitation"
     ROLE_CHANGED = "role_changed", "Changed a role"
     USER_DEACTIVATED = "user_deactivated", "Deactivated a person"
+    PROJECT_CREATED = "project_created", "Created a project"
     MEMBER_ADDED = "member_added", "Added a project member"
     MEMBER_REMOVED = "member_removed", "Removed a project member"
     IMPORT_QUEUED = "import_queued", "Queued an import"

@@ -25,12 +25,15 @@ def project_member_add(*, project: Project, user: User) -> Membership:
 def project_member_remove(*, project: Project, user: User) -> int:
     """Take `user` off `project`. Their reviews stay (they are the record); their open assignments are
     released so a curator can give the items to someone else. Returns the number of assignments released."""
-    deleted, _ = Membership.objects.filter(project=project, user=user).delete()
-    if not deleted:
+    membership = Membership.objects.filter(project=project, user=user).first()
+    if membership is None:
         raise ValidationError({"user": f"{user.email} is not a member of {project.name}."})
+    membership_id = membership.pk  # the event names the membership MEMBER_ADDED named, gone once deleted
+    membership.delete()
     audit_record(
         action=AuditAction.MEMBER_REMOVED,
         object_type="curation.membership",
+        object_id=str(membership_id),
         project_id=project.pk,
         before={"user_id": user.pk, "email": user.email},
     )

@@ -96,6 +96,13 @@ def project_create(
         created_by=created_by,
     )
     project.save(update_fields=["seed_schema", "response_schema"])
+    audit_record(
+        action=AuditAction.PROJECT_CREATED,
+        target=project,
+        actor=created_by,
+        project_id=project.pk,
+        after={"name": name, "slug": slug, "template": template.slug if template else None},
+    )
     if created_by is not None:
         project_member_add(project=project, user=created_by)
     if overlap is not None:
@@ -121,7 +128,8 @@ def _require_curator(actor: User, doing: str) -> None:
 
 def _overlap_set(*, project: Project, actor: User, overlap: OverlapPolicy) -> None:
     current = adjudication_settings_of(project=project)
-    if current.pk and (current.rule, current.min_spread, current.dynamic_overlap) == (
+    # Saving the defaults a project already works under (no row yet) changes nothing: no row, no event.
+    if (current.rule, current.min_spread, current.dynamic_overlap) == (
         overlap.rule,
         overlap.min_spread,
         overlap.dynamic_overlap,
