@@ -4,10 +4,12 @@ from curation.models.adjudication import (
     AcceptanceMode,
     AdjudicationSettings,
     DisagreementRule,
+    DisputedItem,
     GoldLabel,
     ReasonCode,
 )
 from curation.models.assignments import Assignment, AssignmentStatus
+from curation.models.computations import Computation, ComputationKind, ComputationStatus
 from curation.models.flags import BLOCKING_FLAG_KINDS, FLAG_ANSWER_FIELD, FlagKind, ItemFlag
 from curation.models.imports import ImportFormat, ImportJob, ImportStatus
 from curation.models.phi import PhiFinding, PhiFindingState, PhiScan, PhiScanRun, PhiScanRunStatus
@@ -53,9 +55,13 @@ __all__ = [
     "Assignment",
     "AssignmentStatus",
     "Axis",
+    "Computation",
+    "ComputationKind",
+    "ComputationStatus",
     "ConsensusCriterion",
     "Difficulty",
     "DisagreementRule",
+    "DisputedItem",
     "EvaluationRound",
     "FlagKind",
     "GoldLabel",

@@ -48,6 +48,51 @@ class AdjudicationSettings(models.Model):
         return f"Adjudication settings of {self.project}"
 
 
+class DisputedItem(models.Model):
+    """One item in dispute under one rating form, as the project's last disagreement computation found it.
+
+    Derived data: a worker replaces a project's rows with every run (`generation`, see
+    curation.models.computations.Computation) and the queue pages and API read them a page at a time
+    in `position` order (1 is the most severe). A gold label saved since marks its row settled at once.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    generation = models.PositiveIntegerField()
+    position = models.PositiveIntegerField(null=True, help_text="Set once the run has found every item")
+    schema = models.ForeignKey(RatingSchema, on_delete=models.CASCADE, related_name="+")
+    seed_task = models.ForeignKey(SeedTask, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    response = models.ForeignKey(ModelResponse, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # The queue's order: safety first, then the widest disagreement, the most fields, the oldest item.
+    safety = models.BooleanField()
+    severity = models.FloatField()
+    n_fields = models.PositiveSmallIntegerField()
+    item_id = models.PositiveBigIntegerField()
+    level = models.CharField(max_length=16)
+    reasons = models.JSONField(default=list)
+    safety_reasons = models.JSONField(default=list)
+    fields = models.JSONField(default=list, help_text="Per field in dispute: key, label, values, spread, severity")
+    review_ids = models.JSONField(default=list)
+    gold_version = models.PositiveIntegerField(null=True, blank=True)
+    settled = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=_ONE_ITEM, name="disputed_item_is_for_one_item"),
+            models.UniqueConstraint(fields=["project", "generation", "position"], name="one_disputed_item_per_place"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Disputed {self.item_name} under form {self.schema_id}"
+
+    @property
+    def item_type(self) -> str:
+        return "seed_task" if self.seed_task_id else "response"
+
+    @property
+    def item_name(self) -> str:
+        return f"task {self.seed_task_id}" if self.seed_task_id else f"response {self.response_id}"
+
+
 class ReasonCode(models.TextChoices):
     GUIDELINE_GAP = "guideline_gap", "Guideline gap"
     CLINICAL_AMBIGUITY = "clinical_ambiguity", "Clinical ambiguity"

@@ -36,6 +36,8 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # A project's latest review id says whether a result computed from its reviews is stale.
+        indexes = [models.Index(fields=["project", "id"], name="review_project_id")]
         constraints = [
             models.CheckConstraint(condition=ONE_ITEM, name="review_is_for_one_item"),
             models.UniqueConstraint(
