@@ -1,18 +1,26 @@
 """Every security- or data-relevant action, done through its page or the API, writes exactly one audit event
 naming who did it, from where, to what, and what changed."""
 
+import io
 import json
+import time
 import uuid
 
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.models import Invitation, Role
 from accounts.services import api_token_create
 from audit.models import AuditAction, AuditEvent
 from audit.selectors import audit_chain_verify
-from curation.models import ItemFlag, Membership, Review, TaskStatus
+from curation.models import ImportJob, ItemFlag, Membership, Release, Review, TaskStatus
 from curation.services.releases import release_build, release_create
+from tests.audit.test_every_action import SEEDS
+from tests.default_vocabulary import ensure_default_vocabulary
 from tests.factories import AssignmentFactory, ClinicianFactory, SeedTaskFactory
 from tests.reviews.test_services import SEED_ANSWERS
 
@@ -191,3 +199,93 @@ def test_revealing_reviewer_names_in_adjudication_is_an_event(client, project, c
     assert client.get(reverse("adjudicate_task", args=[project.slug, task.pk]), {"reveal": "1"}).status_code == 200
     revealed = only_event(AuditAction.REVIEWERS_REVEALED)
     assert (revealed.actor, revealed.object_id, revealed.project_id) == (curator, str(task.pk), project.pk)
+
+
+@pytest.fixture
+def vocabulary(db):
+    ensure_default_vocabulary()
+
+
+def upload(content: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile("seed.json", content, content_type="application/json")
+
+
+def test_an_import_queued_on_the_page_and_finished_by_the_worker_records_its_file_and_counts(
+    client, project, curator, settings, tmp_path, vocabulary, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client.force_login(curator)
+    job_page = client.post(reverse("import_list", args=[project.slug]), {"file": upload(json.dumps(SEEDS).encode())})
+    assert not AuditEvent.objects.filter(action=AuditAction.IMPORT_QUEUED).exists()  # a preview is not queued
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(job_page["Location"], {"confirm": "1"}, **FORWARDED)
+
+    queued, finished = only_event(AuditAction.IMPORT_QUEUED), only_event(AuditAction.IMPORT_FINISHED)
+    job = ImportJob.objects.get()
+    assert (queued.actor, queued.client_address, queued.project_id) == (curator, "203.0.113.9", project.pk)
+    assert json.loads(queued.after) | {"file_hash": ""} == {
+        "file_name": "seed.json",
+        "file_size": job.file_size,
+        "file_hash": "",
+        "format": "",
+        "model_name": "",
+    }
+    assert finished.id > queued.id and finished.actor == curator
+    after = json.loads(finished.after)
+    assert (after["status"], after["records_written"], after["created"]) == ("succeeded", 3, {"seed_tasks": 3})
+
+
+def test_an_import_refused_for_its_problems_finishes_with_their_count(
+    client, project, curator, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client.force_login(curator)
+    bad = json.dumps([*SEEDS, {"instruction": "", "difficulty": "very hard"}]).encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("api_import_list", args=[project.slug]), {"file": upload(bad)}).status_code == 202
+    after = json.loads(only_event(AuditAction.IMPORT_FINISHED).after)
+    assert after["status"] == "failed" and after["problem_count"] >= 1 and after["records_written"] == 0
+
+
+def test_an_import_from_the_command_line_is_queued_and_finished_once_each(project, tmp_path, vocabulary):
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(SEEDS))
+    call_command("import_items", str(path), "--project", project.slug, stdout=io.StringIO())
+    queued, finished = only_event(AuditAction.IMPORT_QUEUED), only_event(AuditAction.IMPORT_FINISHED)
+    assert queued.object_id == finished.object_id == str(ImportJob.objects.get().pk)
+    assert queued.actor is None and queued.client_address == ""  # no person, no address: the command line
+
+
+def test_a_release_built_records_its_file_and_the_trail_head_its_manifest_holds(
+    client, project, admin_user, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    SeedTaskFactory(project=project, status=TaskStatus.ACCEPTED, reference_output="Rest, fluids.")
+    client.force_login(admin_user)
+    form = {"format": "alpaca", "license": "CC BY 4.0", "statuses": ["accepted"], "min_reviewers": "0"}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("release_list", args=[project.slug]), form)
+
+    release = Release.objects.get()
+    created, built = only_event(AuditAction.RELEASE_CREATED), only_event(AuditAction.RELEASE_BUILT)
+    assert json.loads(created.after)["definition_hash"] == release.definition_hash
+    manifest = json.loads((settings.MEDIA_ROOT / release.file_path).with_name("manifest.json").read_text())
+    after = json.loads(built.after)
+    assert (after["sha256"], after["row_count"], after["file"]) == (release.sha256, 1, release.file_path)
+    # The head the manifest holds is the trail as the build saw it, which ended with the release's creation.
+    assert after["audit_chain_head"] == manifest["audit_chain_head"] == {"id": created.id, "hash": created.hash}
+
+
+def test_enrolling_an_authenticator_app_is_one_event_though_recovery_codes_come_with_it(
+    client, member, django_capture_on_commit_callbacks
+):
+    client.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    client.get(reverse("mfa_activate_totp"))
+    code = format_hotp_value(hotp_value(client.session[SECRET_SESSION_KEY], int(time.time()) // 30))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("mfa_activate_totp"), {"code": code}).status_code == 302
+    enrolled = only_event(AuditAction.MFA_ENROLLED)
+    totp = Authenticator.objects.get(user=member, type=Authenticator.Type.TOTP)
+    assert json.loads(enrolled.after) == {"type": "totp", "authenticator_id": totp.pk}
+    assert enrolled.object_id == str(member.pk)
