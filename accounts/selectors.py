@@ -1,6 +1,7 @@
 """Reads of people for the admins' People page."""
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.auth.models import Permission
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from curation.models import Membership
 
@@ -10,9 +11,17 @@ PEOPLE_PAGE_SIZE = 200
 
 
 def people_list(*, after_email: str = "") -> QuerySet[User]:
-    """People in email order, with their projects in one more query; a page starts after `after_email`."""
+    """People in email order, with their projects in one more query and whether they were granted releases
+    (`may_release`); a page starts after `after_email`."""
     memberships = Membership.objects.select_related("project").order_by("project__name")
-    people = User.objects.order_by("email").prefetch_related(Prefetch("memberships", queryset=memberships))
+    granted = Permission.objects.filter(
+        content_type__app_label="curation", codename="make_release", user=OuterRef("pk")
+    )
+    people = (
+        User.objects.order_by("email")
+        .annotate(may_release=Exists(granted))
+        .prefetch_related(Prefetch("memberships", queryset=memberships))
+    )
     if after_email:
         people = people.filter(email__gt=after_email)
     return people

@@ -182,6 +182,27 @@ def user_role_set(*, user: User, role: str) -> User:
     return user
 
 
+RELEASE_PERMISSION = ("curation", "make_release")
+
+
+@transaction.atomic
+def user_release_permission_set(*, user: User, allowed: bool) -> User:
+    """Let a curator build and download releases, or stop them. Admins always may; clinicians never do."""
+    from django.contrib.auth.models import Permission
+
+    if not user.is_curator:
+        raise ValidationError({"allowed": "Only curators are granted releases; admins always have them."})
+    permission = Permission.objects.get(content_type__app_label=RELEASE_PERMISSION[0], codename=RELEASE_PERMISSION[1])
+    had = user.user_permissions.filter(pk=permission.pk).exists()
+    if had == allowed:
+        return user
+    (user.user_permissions.add if allowed else user.user_permissions.remove)(permission)
+    audit_record(
+        action=AuditAction.ROLE_CHANGED, target=user, before={"make_release": had}, after={"make_release": allowed}
+    )
+    return user
+
+
 @transaction.atomic
 def user_deactivate(*, user: User) -> User:
     """Stop a person signing in; their API tokens stop working with them.

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("people/", views.people_list, name="people_list"),
     path("people/<int:user_id>/role/", views.person_role, name="person_role"),
+    path("people/<int:user_id>/releases/", views.person_releases, name="person_releases"),
     path("people/<int:user_id>/deactivate/", views.person_deactivate, name="person_deactivate"),
     path("people/invitations/", views.invitation_list, name="invitation_list"),
     path("people/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),

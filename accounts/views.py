@@ -48,6 +48,24 @@ def person_role(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
+def person_releases(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Grant a curator releases (build and download), or take them back."""
+    require_admin(user=request.user)
+    person = access_person(user=request.user, person_id=user_id)
+    allowed = request.POST.get("allowed") == "on"
+    try:
+        services.user_release_permission_set(user=person, allowed=allowed)
+    except ValidationError as error:
+        messages.error(request, f"Releases unchanged for {person.email}: {' '.join(error.messages)}")
+        return redirect("people_list")
+    messages.success(
+        request, f"{person.email} {'may now' if allowed else 'may no longer'} build and download releases."
+    )
+    return redirect("people_list")
+
+
+@require_POST
+@login_required
 def person_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     require_admin(user=request.user)
     person = access_person(user=request.user, person_id=user_id)

@@ -70,6 +70,7 @@ RULES = {
     # Changing a person: admins only; the person here is the clinician, not the admin themselves.
     "person_role": ("post", {**ADMINS_ONLY, "admin": 302}),
     "person_deactivate": ("post", {**ADMINS_ONLY, "admin": 302}),
+    "person_releases": ("post", {**ADMINS_ONLY, "admin": 302}),
     "invitation_revoke": ("post", {**ADMINS_ONLY, "admin": 302}),
     "invitation_accept": ("get", EVERYONE),
     # The audit trail names everyone's actions and addresses: admins only.
@@ -227,6 +228,7 @@ def world(project, clinician, outsider, curator, admin_user, release):
         **{name: {"slug": project.slug} for name in ("project_settings", "project_archive", "project_unarchive")},
         **{name: {"slug": project.slug, "target": "seed"} for name in ("rating_form_edit", "rating_form_preview")},
         "person_deactivate": {"user_id": clinician.pk},
+        "person_releases": {"user_id": clinician.pk},
         "api_token_revoke": {"token_id": api_token_create(user=admin_user, name="admin's")[0].pk},
         "invitation_accept": {"token": invitation.token},
         "api_project_detail": {"slug": project.slug},

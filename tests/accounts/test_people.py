@@ -1,5 +1,6 @@
 """The People page: admins see everyone and put invited people to work without the Django admin."""
 
+import json
 import re
 
 from django.core import mail
@@ -7,6 +8,7 @@ from django.urls import reverse
 
 from accounts.models import ApiToken, Role, User
 from accounts.services import api_token_create
+from audit.models import AuditAction, AuditEvent
 from tests.factories import ClinicianFactory, MembershipFactory, ProjectFactory
 
 
@@ -87,3 +89,53 @@ def test_an_unknown_role_changes_nothing(client, admin_user, clinician):
 
     clinician.refresh_from_db()
     assert clinician.role == Role.CLINICIAN
+
+
+def test_an_admin_grants_a_curator_releases_and_takes_them_back(client, admin_user, curator, project):
+    client.force_login(admin_user)
+    url = reverse("person_releases", args=[curator.pk])
+
+    client.post(url, {"allowed": "on"})
+    client.force_login(User.objects.get(pk=curator.pk))
+    assert client.get(reverse("release_list", args=[project.slug])).status_code == 200
+    client.force_login(admin_user)
+    assert 'name="allowed" checked' in client.get(reverse("people_list")).content.decode()
+
+    client.post(url, {})
+    client.force_login(User.objects.get(pk=curator.pk))
+    assert client.get(reverse("release_list", args=[project.slug])).status_code == 403
+    events = AuditEvent.objects.filter(action=AuditAction.ROLE_CHANGED, object_id=str(curator.pk))
+    assert [json.loads(e.after) for e in events.order_by("id")] == [{"make_release": True}, {"make_release": False}]
+
+
+def test_releases_are_granted_to_curators_only(client, admin_user, clinician):
+    client.force_login(admin_user)
+
+    response = client.post(reverse("person_releases", args=[clinician.pk]), {"allowed": "on"}, follow=True)
+
+    assert "Only curators are granted releases" in response.content.decode()
+    assert not clinician.user_permissions.exists()
+
+
+def test_curators_cannot_grant_releases(client, curator, clinician):
+    client.force_login(curator)
+    assert client.post(reverse("person_releases", args=[curator.pk]), {"allowed": "on"}).status_code == 403
+    assert not curator.user_permissions.exists()
+
+
+def test_the_people_page_costs_the_same_queries_for_3_and_30_people(client, admin_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("people_list")).status_code == 200
+        return len(queries)
+
+    client.force_login(admin_user)
+    for _ in range(3):
+        MembershipFactory(user=ClinicianFactory(), project=ProjectFactory())
+    few = count()
+    for _ in range(27):
+        MembershipFactory(user=ClinicianFactory(), project=ProjectFactory())
+    assert count() == few
