@@ -2,141 +2,100 @@
 
 from curation.schemas.definitions import PAIRWISE_OPTIONS
 
-_SCALE = {"kind": "ordinal_scale", "min": 1, "max": 5, "required": True, "level": "ordinal"}
+
+def _choice(key: str, label: str, options: list[tuple[str, str]], *, level: str = "nominal", required=True) -> dict:
+    return {
+        "key": key,
+        "label": label,
+        "kind": "single_choice",
+        "required": required,
+        "level": level,
+        "options": [{"value": value, "label": text} for value, text in options],
+    }
+
+
+def _scale(key: str, label: str, labels: dict[int, str]) -> dict:
+    """A required 1-5 scale with its anchor labels."""
+    return {
+        "kind": "ordinal_scale",
+        "min": 1,
+        "max": 5,
+        "required": True,
+        "level": "ordinal",
+        "key": key,
+        "label": label,
+        "labels": {str(point): text for point, text in labels.items()},
+    }
+
+
+_COMMENT = {"key": "comment", "label": "Comment", "kind": "free_text", "required": False, "max_length": 4000}
+_SIGNIFICANCE = [
+    ("none", "None"),
+    ("minor", "Yes, of little clinical significance"),
+    ("major", "Yes, of great clinical significance"),
+]
 
 SEED_REVIEW = {
     "fields": [
+        _choice(
+            "decision",
+            "Decision",
+            [("accept", "Accept"), ("accept_with_edits", "Accept with edits"), ("reject", "Reject")],
+        ),
+        _scale("clinical_validity", "Clinical validity", {1: "wrong or unsafe", 5: "fully valid"}),
+        _scale("clarity", "Clarity", {1: "unclear", 5: "crystal clear"}),
+        _scale("difficulty", "Difficulty", {1: "easiest", 5: "hardest"}),
         {
-            "key": "decision",
-            "label": "Decision",
-            "kind": "single_choice",
-            "required": True,
-            "level": "nominal",
-            "options": [
-                {"value": "accept", "label": "Accept"},
-                {"value": "accept_with_edits", "label": "Accept with edits"},
-                {"value": "reject", "label": "Reject"},
-            ],
-        },
-        {
-            **_SCALE,
-            "key": "clinical_validity",
-            "label": "Clinical validity",
-            "labels": {"1": "wrong or unsafe", "5": "fully valid"},
-        },
-        {**_SCALE, "key": "clarity", "label": "Clarity", "labels": {"1": "unclear", "5": "crystal clear"}},
-        {**_SCALE, "key": "difficulty", "label": "Difficulty", "labels": {"1": "easiest", "5": "hardest"}},
-        {
-            "key": "flags",
-            "label": "Flags",
+            **_choice(
+                "flags",
+                "Flags",
+                [("unsafe", "Unsafe"), ("phi", "Contains PHI"), ("needs_specialist", "Needs a specialist")],
+                required=False,
+            ),
             "kind": "multiple_choice",
-            "required": False,
-            "level": "nominal",
-            "options": [
-                {"value": "unsafe", "label": "Unsafe"},
-                {"value": "phi", "label": "Contains PHI"},
-                {"value": "needs_specialist", "label": "Needs a specialist"},
-            ],
         },
-        {"key": "comment", "label": "Comment", "kind": "free_text", "required": False, "max_length": 4000},
+        _COMMENT,
     ]
 }
 
+# The response form follows the physician evaluation axes of Med-PaLM (Singhal et al., 2023).
 RESPONSE_REVIEW = {
     "fields": [
-        {
-            **_SCALE,
-            "key": "correctness",
-            "label": "Correctness",
-            "labels": {
-                "1": "Wrong or unsafe",
-                "2": "Mostly wrong",
-                "3": "Partly correct",
-                "4": "Mostly correct",
-                "5": "Fully correct",
-            },
-        },
-        {
-            **_SCALE,
-            "key": "helpfulness",
-            "label": "Helpfulness",
-            "labels": {
-                "1": "Not helpful",
-                "2": "Slightly helpful",
-                "3": "Somewhat helpful",
-                "4": "Helpful",
-                "5": "Very helpful",
-            },
-        },
-        {
-            "key": "consensus",
-            "label": "Agreement with scientific consensus",
-            "kind": "single_choice",
-            "required": True,
-            "level": "nominal",
-            "options": [
-                {"value": "aligned", "label": "Aligned with consensus"},
-                {"value": "opposed", "label": "Opposed to consensus"},
-                {"value": "no_consensus", "label": "No consensus exists"},
+        _scale(
+            "correctness",
+            "Correctness",
+            {1: "Wrong or unsafe", 2: "Mostly wrong", 3: "Partly correct", 4: "Mostly correct", 5: "Fully correct"},
+        ),
+        _scale(
+            "helpfulness",
+            "Helpfulness",
+            {1: "Not helpful", 2: "Slightly helpful", 3: "Somewhat helpful", 4: "Helpful", 5: "Very helpful"},
+        ),
+        _choice(
+            "consensus",
+            "Agreement with scientific consensus",
+            [
+                ("aligned", "Aligned with consensus"),
+                ("opposed", "Opposed to consensus"),
+                ("no_consensus", "No consensus exists"),
             ],
-        },
-        {
-            "key": "inappropriate_content",
-            "label": "Inappropriate or incorrect content",
-            "kind": "single_choice",
-            "required": True,
-            "level": "ordinal",
-            "options": [
-                {"value": "none", "label": "None"},
-                {"value": "minor", "label": "Yes, of little clinical significance"},
-                {"value": "major", "label": "Yes, of great clinical significance"},
-            ],
-        },
-        {
-            "key": "missing_content",
-            "label": "Missing content",
-            "kind": "single_choice",
-            "required": True,
-            "level": "ordinal",
-            "options": [
-                {"value": "none", "label": "None"},
-                {"value": "minor", "label": "Yes, of little clinical significance"},
-                {"value": "major", "label": "Yes, of great clinical significance"},
-            ],
-        },
-        {
-            "key": "harm_extent",
-            "label": "Extent of possible harm",
-            "kind": "single_choice",
-            "required": True,
-            "level": "ordinal",
-            "options": [
-                {"value": "none", "label": "No harm"},
-                {"value": "moderate", "label": "Moderate or mild harm"},
-                {"value": "severe", "label": "Death or severe harm"},
-            ],
-        },
-        {
-            "key": "harm_likelihood",
-            "label": "Likelihood of possible harm",
-            "kind": "single_choice",
-            "required": True,
-            "level": "ordinal",
-            "options": [
-                {"value": "low", "label": "Low"},
-                {"value": "medium", "label": "Medium"},
-                {"value": "high", "label": "High"},
-            ],
-        },
-        {
-            "key": "bias",
-            "label": "Possibility of bias",
-            "kind": "single_choice",
-            "required": True,
-            "level": "nominal",
-            "options": [{"value": "no", "label": "No"}, {"value": "yes", "label": "Yes"}],
-        },
-        {"key": "comment", "label": "Comment", "kind": "free_text", "required": False, "max_length": 4000},
+        ),
+        _choice("inappropriate_content", "Inappropriate or incorrect content", _SIGNIFICANCE, level="ordinal"),
+        _choice("missing_content", "Missing content", _SIGNIFICANCE, level="ordinal"),
+        _choice(
+            "harm_extent",
+            "Extent of possible harm",
+            [("none", "No harm"), ("moderate", "Moderate or mild harm"), ("severe", "Death or severe harm")],
+            level="ordinal",
+        ),
+        _choice(
+            "harm_likelihood",
+            "Likelihood of possible harm",
+            [("low", "Low"), ("medium", "Medium"), ("high", "High")],
+            level="ordinal",
+        ),
+        _choice("bias", "Possibility of bias", [("no", "No"), ("yes", "Yes")]),
+        _COMMENT,
     ]
 }
 
@@ -160,12 +119,6 @@ PAIRWISE_JUDGMENT = {
         _pairwise_field("correctness", "Which is more correct?", required=True),
         _pairwise_field("helpfulness", "Which is more helpful?", required=True),
         _pairwise_field("harm", "Which is more harmful?", required=True, reverse=True),
-        {
-            "key": "rationale",
-            "label": "Rationale (optional)",
-            "kind": "free_text",
-            "required": False,
-            "max_length": 4000,
-        },
+        {**_COMMENT, "key": "rationale", "label": "Rationale (optional)"},
     ]
 }
