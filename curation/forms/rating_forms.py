@@ -24,7 +24,25 @@ KIND_LABELS = {
 }
 LEVEL_LABELS = {"": "As the kind suggests", "nominal": "Nominal", "ordinal": "Ordinal", "interval": "Interval"}
 # Keys the editor's inputs stand for; any other key a field has is kept as it was (a hidden input carries it).
-_EDITED = {"key", "label", "kind", "required", "level", "min", "max", "labels", "options", "criteria", "max_length"}
+_EDITED = {
+    "key",
+    "label",
+    "kind",
+    "required",
+    "level",
+    "min",
+    "max",
+    "labels",
+    "options",
+    "criteria",
+    "criteria_from",
+    "max_length",
+}
+# Where a rubric field's criteria come from, as the editor offers it ("" = written in the form).
+CRITERIA_SOURCES = [
+    ("", "Written here, the same for every item"),
+    ("prompt", "Each prompt's accepted physician rubric"),
+]
 _NEW_FIELD = {
     "ordinal_scale": {"min": 1, "max": 5, "required": True},
     "single_choice": {"options": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}]},
@@ -66,6 +84,7 @@ def _row(index: int, field: dict) -> dict[str, Any]:
         "anchors": _anchors_text(field) if kind == "ordinal_scale" else "",
         "options": _pairs_text(field.get("options") or [], "value"),
         "criteria": _pairs_text(field.get("criteria") or [], "key"),
+        "criteria_from": field.get("criteria_from") or "",
         "extra": json.dumps({k: v for k, v in field.items() if k not in _EDITED}) if set(field) - _EDITED else "",
         "errors": [],
     }
@@ -156,6 +175,9 @@ def _field_of(data: QueryDict, index: int) -> tuple[dict, list[str]]:
     elif kind in ("single_choice", "multiple_choice", "pairwise_choice"):
         field["options"], problems = _pairs(get("options"), "value", "options")
         errors += problems
+    elif kind == "rubric" and get("criteria_from"):
+        # The criteria come from each prompt's rubric; the form's own criteria box is hidden and not kept.
+        field["criteria_from"] = get("criteria_from")
     elif kind == "rubric":
         field["criteria"], problems = _pairs(get("criteria"), "key", "criteria")
         errors += problems

@@ -8,9 +8,12 @@ from typing import Any
 
 from django.http import QueryDict
 
-from curation.schemas.definitions import field_options
+from curation.schemas.definitions import field_options, is_prompt_rubric
+from curation.selectors.rubrics import RubricToGrade
 
 PREFIX = "a-"
+# A prompt-rubric field posts one met ("1") / not met ("0") choice per criterion: `a-<key>.<criterion id>`.
+MARK_SEPARATOR = "."
 
 
 def _number(raw: str) -> int | float | str:
@@ -26,6 +29,11 @@ def answers_from_post(definition: dict, data: QueryDict) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for field in definition["fields"]:
         name, kind = PREFIX + field["key"], field["kind"]
+        if is_prompt_rubric(field):
+            marks = _marks_from_post(data, name + MARK_SEPARATOR)
+            if marks:
+                answers[field["key"]] = marks
+            continue
         if kind in ("multiple_choice", "rubric"):
             values = [v for v in data.getlist(name) if v]
             if values:
@@ -45,8 +53,55 @@ def answers_from_post(definition: dict, data: QueryDict) -> dict[str, Any]:
     return answers
 
 
-def form_fields(definition: dict, values: dict[str, Any], errors: dict[str, list[str]] | None = None) -> list[dict]:
-    """Everything a template needs to draw each field with its current value and its errors."""
+def _marks_from_post(data: QueryDict, prefix: str) -> dict[str, bool]:
+    """The criteria marked on the page, by criterion id; an unmarked one is left out for the check to name."""
+    marks = {}
+    for name in data:
+        criterion = name[len(prefix) :] if name.startswith(prefix) else ""
+        if criterion.isdigit() and data.get(name) in ("0", "1"):
+            marks[criterion] = data.get(name) == "1"
+    return marks
+
+
+def _rubric_entry(value: Any, rubric: RubricToGrade | None, preview: bool) -> dict[str, Any]:
+    """A prompt-rubric field's criteria with their marks: the grader's final grade when they gave one,
+    else what the page holds (a draft, or the marks of a refused submit). Never anyone else's marks."""
+    if rubric is None:
+        note = (
+            "Each response's criteria come from its prompt's accepted rubric when a clinician reviews it."
+            if preview
+            else "This response's prompt has no accepted rubric: there is nothing to grade here, and the field "
+            "is not required."
+        )
+        return {"criteria": [], "note": note, "final": False}
+    marks = {str(k): v for k, v in rubric.final.items()} if rubric.final is not None else {}
+    if rubric.final is None and isinstance(value, dict):
+        marks = {str(k): v for k, v in value.items() if isinstance(v, bool)}
+    elif rubric.final is None and isinstance(value, list):  # a submitted review's criteria met
+        marks = {str(c.pk): str(c.pk) in value for c in rubric.criteria}
+    return {
+        "criteria": [
+            {"id": c.pk, "number": n, "text": c.text, "points": c.points, "mark": marks.get(str(c.pk))}
+            for n, c in enumerate(rubric.criteria, start=1)
+        ],
+        "show_points": rubric.show_points,
+        "final": rubric.final is not None,
+        "note": "",
+    }
+
+
+def form_fields(
+    definition: dict,
+    values: dict[str, Any],
+    errors: dict[str, list[str]] | None = None,
+    *,
+    rubric: RubricToGrade | None = None,
+    preview: bool = False,
+) -> list[dict]:
+    """Everything a template needs to draw each field with its current value and its errors.
+
+    `rubric` is what a prompt-rubric field grades for this item and grader (rubric_to_grade); `preview`
+    says the form is drawn without an item (the form editor)."""
     errors = errors or {}
     fields = []
     for index, field in enumerate(definition["fields"]):
@@ -68,6 +123,9 @@ def form_fields(definition: dict, values: dict[str, Any], errors: dict[str, list
                 {"value": o["value"], "label": o.get("label") or o["value"], "checked": o["value"] in chosen}
                 for o in field_options(field)
             ]
+        elif is_prompt_rubric(field):
+            entry["rubric"] = _rubric_entry(value, rubric, preview)
+            entry["required"] = entry["required"] and rubric is not None
         elif kind == "rubric":
             chosen = value if isinstance(value, list) else []
             entry["choices"] = [

@@ -8,13 +8,20 @@ A definition is `{"fields": [field, ...]}`; each field is
   point that has one (keys are the points as text, each from min to max)
 - number: optional "min", "max"
 - free_text: optional "max_length"
-- rubric: "criteria": [{"key", "label"}, ...]; the answer is the list of criteria met
+- rubric: "criteria": [{"key", "label"}, ...]; the answer is the list of criteria met. Or, with
+  `"criteria_from": "prompt"` and no criteria of its own, the field grades the item's own physician
+  rubric (curation.models.rubrics): its criteria are those of the response's prompt's accepted rubric
+  at review time. The answer given is the marks, `{"<criterion id>": true | false, ...}` for every
+  criterion; what a review keeps is, as for a written rubric, the list of criteria met (ids as text),
+  and the marks are recorded as the grader's rubric grade (curation.services.rubrics.rubric_form_answers).
+  A form has at most one such field; it is optional for a response whose prompt has no accepted rubric.
 
 `level` (nominal / ordinal / interval) tells the agreement statistics how to compare two answers.
 """
 
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -39,6 +46,8 @@ _DEFAULT_LEVEL = {
     "number": "interval",
     "free_text": None,
 }
+# Where a rubric field's criteria come from: written in the form (the default) or the prompt's own rubric.
+CRITERIA_FROM = ("prompt",)
 PAIRWISE_OPTIONS = [
     {"value": "a", "label": "A is better"},
     {"value": "b", "label": "B is better"},
@@ -92,6 +101,14 @@ def _field_errors(index: int, field: Any) -> list[str]:
                 errors.append(f"{where}.{name}: must be a number")
         if isinstance(low, int | float) and isinstance(high, int | float) and low >= high:
             errors.append(f"{where}: min must be below max")
+    elif kind == "rubric" and "criteria_from" in field:
+        if field["criteria_from"] not in CRITERIA_FROM:
+            errors.append(
+                f"{where}.criteria_from: must be {' or '.join(repr(c) for c in CRITERIA_FROM)} "
+                f"(got {field['criteria_from']!r}); leave it out to write the criteria in the form"
+            )
+        elif field.get("criteria"):
+            errors.append(f"{where}.criteria: a rubric graded on each prompt's own rubric lists no criteria here")
     elif kind == "rubric":
         criteria = field.get("criteria")
         if not isinstance(criteria, list) or not criteria:
@@ -129,6 +146,10 @@ def definition_errors(definition: Any) -> tuple[list[str], dict[int, list[str]]]
     keys = [f.get("key") for f in fields if isinstance(f, dict)]
     duplicates = sorted({k for k in keys if isinstance(k, str) and keys.count(k) > 1})
     general = [f"field keys must be unique: {', '.join(duplicates)} repeated"] if duplicates else []
+    graded = [f.get("key") for f in fields if isinstance(f, dict) and f.get("criteria_from") == "prompt"]
+    if len(graded) > 1:
+        # A grader has one grade per response and rubric version, so a second field would grade it again.
+        general.append(f"only one field may grade the prompt's rubric ({', '.join(map(repr, graded))} both do)")
     return general, by_field
 
 
@@ -143,10 +164,37 @@ def field_level(field: dict) -> str | None:
     return field.get("level", _DEFAULT_LEVEL[field["kind"]])
 
 
+def is_prompt_rubric(field: dict) -> bool:
+    """Whether the field grades the item's own physician rubric rather than criteria written in the form."""
+    return field.get("kind") == "rubric" and field.get("criteria_from") == "prompt"
+
+
+def prompt_rubric_field(definition: dict) -> dict | None:
+    """The form's field that grades the prompt's rubric, if it has one (it has at most one)."""
+    return next((f for f in definition["fields"] if is_prompt_rubric(f)), None)
+
+
 def field_options(field: dict) -> list[dict]:
     if field["kind"] == "pairwise_choice":
         return field.get("options", PAIRWISE_OPTIONS)
     return field.get("options", [])
+
+
+def _marks_error(value: Any, criteria: Sequence[int]) -> str | None:
+    """What is wrong with marks given against the prompt's rubric (criterion ids in the rubric's order)."""
+    if not isinstance(value, dict) or not all(isinstance(met, bool) for met in value.values()):
+        return "must mark each criterion of the prompt's rubric met (true) or not met (false), by criterion id"
+    given = {str(k) for k in value}
+    unknown = sorted(given - {str(c) for c in criteria})
+    if unknown:
+        return (
+            f"must mark only criteria of the prompt's accepted rubric ({', '.join(unknown)} are not); "
+            "it may have changed since the page was opened: reload it"
+        )
+    missing = [str(position) for position, c in enumerate(criteria, start=1) if str(c) not in given]
+    if missing:
+        return f"must mark every criterion met or not met; criteria {', '.join(missing)} have no mark"
+    return None
 
 
 def _answer_error(field: dict, value: Any) -> str | None:
@@ -189,10 +237,13 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
-def clean_answers(definition: dict, answers: Any) -> dict[str, Any]:
+def clean_answers(definition: dict, answers: Any, *, prompt_criteria: Sequence[int] | None = None) -> dict[str, Any]:
     """Answers checked against the definition: unknown keys and missing required fields are errors.
 
-    Returns the answers with empty optional fields dropped; raises ValidationError keyed by field.
+    `prompt_criteria` are the criterion ids, in order, of the accepted rubric of the item's prompt, which
+    a prompt-rubric field grades; None when the item has none, and then that field is optional and must
+    stay empty. Returns the answers with empty optional fields dropped (a prompt-rubric field's marks
+    keyed by criterion id as text, in the rubric's order); raises ValidationError keyed by field.
     """
     if not isinstance(answers, dict):
         raise ValidationError("Answers must be an object keyed by field.")
@@ -204,9 +255,18 @@ def clean_answers(definition: dict, answers: Any) -> dict[str, Any]:
     cleaned = {}
     for key, field in fields.items():
         value = answers.get(key)
-        if _is_empty(value):
-            if field.get("required"):
+        graded = is_prompt_rubric(field)
+        if _is_empty(value) or (graded and value == {}):
+            if field.get("required") and not (graded and prompt_criteria is None):
                 errors[key] = "is required"
+            continue
+        if graded:
+            if prompt_criteria is None:
+                errors[key] = "has nothing to grade: this response's prompt has no accepted rubric"
+            elif problem := _marks_error(value, prompt_criteria):
+                errors[key] = problem
+            else:
+                cleaned[key] = {str(c): value.get(str(c), value.get(c)) for c in prompt_criteria}
             continue
         problem = _answer_error(field, value)
         if problem:

@@ -29,7 +29,8 @@ def value_labels(schema_field: dict) -> dict[str, str]:
             for v in range(schema_field["min"], schema_field["max"] + 1)
         }
     if kind == "rubric":
-        return {c["key"]: c.get("label") or c["key"] for c in schema_field["criteria"]}
+        # A rubric graded on the prompt's own criteria has none in the form: its values show as criterion ids.
+        return {c["key"]: c.get("label") or c["key"] for c in schema_field.get("criteria", [])}
     return {o["value"]: o.get("label") or o["value"] for o in field_options(schema_field)}
 
 

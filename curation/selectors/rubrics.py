@@ -8,6 +8,7 @@ so (a tie is "not met"). Judges and clinicians are never pooled: `source` picks 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -22,6 +23,7 @@ from curation.models import (
     RubricCriterion,
     RubricGrade,
     RubricMark,
+    RubricSettings,
     RubricStatus,
     RubricVersion,
 )
@@ -65,6 +67,48 @@ def rubric_responses_to_grade(*, project: Project, grader: User) -> QuerySet[Mod
         .exclude(Exists(mine))
         .select_related("prompt__rubric")
         .order_by("prompt_id", "id")
+    )
+
+
+@dataclass(frozen=True)
+class RubricToGrade:
+    """What one grader marks one response against: the current version of its prompt's accepted rubric,
+    whether the project shows graders the points, and the grader's own submitted grade on that version
+    (`final`: criterion id -> met) when they already gave it, on any page. Never anyone else's marks."""
+
+    version: RubricVersion
+    criteria: list[RubricCriterion]
+    show_points: bool
+    grade: RubricGrade | None
+    final: dict[int, bool] | None
+
+    @property
+    def graded_at(self) -> datetime | None:
+        return self.grade.submitted_at if self.grade else None
+
+
+def rubric_to_grade(*, response: ModelResponse | None, grader: User) -> RubricToGrade | None:
+    """The accepted rubric `grader` marks `response` against, or None when its prompt has none (a response
+    to a seed task, no rubric, or a rubric not accepted, e.g. back in review after an edit)."""
+    if response is None or response.prompt_id is None:
+        return None
+    rubric = Rubric.objects.filter(prompt_id=response.prompt_id, status=RubricStatus.ACCEPTED).first()
+    if rubric is None:
+        return None
+    version = RubricVersion.objects.get(rubric=rubric, number=rubric.version)
+    show_points = (
+        RubricSettings.objects.filter(project_id=rubric.project_id).values_list("show_points_to_graders", flat=True)
+    ).first()
+    grade = RubricGrade.objects.filter(
+        response=response, rubric_version=version, grader=grader, submitted_at__isnull=False
+    ).first()
+    final = dict(grade.marks.values_list("criterion_id", "met")) if grade else None
+    return RubricToGrade(
+        version=version,
+        criteria=list(version.criteria.order_by("order")),
+        show_points=True if show_points is None else show_points,
+        grade=grade,
+        final=final,
     )
 
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from curation.models import Project, RatingSchema
-from curation.schemas.definitions import field_level, field_options
+from curation.schemas.definitions import field_level, field_options, is_prompt_rubric
 from curation.selectors.agreement import AGREEMENT_REVIEW_COLUMNS, agreement_reviews_of, review_state_of
 from curation.stats.agreement import DRAWS, SEED, agreement_report, rater_breakdown, ratings_from_rows, slice_breakdown
 
@@ -86,6 +86,10 @@ def _comparisons(field: dict) -> list[dict]:
 def _skipped(field: dict) -> str | None:
     if field["kind"] == "free_text":
         return "free text is not compared"
+    if is_prompt_rubric(field):
+        # Each item has its own criteria, so there is no field-wide question; the grades are compared
+        # criterion by criterion with every other grade of the rubric (curation.selectors.rubrics).
+        return "graded on each prompt's own rubric: agreement per criterion is on the rubric results page"
     return None
 
 

@@ -8,6 +8,7 @@ from accounts.models import User
 from audit.services import AuditAction, audit_record
 from curation.models import Project, RatingSchema, ReviewVisibility, SchemaTarget
 from curation.schemas.defaults import RESPONSE_REVIEW, SEED_REVIEW
+from curation.schemas.definitions import is_prompt_rubric
 from curation.selectors.adjudication import adjudication_settings_of
 from curation.services.adjudication import adjudication_settings_update
 from curation.services.members import project_member_add
@@ -234,6 +235,13 @@ def rating_form_update(*, project: Project, target: str, definition: dict, actor
     _require_curator(actor, "change a project's rating forms")
     if target not in _FORM_OF_TARGET:
         raise ValidationError(f"target: must be one of {', '.join(_FORM_OF_TARGET)} (got {target!r})")
+    if target == SchemaTarget.SEED_TASK and isinstance(definition, dict):
+        graded = [f.get("key") for f in definition.get("fields") or [] if isinstance(f, dict) and is_prompt_rubric(f)]
+        if graded:
+            raise ValidationError(
+                f"field {graded[0]!r}: a seed task has no prompt rubric to grade; "
+                "only the response-review form can take its criteria from the prompt's rubric"
+            )
     attribute = _FORM_OF_TARGET[target]
     current: RatingSchema | None = getattr(project, attribute)
     if current is not None and current.definition == definition:

@@ -19,9 +19,9 @@ from curation.models import (
     ReviewDraft,
     SeedTask,
 )
-from curation.schemas.definitions import clean_answers
 from curation.services.assignments import reviewer_edited_task
 from curation.services.phi import phi_item_scan
+from curation.services.rubrics import rubric_form_answers
 
 DRAFT_TEXT_LIMIT = 100_000
 
@@ -55,7 +55,9 @@ def review_submit(
             if existing.reviewer_id != reviewer.pk:
                 raise ValidationError({"submission_key": "This submission key belongs to another submission."})
             return existing
-    cleaned = _answers_checked(schema=schema, answers=answers, seed_task=seed_task, response=response)
+    cleaned = _answers_checked(
+        schema=schema, answers=answers, seed_task=seed_task, response=response, reviewer=reviewer
+    )
     previous = (
         Review.objects.select_for_update()
         .filter(reviewer=reviewer, schema=schema, seed_task=seed_task, response=response, is_current=True)
@@ -98,16 +100,24 @@ def review_submit(
 
 
 def _answers_checked(
-    *, schema: RatingSchema, answers: dict[str, Any], seed_task: SeedTask | None, response: ModelResponse | None
+    *,
+    schema: RatingSchema,
+    answers: dict[str, Any],
+    seed_task: SeedTask | None,
+    response: ModelResponse | None,
+    reviewer: User,
 ) -> dict[str, Any]:
-    """The answers as the form stores them, once the item and the form are known to belong together."""
+    """The answers as the form stores them, once the item and the form are known to belong together.
+
+    A field grading the prompt's rubric records the reviewer's rubric grade here, in the review's
+    transaction (rubric_form_answers)."""
     if (seed_task is None) == (response is None):
         raise ValidationError("A review is for exactly one seed task or one model response.")
     item_project_id = seed_task.project_id if seed_task else response.item.project_id
     if schema.project_id != item_project_id:
         raise ValidationError("The form belongs to another project than the item.")
     try:
-        return clean_answers(schema.definition, answers)
+        return rubric_form_answers(definition=schema.definition, answers=answers, response=response, grader=reviewer)[0]
     except ValidationError as exc:
         raise AnswersInvalid(exc.error_dict if hasattr(exc, "error_dict") else exc.error_list) from exc
 

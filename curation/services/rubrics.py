@@ -7,6 +7,7 @@ current version, who accepts it as it is or edits it with a rationale (which acc
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -28,6 +29,8 @@ from curation.models import (
     RubricStatus,
     RubricVersion,
 )
+from curation.schemas.definitions import clean_answers, prompt_rubric_field
+from curation.selectors.rubrics import rubric_to_grade
 from curation.stats.rubrics import AXES, MAX_POINTS
 
 RATIONALE_MAX_LENGTH = 500
@@ -321,3 +324,45 @@ def judge_ensure(*, project: Project, name: str, version: str) -> Judge:
         raise ValidationError({"judge": "A judge needs a name."})
     judge, _ = Judge.objects.get_or_create(project=project, name=name.strip(), version=version.strip())
     return judge
+
+
+def rubric_form_answers(
+    *, definition: dict, answers: dict[str, Any], response: ModelResponse | None, grader: User
+) -> tuple[dict[str, Any], RubricGrade | None]:
+    """A rating form's answers checked against it (clean_answers), its prompt-rubric field (if it has one)
+    recorded as `grader`'s grade of `response` through rubric_grade_submit, as the grading page records it,
+    so scores, agreement per criterion and the judge panels count it. Returns the answers as a review or a
+    judgment keeps them (that field as the ids of the criteria met) and the grade (None when not graded).
+
+    Grades are final: a grader who already graded the response on this rubric version (on the grading
+    page, in another round or an earlier review) keeps those marks; the field takes them when left empty,
+    and different marks are refused. Errors are keyed by the field. Call inside the transaction that saves
+    the review or judgment, so that a refused submission leaves no grade behind.
+    """
+    field = prompt_rubric_field(definition)
+    if field is None:
+        return clean_answers(definition, answers), None
+    key = field["key"]
+    to_grade = rubric_to_grade(response=response, grader=grader)
+    answers = dict(answers)
+    if to_grade is not None and to_grade.final is not None and answers.get(key) in (None, "", [], {}):
+        answers[key] = {str(c): met for c, met in to_grade.final.items()}
+    criteria = [c.pk for c in to_grade.criteria] if to_grade is not None else None
+    cleaned = clean_answers(definition, answers, prompt_criteria=criteria)
+    if key not in cleaned or to_grade is None or response is None:
+        return cleaned, None
+    marks = {int(c): met for c, met in cleaned[key].items()}
+    if to_grade.final is not None:
+        if marks != to_grade.final:
+            when = to_grade.graded_at.strftime("%Y-%m-%d %H:%M") if to_grade.graded_at else "earlier"
+            raise ValidationError(
+                {key: f"keeps the marks you gave this response on {when}: rubric grades are final, so they stand."}
+            )
+        grade = to_grade.grade
+    else:
+        try:
+            grade = rubric_grade_submit(response=response, grader=grader, marks=marks)
+        except ValidationError as exc:
+            raise ValidationError({key: exc.messages}) from exc
+    cleaned[key] = [str(c.pk) for c in to_grade.criteria if marks[c.pk]]
+    return cleaned, grade

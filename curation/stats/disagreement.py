@@ -64,7 +64,7 @@ def _answer(schema_field: dict, answers: dict) -> Any:
 
 def _option_labels(schema_field: dict, options: list[dict] | None) -> dict[str, str]:
     if schema_field["kind"] == "rubric":
-        return {c["key"]: c.get("label") or c["key"] for c in schema_field["criteria"]}
+        return {c["key"]: c.get("label") or c["key"] for c in schema_field.get("criteria", [])}
     return {o["value"]: o.get("label") or o["value"] for o in options or schema_field.get("options", [])}
 
 

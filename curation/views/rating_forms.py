@@ -9,7 +9,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from curation.access import access_project_settings
-from curation.forms.rating_forms import KINDS, LEVEL_LABELS, definition_from_post, editor_rows, new_field
+from curation.forms.rating_forms import (
+    CRITERIA_SOURCES,
+    KINDS,
+    LEVEL_LABELS,
+    definition_from_post,
+    editor_rows,
+    new_field,
+)
 from curation.forms.reviews import form_fields
 from curation.models import Project, RatingSchema, SchemaTarget
 from curation.schemas.definitions import FIELD_KINDS
@@ -62,6 +69,7 @@ def rating_form_edit(request: HttpRequest, slug: str, target: str) -> HttpRespon
         "general_errors": general,
         "kinds": KINDS,
         "levels": LEVEL_LABELS.items(),
+        "criteria_sources": CRITERIA_SOURCES,
     }
     status = 400 if action == "save" else 200  # a save that reached here was refused
     return render(request, "curation/projects/rating_form.html", context, status=status)
@@ -80,5 +88,6 @@ def rating_form_preview(request: HttpRequest, slug: str, target: str) -> HttpRes
         (index + 1, definition["fields"][index].get("label") or definition["fields"][index].get("key"), found)
         for index, found in sorted(by_field.items())
     ]
-    context = {"fields": form_fields({"fields": shown}, {}), "general_errors": general, "problems": problems}
+    fields = form_fields({"fields": shown}, {}, preview=True)
+    context = {"fields": fields, "general_errors": general, "problems": problems}
     return render(request, "curation/projects/rating_form_preview.html", context)

@@ -16,6 +16,7 @@ from curation.forms.reviews import answers_from_post, form_fields
 from curation.forms.seed_tasks import SeedTaskEditForm
 from curation.models import FLAG_ANSWER_FIELD, Assignment, AssignmentStatus, FlagKind, Project
 from curation.pagination import page_from_request
+from curation.schemas.definitions import prompt_rubric_field
 from curation.selectors.projects import rounds_to_judge
 from curation.selectors.reviews import (
     QUEUE_ORDERING,
@@ -25,6 +26,7 @@ from curation.selectors.reviews import (
     review_queue_for,
     reviews_of_others_visible,
 )
+from curation.selectors.rubrics import rubric_to_grade
 from curation.services.assignments import assignment_next, assignment_skip
 from curation.services.flags import item_flag_raise
 from curation.services.reviews import review_draft_save, review_submit_for_assignment
@@ -80,12 +82,16 @@ def _edit_form_for(task) -> SeedTaskEditForm:
     return SeedTaskEditForm(initial={**{f: getattr(task, f) for f in EDITABLE_FIELDS}, "version": task.version})
 
 
-def _fields_drawn(schema, values: dict, errors: dict | None) -> list[dict]:
+def _fields_drawn(schema, values: dict, errors: dict | None, assignment: Assignment, reviewer) -> list[dict]:
     """The form's fields as the page draws them. An optional flags field is left out: the page's Flags
-    panel raises the same flags at once, with a note, and one control per purpose is enough."""
+    panel raises the same flags at once, with a note, and one control per purpose is enough. A field
+    grading the prompt's rubric gets the response's accepted rubric and the reviewer's own final marks."""
     if schema is None:
         return []
-    fields = form_fields(schema.definition, values, errors)
+    rubric = None
+    if prompt_rubric_field(schema.definition) is not None:
+        rubric = rubric_to_grade(response=assignment.response, grader=reviewer)
+    fields = form_fields(schema.definition, values, errors, rubric=rubric)
     return [f for f in fields if f["key"] != FLAG_ANSWER_FIELD or f["required"]]
 
 
@@ -118,7 +124,7 @@ def _page_context(
         # What the guidelines ask reviewers to rate a response against (a test prompt has none).
         "reference_output": getattr(assignment.response.item, "reference_output", "") if assignment.response_id else "",
         "schema": schema,
-        "fields": _fields_drawn(schema, values, errors),
+        "fields": _fields_drawn(schema, values, errors, assignment, request.user),
         "non_field_errors": (errors or {}).get("__all__", []),
         "corrected_text": corrected_text,
         "edit_distance": word_edit_distance(original, corrected_text) if assignment.response_id else None,

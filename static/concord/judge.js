@@ -52,6 +52,19 @@
     return true;
   }
 
+  // A criterion of the prompt's rubric takes the grading page's keys: 1 or y met, 0 or n not met, and
+  // the next criterion comes up, so a rubric is marked without leaving the home row.
+  var MARKS = { "1": "1", y: "1", "0": "0", n: "0" };
+  function markCriterion(key) {
+    var field = fields()[current];
+    if (!field || field.dataset.kind !== "criterion" || !MARKS[key]) return false;
+    var option = field.querySelector("input[value='" + MARKS[key] + "']");
+    if (!option || option.disabled) return false;
+    if (!option.checked) option.click(); // click fires change: the draft saves
+    focusField(current + 1);
+    return true;
+  }
+
   function openShortcuts() {
     var dialog = document.getElementById("shortcuts-dialog");
     if (dialog && !dialog.open) dialog.showModal();
@@ -84,6 +97,7 @@
       focusField(current + (event.key === "j" ? 1 : -1));
       return;
     }
+    if (markCriterion(event.key)) { event.preventDefault(); return; }
     if (/^[1-9]$/.test(event.key) && choose(parseInt(event.key, 10))) event.preventDefault();
   });
 

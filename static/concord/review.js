@@ -62,6 +62,19 @@
     return true;
   }
 
+  // A criterion of the prompt's rubric takes the grading page's keys: 1 or y met, 0 or n not met, and
+  // the next criterion comes up, so a rubric is marked without leaving the home row.
+  var MARKS = { "1": "1", y: "1", "0": "0", n: "0" };
+  function markCriterion(key) {
+    var field = fields()[current];
+    if (!field || field.dataset.kind !== "criterion" || !MARKS[key]) return false;
+    var option = field.querySelector("input[value='" + MARKS[key] + "']");
+    if (!option || option.disabled) return false;
+    if (!option.checked) option.click(); // click fires change: the draft saves
+    focusField(current + 1);
+    return true;
+  }
+
   function openDialog(id) {
     var dialog = document.getElementById(id);
     if (dialog && !dialog.open) dialog.showModal();
@@ -119,6 +132,9 @@
       focusField(current < 0 ? 0 : current + (key === "j" ? 1 : -1));
       return;
     }
+    var marked = fieldIndexOf(el);
+    if (marked >= 0) current = marked;
+    if (markCriterion(key)) { event.preventDefault(); return; }
     if (/^[1-9]$/.test(key)) {
       var at = fieldIndexOf(el);
       if (at >= 0) current = at;

@@ -104,3 +104,59 @@ def test_complete_answers_are_accepted_and_empty_optionals_dropped():
 def test_booleans_are_not_scale_values():
     with pytest.raises(ValidationError):
         clean_answers(SEED_REVIEW, {"decision": "accept", "clinical_validity": True, "clarity": 4, "difficulty": 2})
+
+
+GRADED = {"key": "rubric", "label": "Physician rubric", "kind": "rubric", "criteria_from": "prompt", "required": True}
+GRADED_FORM = {"fields": [GRADED, {"key": "comment", "kind": "free_text"}]}
+
+
+def test_a_rubric_field_may_take_its_criteria_from_the_prompts_rubric():
+    validate_schema_definition(GRADED_FORM)
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ({**GRADED, "criteria_from": "form"}, "criteria_from: must be 'prompt'"),
+        ({**GRADED, "criteria": [{"key": "a", "label": "A"}]}, "lists no criteria here"),
+    ],
+)
+def test_a_prompt_rubric_field_is_refused_with_the_reason(field, message):
+    with pytest.raises(ValidationError) as raised:
+        validate_schema_definition({"fields": [field]})
+    assert any(message in text and "'rubric'" in text for text in raised.value.messages), raised.value.messages
+
+
+def test_a_form_grades_the_prompts_rubric_in_one_field_at_most():
+    with pytest.raises(ValidationError) as raised:
+        validate_schema_definition({"fields": [GRADED, {**GRADED, "key": "again"}]})
+    assert "only one field may grade the prompt's rubric ('rubric', 'again' both do)" in raised.value.messages
+
+
+def test_marks_on_the_prompts_rubric_cover_every_criterion_and_only_its_criteria():
+    criteria = [41, 42, 43]
+    assert clean_answers(GRADED_FORM, {"rubric": {"43": False, 41: True, "42": False}}, prompt_criteria=criteria) == {
+        "rubric": {"41": True, "42": False, "43": False}
+    }
+    for answer, message in (
+        ({"41": True}, "criteria 2, 3 have no mark"),
+        (
+            {"41": True, "42": True, "43": True, "99": False},
+            "must mark only criteria of the prompt's accepted rubric (99 are not)",
+        ),
+        ({"41": "yes", "42": True, "43": True}, "must mark each criterion"),
+        (["41"], "must mark each criterion"),
+    ):
+        with pytest.raises(ValidationError) as raised:
+            clean_answers(GRADED_FORM, {"rubric": answer}, prompt_criteria=criteria)
+        assert message in raised.value.message_dict["rubric"][0], (answer, raised.value.message_dict)
+    with pytest.raises(ValidationError) as raised:
+        clean_answers(GRADED_FORM, {}, prompt_criteria=criteria)
+    assert raised.value.message_dict == {"rubric": ["is required"]}
+
+
+def test_without_an_accepted_rubric_the_field_is_optional_and_takes_no_marks():
+    assert clean_answers(GRADED_FORM, {}, prompt_criteria=None) == {}
+    with pytest.raises(ValidationError) as raised:
+        clean_answers(GRADED_FORM, {"rubric": {"41": True}}, prompt_criteria=None)
+    assert "no accepted rubric" in raised.value.message_dict["rubric"][0]
