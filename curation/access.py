@@ -33,6 +33,14 @@ def access_project(*, user: User, slug: str) -> Project:
     return project
 
 
+def access_project_as_curator(*, user: User, slug: str) -> Project:
+    """A project's curation pages: 404 to whoever cannot see the project (its existence is not revealed),
+    403 to its members who are not curators or admins. The gates below name why each page is curators'."""
+    project = access_project(user=user, slug=slug)
+    require_curator(user=user)
+    return project
+
+
 def access_task(*, user: User, task_id: int, project: Project | None = None) -> SeedTask:
     tasks = SeedTask.objects.select_related("project", "topic", "view", "task_type").filter(
         project__in=projects_visible_to(user=user)
@@ -82,9 +90,7 @@ def access_assignment(*, user: User, assignment_id: int, project: Project) -> As
 
 def access_assignments(*, user: User, slug: str) -> Project:
     """The project whose work a user may hand out: curators and admins (404 if unseen, 403 otherwise)."""
-    project = access_project(user=user, slug=slug)
-    require_curator(user=user)
-    return project
+    return access_project_as_curator(user=user, slug=slug)
 
 
 def access_flag_for_clear(*, user: User, flag_id: int, project: Project) -> ItemFlag:
@@ -97,9 +103,7 @@ def access_flag_for_clear(*, user: User, flag_id: int, project: Project) -> Item
 
 def access_phi_queue(*, user: User, slug: str) -> Project:
     """A project's PHI queue: curators and admins (404 to outsiders, 403 to its clinicians)."""
-    project = access_project(user=user, slug=slug)
-    require_curator(user=user)
-    return project
+    return access_project_as_curator(user=user, slug=slug)
 
 
 def access_phi_finding(*, user: User, finding_id: int, project: Project) -> PhiFinding:
@@ -138,9 +142,7 @@ def access_release(*, user: User, release_id: int, project: Project) -> Release:
 
 def access_project_agreement(*, user: User, slug: str) -> Project:
     """Agreement figures reveal how reviewers answered, so only curators and admins see them (blind review)."""
-    project = access_project(user=user, slug=slug)
-    require_curator(user=user)
-    return project
+    return access_project_as_curator(user=user, slug=slug)
 
 
 def access_imports(*, user: User, slug: str) -> Project:
@@ -148,9 +150,7 @@ def access_imports(*, user: User, slug: str) -> Project:
 
     A project the user cannot see answers 404; a member who is not a curator gets 403.
     """
-    project = access_project(user=user, slug=slug)
-    require_curator(user=user)
-    return project
+    return access_project_as_curator(user=user, slug=slug)
 
 
 def access_import_job(*, user: User, job_id: int, project: Project) -> ImportJob:
@@ -165,9 +165,7 @@ def access_import_job(*, user: User, job_id: int, project: Project) -> ImportJob
 def access_project_for_adjudication(*, user: User, slug: str) -> Project:
     """Adjudication and dataset decisions are for curators and admins. A project the user cannot see
     answers 404 (its existence is not revealed); a member who is not a curator gets 403."""
-    project = access_project(user=user, slug=slug)
-    require_curator(user=user)
-    return project
+    return access_project_as_curator(user=user, slug=slug)
 
 
 def access_item_for_adjudication(
@@ -194,9 +192,7 @@ def access_item_for_adjudication(
 
 def access_vocabulary(*, user: User, slug: str) -> Project:
     """Vocabulary terms are shared by every project; curators and admins map and merge them from a project's page."""
-    project = access_project(user=user, slug=slug)
-    require_curator(user=user)
-    return project
+    return access_project_as_curator(user=user, slug=slug)
 
 
 def access_round(*, user: User, project: Project, round_id: int) -> EvaluationRound:
@@ -232,9 +228,7 @@ def access_round_slot(*, user: User, evaluation_round: EvaluationRound, slot_id:
 def access_rubric_results(*, user: User, slug: str) -> Project:
     """Rubric results, judges and agreement name the models and reveal how clinicians graded (blind
     grading): curators and admins only. A project the user cannot see answers 404."""
-    project = access_project(user=user, slug=slug)
-    require_curator(user=user)
-    return project
+    return access_project_as_curator(user=user, slug=slug)
 
 
 def access_rubric(*, user: User, project: Project, rubric_id: int) -> Rubric:
@@ -278,6 +272,4 @@ def access_project_settings(*, user: User, slug: str) -> Project:
     """A project's settings, archiving and rating forms are for curators and admins. A project the user
     cannot see answers 404; a member who is not a curator gets 403. Archived projects stay reachable here,
     so they can be unarchived."""
-    project = access_project(user=user, slug=slug)
-    require_curator(user=user)
-    return project
+    return access_project_as_curator(user=user, slug=slug)
