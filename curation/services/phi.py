@@ -312,6 +312,7 @@ def _write_redaction(*, owner: Owner, field: str, text: str, curator: User, kind
             expected_version=owner.version,
             changes={field: text},
             rationale=f"Redacted {kind} (protected health information) in {field}",
+            redaction=True,
         )
         if not PhiScan.objects.filter(seed_task=task, content_hash=task.content_hash).exists():
             phi_item_scan(owner=task)

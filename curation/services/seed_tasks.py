@@ -60,12 +60,13 @@ def _require_editable(task: SeedTask, editor: User) -> None:
         raise PermissionDenied("Only members of the project and curators may edit its tasks.")
 
 
-def _reopen_if_accepted(task: SeedTask) -> list[str]:
+def _reopen_if_accepted(task: SeedTask, *, redaction: bool = False) -> list[str]:
     """An accepted task is in the dataset as the version a curator accepted, so an edit is a new, unreviewed
-    revision: it goes back to review (the fields that changed), or is refused if the project says so."""
+    revision: it goes back to review (the fields that changed), or is refused if the project says so.
+    A redaction of PHI is never refused: the finding would otherwise stay open, or be cleared though it is PHI."""
     if task.status != TaskStatus.ACCEPTED:
         return []
-    if task.project.accepted_task_edits == AcceptedTaskEdits.REFUSE:
+    if task.project.accepted_task_edits == AcceptedTaskEdits.REFUSE and not redaction:
         raise ValidationError(
             {"__all__": f"Task {task.pk} is accepted and this project does not allow editing accepted tasks."}
         )
@@ -120,14 +121,21 @@ def seed_task_create(
 
 @transaction.atomic
 def seed_task_edit(
-    *, task_id: int, editor: User, expected_version: int, changes: dict[str, Any], rationale: str
+    *,
+    task_id: int,
+    editor: User,
+    expected_version: int,
+    changes: dict[str, Any],
+    rationale: str,
+    redaction: bool = False,
 ) -> SeedTask:
     """Apply an edit made on `expected_version` of the task; every edit becomes a revision with its rationale.
 
     Raises PermissionDenied when the project does not let `editor` edit it (`task_editors`), EditConflict
     when the task has moved on since the editor loaded it (the caller shows both versions and nothing is
     overwritten), and ValidationError for a missing rationale, a bad value, or an accepted task in a
-    project that refuses such edits. An edit of an accepted task otherwise returns it to review.
+    project that refuses such edits. An edit of an accepted task otherwise returns it to review. A `redaction`
+    (curation.services.phi replacing PHI by its kind) returns an accepted task to review in every project.
     """
     rationale = rationale.strip()
     if not rationale:
@@ -146,7 +154,7 @@ def seed_task_edit(
     changed = [field for field, value in changes.items() if getattr(task, field) != value]
     if not changed:
         return task
-    reopened = _reopen_if_accepted(task)
+    reopened = _reopen_if_accepted(task, redaction=redaction)
     before = {field: getattr(task, field) for field in changed} | ({"status": TaskStatus.ACCEPTED} if reopened else {})
     for field in changed:
         setattr(task, field, changes[field])

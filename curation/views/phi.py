@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from curation.access import access_phi_finding, access_phi_queue
+from curation.models import TaskStatus
 from curation.models.phi import PhiFinding, PhiScanRunStatus
 from curation.pagination import page_from_request
 from curation.selectors.phi import QUEUE_ORDERING, phi_counts, phi_queue, phi_queue_texts, phi_runs_of
@@ -77,12 +78,18 @@ def phi_finding_clear_view(request: HttpRequest, slug: str, finding_id: int) -> 
 def phi_finding_redact_view(request: HttpRequest, slug: str, finding_id: int) -> HttpResponse:
     project = access_phi_queue(user=request.user, slug=slug)
     finding = access_phi_finding(user=request.user, finding_id=finding_id, project=project)
+    # A redaction is a new revision of a task's text, unreviewed: an accepted task goes back to review, and a
+    # curator who expects it in the next release must be told.
+    reopens = finding.seed_task_id is not None and finding.seed_task.status == TaskStatus.ACCEPTED
     try:
         phi_finding_redact(finding_id=finding.pk, curator=request.user)
     except ValidationError as exc:
         messages.error(request, f"Finding {finding.pk} was not redacted: {' '.join(exc.messages)}")
     else:
-        messages.success(request, f"Finding {finding.pk} redacted as [{finding.kind}]: a new revision was saved.")
+        text = f"Finding {finding.pk} redacted as [{finding.kind}]: a new revision was saved."
+        if reopens:
+            text += f" Seed task {finding.seed_task_id} is back in review: accept it again to release it."
+        messages.success(request, text)
     return redirect("phi_queue", slug=project.slug)
 
 

@@ -67,3 +67,12 @@ def test_clearing_without_a_reason_says_why_and_leaves_it_open(client, curator, 
     assert "is still open: Say why this is not protected health information." in response.content.decode()
     finding.refresh_from_db()
     assert finding.state == PhiFindingState.OPEN
+
+
+def test_redacting_an_accepted_task_says_it_is_back_in_review(client, curator, project, scanned_task):
+    date = PhiFinding.objects.get(item_task=scanned_task, kind="DATE")
+    client.force_login(curator)
+
+    page = client.post(reverse("phi_finding_redact", args=[project.slug, date.pk]), follow=True).content.decode()
+
+    assert f"Seed task {scanned_task.pk} is back in review: accept it again to release it." in page

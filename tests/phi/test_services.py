@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from audit.models import AuditAction, AuditEvent
-from curation.models import FlagKind, ItemFlag, SeedTask, TaskStatus
+from curation.models import AcceptedTaskEdits, FlagKind, ItemFlag, SeedTask, TaskStatus
 from curation.models.phi import PhiFinding, PhiFindingState, PhiScan
 from curation.phi import SCANNER_VERSION
 from curation.services.phi import phi_finding_clear, phi_finding_redact, phi_item_scan
@@ -111,6 +111,19 @@ def test_redacting_an_accepted_task_returns_it_to_review(scanned_task, curator):
     phi_finding_redact(finding_id=_open(scanned_task).first().pk, curator=curator)
 
     assert SeedTask.objects.get(pk=scanned_task.pk).status == TaskStatus.IN_REVIEW
+
+
+def test_a_project_that_refuses_edits_of_accepted_tasks_still_lets_a_curator_redact_phi_from_one(scanned_task, curator):
+    """Otherwise the finding could only stay open (the item never released) or be cleared though it is PHI."""
+    project = scanned_task.project
+    project.accepted_task_edits = AcceptedTaskEdits.REFUSE
+    project.save(update_fields=["accepted_task_edits"])
+
+    phi_finding_redact(finding_id=_open(scanned_task).last().pk, curator=curator)
+
+    task = SeedTask.objects.get(pk=scanned_task.pk)
+    assert task.instruction == WITH_PHI.replace("03/14/1931", "[DATE]")
+    assert task.status == TaskStatus.IN_REVIEW  # a new revision, unreviewed, as in any project
 
 
 def test_clearing_and_redacting_are_audit_events_that_never_hold_the_text(scanned_task, curator):
