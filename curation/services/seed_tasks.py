@@ -1,3 +1,4 @@
+import hashlib
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -119,6 +120,10 @@ def seed_task_create(
     return task
 
 
+def _text_digest(text: str) -> dict[str, Any]:
+    return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "length": len(text)}
+
+
 @transaction.atomic
 def seed_task_edit(
     *,
@@ -168,13 +173,13 @@ def seed_task_edit(
     task._history_user = editor
     task._change_reason = rationale
     task.save(update_fields=[*changed, *linked, *reopened, "content_hash", "version", "updated_at"])
-    audit_record(
-        action=AuditAction.TASK_EDITED,
-        target=task,
-        actor=editor,
-        before=before,
-        after={**{f: getattr(task, f) for f in [*changed, *reopened]}, "rationale": rationale},
-    )
+    after = {**{f: getattr(task, f) for f in [*changed, *reopened]}, "rationale": rationale}
+    if redaction:
+        # The trail is append-only and kept for years: it must not keep the PHI a redaction removes (nor any still
+        # in the new text), so a redaction's texts are named by their digest.
+        before = {f: v if f == "status" else _text_digest(v) for f, v in before.items()}
+        after = {f: v if f in ("status", "rationale") else _text_digest(v) for f, v in after.items()}
+    audit_record(action=AuditAction.TASK_EDITED, target=task, actor=editor, before=before, after=after)
     # An editor does not also rate the responses to what they edited: their pending ratings go back.
     from curation.services.assignments import assignments_skip_responses_of_edited_task
 

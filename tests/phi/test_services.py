@@ -1,5 +1,8 @@
 """PHI findings: what a scan records, the flag it raises, and a curator's clearance or redaction."""
 
+import hashlib
+import json
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -13,6 +16,10 @@ from tests.factories import ModelResponseFactory, PromptFactory
 from tests.phi.conftest import WITH_PHI
 
 ANSWERS = {"decision": "accept", "clinical_validity": 4, "clarity": 4, "difficulty": 3}
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _open(task: SeedTask):
@@ -141,6 +148,21 @@ def test_clearing_and_redacting_are_audit_events_that_never_hold_the_text(scanne
     assert '"placeholder":"[DATE]"' in redacted.after
     for event in (cleared, redacted):
         assert "John Smith" not in event.after and "03/14/1931" not in event.after
+
+
+def test_no_audit_event_of_a_redaction_keeps_the_text_it_removed(scanned_task, curator):
+    """The trail is append-only and kept for years: the edit a redaction makes names its texts by digest."""
+    _name, date = _open(scanned_task)
+
+    phi_finding_redact(finding_id=date.pk, curator=curator)
+
+    for event in AuditEvent.objects.all():
+        assert "03/14/1931" not in event.before + event.after, event.action
+    edited = AuditEvent.objects.get(action=AuditAction.TASK_EDITED)
+    task = SeedTask.objects.get(pk=scanned_task.pk)
+    assert json.loads(edited.before)["instruction"] == {"sha256": sha256_text(WITH_PHI), "length": len(WITH_PHI)}
+    assert json.loads(edited.after)["instruction"]["sha256"] == sha256_text(task.instruction)
+    assert json.loads(edited.after)["status"] == TaskStatus.IN_REVIEW
 
 
 def test_a_review_comment_with_phi_flags_the_reviewed_task_and_its_redaction_is_a_new_review(
