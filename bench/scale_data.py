@@ -201,6 +201,7 @@ class _Builder:
             self._flags,
             self._gold_labels,
             self._phi_scans,
+            self._counts,
             self._sequences,
             self._analyze,
             self._round,
@@ -525,6 +526,17 @@ class _Builder:
                     f'SELECT %s, id, {hashed}, %s, %s FROM "{model._meta.db_table}"',
                     [self.project.pk, SCANNER_VERSION, EPOCH],
                 )
+
+    def _counts(self) -> None:
+        """The counts pages read (tasks, assignments per reviewer, vocabulary use), counted from the rows
+        COPY wrote, as the services count what they write."""
+        from curation.models import Project
+        from curation.services.assignments import assignment_counts_recount
+        from curation.services.seed_tasks import seed_tasks_recount
+
+        project = Project.objects.get(slug=SLUG)
+        seed_tasks_recount(project=project)
+        assignment_counts_recount(project=project)
 
     def _sequences(self) -> None:
         from curation.models import Assignment, GoldLabel, ItemFlag, ModelResponse, PhiScan, Prompt, Review, SeedTask

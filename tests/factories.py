@@ -13,7 +13,10 @@ from curation.models import (
     TaskStatus,
 )
 from curation.schemas.defaults import RESPONSE_REVIEW, SEED_REVIEW
+from curation.services.assignments import assignment_counts_add
 from curation.services.phi import phi_item_scan
+from curation.services.seed_tasks import seed_tasks_counted
+from curation.services.vocabulary import vocabulary_uses_of
 from curation.text.hashing import content_hash
 
 
@@ -111,7 +114,10 @@ class SeedTaskFactory(PhiScannedFactory):
         # A task made accepted was accepted as it is, as seed_task_create records it.
         if kwargs.get("status") == TaskStatus.ACCEPTED:
             kwargs.setdefault("accepted_version", kwargs.get("version", 1))
-        return super()._create(model_class, *args, **kwargs)
+        task = super()._create(model_class, *args, **kwargs)
+        # Counted in the project's counts, as every service that writes a task counts it.
+        seed_tasks_counted(project_id=task.project_id, tasks=1, uses=vocabulary_uses_of([task]))
+        return task
 
 
 class PromptFactory(PhiScannedFactory):
@@ -145,6 +151,13 @@ class AssignmentFactory(DjangoModelFactory):
     seed_task = factory.SubFactory(SeedTaskFactory)
     project = factory.LazyAttribute(lambda o: (o.seed_task or o.response.item).project)
     reviewer = factory.SubFactory(ClinicianFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        assignment = super()._create(model_class, *args, **kwargs)
+        # Counted in the reviewer's counts, as every service that writes an assignment counts it.
+        assignment_counts_add(project_id=assignment.project_id, deltas={assignment.reviewer_id: {assignment.status: 1}})
+        return assignment
 
 
 def phi_scanned_in_bulk(tasks) -> None:

@@ -1,9 +1,14 @@
 """Data of a chosen size for query-count tests: pages and endpoints must cost the same at any size."""
 
+from collections import Counter
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from curation.models import Assignment, AssignmentStatus, ItemFlag, SeedTask
+from curation.services.assignments import assignment_counts_add
+from curation.services.seed_tasks import seed_tasks_counted
+from curation.services.vocabulary import vocabulary_uses_of
 from curation.text.hashing import content_hash
 
 STATUSES = (AssignmentStatus.PENDING, AssignmentStatus.DONE, AssignmentStatus.SKIPPED)
@@ -25,10 +30,16 @@ def grow(project, reviewers, n: int, *, flags_by=None) -> list[SeedTask]:
         )
         for i in range(n)
     )
-    Assignment.objects.bulk_create(
+    assignments = Assignment.objects.bulk_create(
         Assignment(project=project, reviewer=reviewer, seed_task=task, status=STATUSES[i % 3])
         for i, task in enumerate(tasks)
         for reviewer in reviewers
+    )
+    # Counted as the services count what they write in bulk (an import, a batch of assignments).
+    seed_tasks_counted(project_id=project.pk, tasks=len(tasks), uses=vocabulary_uses_of(tasks))
+    made = Counter((a.reviewer_id, a.status) for a in assignments)
+    assignment_counts_add(
+        project_id=project.pk, deltas={r.pk: {status: made[r.pk, status] for status in STATUSES} for r in reviewers}
     )
     if flags_by is not None:
         ItemFlag.objects.bulk_create(

@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from accounts.models import Role, User
 from curation.models import AssignmentStatus, ModelResponse, Project, Prompt, TaskSource, TaskStatus
+from curation.services.assignments import assignment_counts_add
 from curation.services.members import project_member_add
 from curation.services.phi import phi_item_scan
 from curation.services.projects import project_create
@@ -93,6 +94,8 @@ def demo_project_load(*, path: Path = DEMO_FILE, members: list[User]) -> Project
         to_prompts = ModelResponse.objects.filter(prompt__project=project)
         for response in [*to_tasks.order_by("id")[:3], *to_prompts.order_by("id")[:2]]:
             project.assignments.create(reviewer=clinician, response=response, status=AssignmentStatus.PENDING)
+        assigned = project.assignments.filter(reviewer=clinician).count()
+        assignment_counts_add(project_id=project.pk, deltas={clinician.pk: {AssignmentStatus.PENDING: assigned}})
     return project
 
 

@@ -11,7 +11,8 @@ import random
 from django.db import transaction
 
 from accounts.models import Role, User
-from curation.models import ModelResponse, Project, Review
+from curation.models import AssignmentStatus, ModelResponse, Project, Review
+from curation.services.assignments import assignment_counts_add
 from curation.services.members import project_member_add
 from curation.services.reviews import review_submit
 
@@ -106,6 +107,7 @@ def demo_reviews_submit(*, project: Project, reviewers: list[User]) -> int:
         for reviewer in reviewers:
             rng = random.Random(f"demo-seed-{task.external_id or task.pk}-{reviewer.email}")
             assignment = project.assignments.create(reviewer=reviewer, seed_task=task)
+            assignment_counts_add(project_id=project.pk, deltas={reviewer.pk: {AssignmentStatus.PENDING: 1}})
             review_submit(
                 reviewer=reviewer,
                 schema=project.seed_schema,

@@ -8,7 +8,7 @@ from curation.models.adjudication import (
     GoldLabel,
     ReasonCode,
 )
-from curation.models.assignments import Assignment, AssignmentStatus
+from curation.models.assignments import Assignment, AssignmentCount, AssignmentStatus
 from curation.models.computations import Computation, ComputationKind, ComputationStatus
 from curation.models.flags import BLOCKING_FLAG_KINDS, FLAG_ANSWER_FIELD, FlagKind, ItemFlag
 from curation.models.imports import ImportFormat, ImportJob, ImportStatus
@@ -41,8 +41,8 @@ from curation.models.rubrics import (
     RubricVersion,
 )
 from curation.models.schemas import RatingSchema, SchemaTarget
-from curation.models.seed_tasks import Difficulty, SeedTask, TaskSource, TaskStatus
-from curation.models.vocabulary import VocabularyAlias, VocabularyKind, VocabularyTerm
+from curation.models.seed_tasks import Difficulty, SeedTask, SeedTaskCount, TaskSource, TaskStatus
+from curation.models.vocabulary import VocabularyAlias, VocabularyKind, VocabularyTerm, VocabularyUse
 
 __all__ = [
     "BLOCKING_FLAG_KINDS",
@@ -53,6 +53,7 @@ __all__ = [
     "AcceptedTaskEdits",
     "AdjudicationSettings",
     "Assignment",
+    "AssignmentCount",
     "AssignmentStatus",
     "Axis",
     "Computation",
@@ -105,10 +106,12 @@ __all__ = [
     "RubricVersion",
     "SchemaTarget",
     "SeedTask",
+    "SeedTaskCount",
     "TaskEditors",
     "TaskSource",
     "TaskStatus",
     "VocabularyAlias",
     "VocabularyKind",
     "VocabularyTerm",
+    "VocabularyUse",
 ]

@@ -110,3 +110,19 @@ class SeedTask(models.Model):
 
     def __str__(self) -> str:
         return f"Task {self.pk}: {self.instruction[:60]}"
+
+
+class SeedTaskCount(models.Model):
+    """How many seed tasks a project has, as one row: the dashboard reads it instead of counting a
+    million tasks on every visit.
+
+    Kept in the transaction that adds the tasks by every service that writes them (seed_task_create,
+    imports: curation.services.seed_tasks.seed_tasks_counted); `manage.py recount` rebuilds it from the
+    tasks themselves.
+    """
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    tasks = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.tasks} seed tasks in project {self.project_id}"

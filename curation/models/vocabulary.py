@@ -40,3 +40,38 @@ class VocabularyAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.raw} -> {self.term}"
+
+
+class VocabularyUse(models.Model):
+    """How many of a project's seed tasks carry one spelling (`raw`) of a kind, linked to `term` (None:
+    nobody has mapped the spelling yet), as one row: the vocabulary page and the release form read these
+    instead of grouping a million tasks.
+
+    Kept in the transaction that writes the tasks by every service that adds them or changes their terms
+    (task creation and edits, imports, mapping a spelling, merging terms); `manage.py recount` rebuilds
+    them. Rows left at 0 stay until a recount and are never shown.
+    """
+
+    project = models.ForeignKey("curation.Project", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=VocabularyKind.choices)
+    term = models.ForeignKey(VocabularyTerm, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    raw = models.CharField(max_length=200, blank=True)
+    tasks = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Two partial constraints: NULL terms are distinct in a plain unique constraint.
+            models.UniqueConstraint(
+                fields=["project", "kind", "raw"],
+                condition=models.Q(term__isnull=True),
+                name="one_unmapped_use_per_spelling",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "term", "raw"],
+                condition=models.Q(term__isnull=False),
+                name="one_mapped_use_per_spelling",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.raw!r} ({self.kind}) in {self.tasks} tasks of project {self.project_id}"

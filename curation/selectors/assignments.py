@@ -1,17 +1,26 @@
 """Reads for assigning work."""
 
-from django.db.models import Count, Q
+from django.db.models import Q
 
-from curation.models import Assignment, AssignmentStatus, ModelResponse, Project, SeedTask
+from curation.models import AssignmentCount, ModelResponse, Project, SeedTask
 
 
 def pending_counts_of(*, project: Project, reviewer_ids: list[int]) -> dict[int, int]:
-    """How many pending assignments each of the reviewers has in the project (reviewers with none left out)."""
+    """How many pending assignments each of the reviewers has in the project (reviewers with none left
+    out), from their counts (AssignmentCount): one row per reviewer, however many assignments."""
     return dict(
-        Assignment.objects.filter(project=project, reviewer_id__in=reviewer_ids, status=AssignmentStatus.PENDING)
-        .values_list("reviewer_id")
-        .annotate(n=Count("id"))
+        AssignmentCount.objects.filter(project=project, reviewer_id__in=reviewer_ids, pending__gt=0).values_list(
+            "reviewer_id", "pending"
+        )
     )
+
+
+def assignment_counts_of(*, project: Project, reviewer_ids: list[int]) -> dict[int, AssignmentCount]:
+    """The reviewers' counts of assignments in the project by status, by reviewer id (those with none left out)."""
+    return {
+        count.reviewer_id: count
+        for count in AssignmentCount.objects.filter(project=project, reviewer_id__in=reviewer_ids)
+    }
 
 
 def assignable_item_ids(

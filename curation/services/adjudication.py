@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -40,6 +40,8 @@ from curation.selectors.adjudication import (
     fields_in_dispute,
     seed_tasks_decision_preview,
 )
+from curation.selectors.assignments import pending_counts_of
+from curation.services.assignments import assignment_counts_add
 from curation.services.seed_tasks import seed_task_set_status
 from curation.stats.disagreement import soft_label
 
@@ -243,19 +245,13 @@ def _extra_reviewer(
             .distinct()
         )
     candidates = list(
-        User.objects.filter(memberships__project=project, role=Role.CLINICIAN, is_active=True)
-        .exclude(pk__in=barred)
-        .annotate(
-            load=Count(
-                "assignments",
-                filter=Q(assignments__project=project, assignments__status=AssignmentStatus.PENDING),
-            )
-        )
+        User.objects.filter(memberships__project=project, role=Role.CLINICIAN, is_active=True).exclude(pk__in=barred)
     )
     if not candidates:
         return None
+    load = pending_counts_of(project=project, reviewer_ids=[u.pk for u in candidates])
     topics = _item_topics(seed_task=seed_task, response=response)
-    return min(candidates, key=lambda u: (_normalise(u.specialty) not in topics, u.load, u.pk))
+    return min(candidates, key=lambda u: (_normalise(u.specialty) not in topics, load.get(u.pk, 0), u.pk))
 
 
 @transaction.atomic
@@ -291,7 +287,9 @@ def overlap_extend(
     chosen = _extra_reviewer(project=project, seed_task=seed_task, response=response, barred=barred)
     if chosen is None:
         return None
-    return Assignment.objects.create(project=project, reviewer=chosen, seed_task=seed_task, response=response)
+    extra = Assignment.objects.create(project=project, reviewer=chosen, seed_task=seed_task, response=response)
+    assignment_counts_add(project_id=project.pk, deltas={chosen.pk: {AssignmentStatus.PENDING: 1}})
+    return extra
 
 
 def overlap_sweep(*, project: Project) -> list[Assignment]:

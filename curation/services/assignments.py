@@ -12,7 +12,8 @@ starts after the lock was granted. Under READ COMMITTED that statement sees ever
 by an earlier lock holder, so two claimers can never both see "one place left".
 """
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -21,8 +22,18 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from curation.models import Assignment, AssignmentStatus, ModelResponse, Project, Prompt, SeedTask, TaskStatus
+from curation.models import (
+    Assignment,
+    AssignmentCount,
+    AssignmentStatus,
+    ModelResponse,
+    Project,
+    Prompt,
+    SeedTask,
+    TaskStatus,
+)
 from curation.selectors.assignments import assignable_item_ids, pending_counts_of
+from curation.services.database import counters_add, counters_rebuild
 
 ACTIVE = (AssignmentStatus.PENDING, AssignmentStatus.DONE)
 CLAIM_ATTEMPTS = 200
@@ -33,6 +44,47 @@ class AssignmentResult:
     created: int = 0
     items: int = 0
     short: list[str] = field(default_factory=list)  # items that could not reach k, e.g. "task 12 (1 of 2)"
+
+
+def assignment_counts_add(*, project_id: int, deltas: Mapping[int, Mapping[str, int]]) -> None:
+    """Add to reviewers' counts of assignments in the project (AssignmentCount), given as
+    {reviewer id: {status: +n or -n}}: +1 pending for a new assignment, -1 pending +1 done for a submit.
+
+    Call in the transaction that wrote the assignments, after writing them. One statement, whatever the
+    number of reviewers (counters_add).
+    """
+    counters_add(
+        AssignmentCount,
+        [({"project_id": project_id, "reviewer_id": reviewer_id}, changes) for reviewer_id, changes in deltas.items()],
+    )
+
+
+def assignment_status_counted(*, assignment: Assignment, old: str) -> None:
+    """Count one assignment that went from status `old` to its status now (same transaction)."""
+    if old != assignment.status:
+        assignment_counts_add(
+            project_id=assignment.project_id, deltas={assignment.reviewer_id: {old: -1, assignment.status: 1}}
+        )
+
+
+@transaction.atomic
+def assignment_counts_recount(*, project: Project) -> int:
+    """Rebuild the reviewers' counts of assignments in the project from the assignments themselves
+    (`manage.py recount`); returns how many reviewers' counts were wrong."""
+
+    def count() -> dict[tuple, dict[str, int]]:
+        true: dict[tuple, dict[str, int]] = {}
+        rows = (
+            Assignment.objects.filter(project=project)
+            .order_by()
+            .values_list("reviewer_id", "status")
+            .annotate(n=Count("pk"))
+        )
+        for reviewer_id, status, n in rows:
+            true.setdefault((reviewer_id,), dict.fromkeys(AssignmentStatus.values, 0))[status] = n
+        return true
+
+    return counters_rebuild(AssignmentCount, scope={"project_id": project.pk}, key=("reviewer_id",), count=count)
 
 
 def seed_task_editor_ids(*, task_ids: Iterable[int]) -> dict[int, set[int]]:
@@ -115,6 +167,8 @@ def assignments_create(
             if len(chosen) < needed:
                 result.short.append(f"{label} {item.pk} ({len(active[item.pk]) + len(chosen)} of {k})")
     Assignment.objects.bulk_create(new)
+    made = Counter(a.reviewer_id for a in new)
+    assignment_counts_add(project_id=project.pk, deltas={rid: {AssignmentStatus.PENDING: n} for rid, n in made.items()})
     result.created = len(new)
     return result
 
@@ -322,9 +376,11 @@ def _claim_from(
                 )
             )
             if len(holders) < k and reviewer.pk not in holders:
-                return Assignment.objects.create(
+                claimed = Assignment.objects.create(
                     project=project, reviewer=reviewer, assigned_by=reviewer, **{f"{item_field}_id": item_id}
                 )
+                assignment_counts_add(project_id=project.pk, deltas={reviewer.pk: {AssignmentStatus.PENDING: 1}})
+                return claimed
             checked.add(item_id)
             transaction.set_rollback(True)
     return None
@@ -338,11 +394,24 @@ def assignment_skip(*, assignment: Assignment) -> Assignment:
         raise ValidationError("Only an item still to do can be skipped.")
     assignment.status = AssignmentStatus.SKIPPED
     assignment.save(update_fields=["status"])
+    assignment_status_counted(assignment=assignment, old=AssignmentStatus.PENDING)
     return assignment
 
 
-def assignments_skip_responses_of_edited_task(*, reviewer: User, task_id: int) -> int:
-    """After someone edits a seed task, their pending ratings of its responses go back to the pool."""
-    return Assignment.objects.filter(
-        reviewer=reviewer, response__seed_task_id=task_id, status=AssignmentStatus.PENDING
+def assignments_skip_responses_of_edited_task(*, reviewer: User, task: SeedTask) -> int:
+    """After someone edits a seed task, their pending ratings of its responses go back to the pool.
+    Call in the edit's transaction."""
+    skipped = Assignment.objects.filter(
+        reviewer=reviewer, response__seed_task_id=task.pk, status=AssignmentStatus.PENDING
     ).update(status=AssignmentStatus.SKIPPED)
+    # The responses to a task are rated in the task's project.
+    assignments_released_counted(project_id=task.project_id, reviewer_id=reviewer.pk, released=skipped)
+    return skipped
+
+
+def assignments_released_counted(*, project_id: int, reviewer_id: int, released: int) -> None:
+    """Count `released` pending assignments of the reviewer that were just set to skipped (same transaction)."""
+    assignment_counts_add(
+        project_id=project_id,
+        deltas={reviewer_id: {AssignmentStatus.PENDING: -released, AssignmentStatus.SKIPPED: released}},
+    )

@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.services import AuditAction, audit_record
 from curation.models import Assignment, AssignmentStatus, Membership, Project
+from curation.services.assignments import assignments_released_counted
 
 
 def project_member_add(*, project: Project, user: User) -> Membership:
@@ -40,4 +41,5 @@ def project_member_remove(*, project: Project, user: User) -> int:
     released = Assignment.objects.filter(project=project, reviewer=user, status=AssignmentStatus.PENDING).update(
         status=AssignmentStatus.SKIPPED, completed_at=timezone.now()
     )
+    assignments_released_counted(project_id=project.pk, reviewer_id=user.pk, released=released)
     return released

@@ -19,7 +19,7 @@ from curation.models import (
     ReviewDraft,
     SeedTask,
 )
-from curation.services.assignments import reviewer_edited_task
+from curation.services.assignments import assignment_status_counted, reviewer_edited_task
 from curation.services.phi import phi_item_scan
 from curation.services.rubrics import rubric_form_answers
 
@@ -90,9 +90,11 @@ def review_submit(
         after={"answers": cleaned, "corrected_text": corrected_text, "version": review.version},
     )
     if assignment is not None and assignment.status != AssignmentStatus.DONE:
+        old_status = assignment.status
         assignment.status = AssignmentStatus.DONE
         assignment.completed_at = timezone.now()
         assignment.save(update_fields=["status", "completed_at"])
+        assignment_status_counted(assignment=assignment, old=old_status)
     from curation.services.adjudication import overlap_after_review
 
     overlap_after_review(review=review)

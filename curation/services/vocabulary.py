@@ -1,8 +1,17 @@
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 
-from curation.models import SeedTask, VocabularyAlias, VocabularyKind, VocabularyTerm
+from curation.models import Project, SeedTask, VocabularyAlias, VocabularyKind, VocabularyTerm, VocabularyUse
+from curation.services.database import counters_add, counters_rebuild
 from curation.text.vocabulary import normalise_key
+
+# A use: (project id, kind, term id or None, raw spelling).
+Use = tuple[int, str, int | None, str]
 
 
 def vocabulary_resolve(*, kind: str, raw: str) -> VocabularyTerm | None:
@@ -56,16 +65,78 @@ _RAW_FIELDS = {
 _LINK_FIELDS = {VocabularyKind.TOPIC: "topic", VocabularyKind.VIEW: "view", VocabularyKind.TASK_TYPE: "task_type"}
 
 
+def vocabulary_uses_of(tasks: Iterable[SeedTask | Mapping[str, Any]]) -> Counter[Use]:
+    """How many of `tasks` (SeedTasks, or rows of columns as an import writes them) carry each use."""
+    uses: Counter[Use] = Counter()
+    for task in tasks:
+        row = task if isinstance(task, Mapping) else task.__dict__
+        for kind, raw_field in _RAW_FIELDS.items():
+            uses[row["project_id"], kind, row[f"{_LINK_FIELDS[kind]}_id"], row[raw_field]] += 1
+    return uses
+
+
+def vocabulary_uses_add(*, uses: Mapping[Use, int]) -> None:
+    """Add to the projects' counts of tasks per spelling and term (VocabularyUse): +n for tasks that now
+    carry a use, -n for tasks that no longer do. Call in the transaction that wrote the tasks.
+
+    Two statements however many uses: one for the spellings nobody mapped, one for those with a term,
+    each held by its own unique constraint (a NULL term is distinct in a plain one).
+    """
+    rows = [
+        ({"project_id": project_id, "kind": kind, "term_id": term_id, "raw": raw}, {"tasks": n})
+        for (project_id, kind, term_id, raw), n in uses.items()
+    ]
+    unmapped = [row for row in rows if row[0]["term_id"] is None]
+    counters_add(VocabularyUse, unmapped, unique=("project_id", "kind", "raw"), where='"term_id" IS NULL')
+    mapped = [row for row in rows if row[0]["term_id"] is not None]
+    counters_add(VocabularyUse, mapped, unique=("project_id", "term_id", "raw"), where='"term_id" IS NOT NULL')
+
+
+def vocabulary_uses_recount(*, project: Project) -> int:
+    """Rebuild the project's counts per spelling and term from its tasks (one GROUP BY per kind); returns
+    how many were wrong. Precondition: inside a transaction (seed_tasks_recount)."""
+
+    def count() -> dict[tuple, dict[str, int]]:
+        true: dict[tuple, dict[str, int]] = {}
+        for kind, raw_field in _RAW_FIELDS.items():
+            rows = (
+                SeedTask.objects.filter(project=project)
+                .order_by()
+                .values_list(f"{_LINK_FIELDS[kind]}_id", raw_field)
+                .annotate(n=Count("pk"))
+            )
+            for term_id, raw, n in rows:
+                true[kind, term_id, raw] = {"tasks": n}
+        return true
+
+    return counters_rebuild(
+        VocabularyUse, scope={"project_id": project.pk}, key=("kind", "term_id", "raw"), count=count
+    )
+
+
+def _relinked(tasks, *, kind: str, term: VocabularyTerm) -> int:
+    """Link `tasks` to `term`, moving their counts from the uses they had to the new one. Returns how
+    many were relinked. The counts moved are those of the tasks themselves, grouped, not of the rows
+    they had in VocabularyUse: a write never trusts a count it can read exactly."""
+    raw_field, link_field = _RAW_FIELDS[kind], _LINK_FIELDS[kind]
+    moved: Counter[Use] = Counter()
+    for project_id, old_term_id, raw, n in (
+        tasks.order_by().values_list("project_id", f"{link_field}_id", raw_field).annotate(n=Count("pk"))
+    ):
+        moved[project_id, kind, old_term_id, raw] -= n
+        moved[project_id, kind, term.pk, raw] += n
+    relinked = tasks.update(**{link_field: term})
+    vocabulary_uses_add(uses=moved)
+    return relinked
+
+
 def _relink_spelling(*, kind: str, key: str, term: VocabularyTerm) -> int:
     """Point every task (in any project: terms are shared) whose raw value has `key` at `term`."""
     raw_field, link_field = _RAW_FIELDS[kind], _LINK_FIELDS[kind]
     raws = SeedTask.objects.exclude(**{raw_field: ""}).values_list(raw_field, flat=True).distinct()
     matching = [raw for raw in raws if normalise_key(raw) == key]
-    return (
-        SeedTask.objects.filter(**{f"{raw_field}__in": matching})
-        .exclude(**{f"{link_field}_id": term.pk})
-        .update(**{link_field: term})
-    )
+    tasks = SeedTask.objects.filter(**{f"{raw_field}__in": matching}).exclude(**{f"{link_field}_id": term.pk})
+    return _relinked(tasks, kind=kind, term=term)
 
 
 @transaction.atomic
@@ -102,9 +173,9 @@ def vocabulary_term_merge(*, source: VocabularyTerm, target: VocabularyTerm) -> 
         raise ValidationError({"target": f"{source.name} and {target.name} are different kinds of term."})
     VocabularyAlias.objects.filter(term=source).update(term=target)
     link_field = _LINK_FIELDS[source.kind]
-    relinked = SeedTask.objects.filter(**{link_field: source}).update(**{link_field: target})
+    relinked = _relinked(SeedTask.objects.filter(**{link_field: source}), kind=source.kind, term=target)
     source_name, source_key = source.name, source.key
-    source.delete()
+    source.delete()  # its counts, all at 0 now, go with it
     if source_key != target.key and not VocabularyAlias.objects.filter(kind=target.kind, key=source_key).exists():
         VocabularyAlias.objects.create(kind=target.kind, term=target, raw=source_name, key=source_key)
     return relinked

@@ -2,8 +2,8 @@
 
 from django.urls import reverse
 
-from curation.models import SeedTask, VocabularyKind
-from curation.services.vocabulary import vocabulary_term_get_or_create
+from curation.models import VocabularyKind
+from curation.services.vocabulary import vocabulary_map_raw
 from tests.scale import grow, queries
 
 
@@ -18,9 +18,8 @@ def test_vocabulary_page_costs_the_same_with_5_and_50_tasks(client, project, cur
 
 
 def test_vocabulary_page_counts_mapped_tasks_per_term_and_unmapped_values_per_spelling(client, project, curator):
-    tasks = grow(project, [], 6)  # "Type 0", "Type 1", "Type 2" twice each, none mapped
-    term = vocabulary_term_get_or_create(kind=VocabularyKind.TASK_TYPE, name="Type 0")
-    SeedTask.objects.filter(pk__in=[t.pk for t in tasks], task_type_raw="Type 0").update(task_type=term)
+    grow(project, [], 6)  # "Type 0", "Type 1", "Type 2" twice each, none mapped
+    vocabulary_map_raw(kind=VocabularyKind.TASK_TYPE, raw="Type 0", term=None)  # a new term "Type 0"
     client.force_login(curator)
     kinds = {use.kind: use for use in client.get(reverse("vocabulary", args=[project.slug])).context["kinds"]}
     task_types = kinds[VocabularyKind.TASK_TYPE]

@@ -27,7 +27,8 @@ from curation.selectors.imports import prompt_ids_of, response_hashes_of, seed_t
 from curation.services.imports import storage
 from curation.services.imports.matching import PromptIndex
 from curation.services.imports.sources import ImportSource
-from curation.services.vocabulary import vocabulary_index
+from curation.services.seed_tasks import seed_tasks_counted
+from curation.services.vocabulary import vocabulary_index, vocabulary_uses_of
 from curation.text.hashing import content_hash
 from curation.text.vocabulary import normalise_key
 
@@ -113,6 +114,9 @@ class Writer:
     def flush_rows(self, model, rows: list[dict[str, Any]], written: int) -> None:
         if rows:
             self.inserter.insert(model, rows)
+            if model is SeedTask:
+                # Counted with the batch that wrote them, in its transaction.
+                seed_tasks_counted(project_id=self.job.project_id, tasks=len(rows), uses=vocabulary_uses_of(rows))
         self.job.records_written = self.written_before + written
         self.on_written(self.job.records_written)
 
