@@ -1,4 +1,6 @@
 import hashlib
+from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,10 +9,26 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.services import AuditAction, audit_record
-from curation.models import AcceptedTaskEdits, Project, SeedTask, TaskEditors, TaskSource, TaskStatus, VocabularyKind
+from curation.models import (
+    AcceptedTaskEdits,
+    Project,
+    SeedTask,
+    SeedTaskCount,
+    TaskEditors,
+    TaskSource,
+    TaskStatus,
+    VocabularyKind,
+)
 from curation.selectors.seed_tasks import seed_task_editable_by
+from curation.services.database import counter_add, counters_rebuild
 from curation.services.phi import phi_item_scan
-from curation.services.vocabulary import vocabulary_resolve
+from curation.services.vocabulary import (
+    Use,
+    vocabulary_resolve,
+    vocabulary_uses_add,
+    vocabulary_uses_of,
+    vocabulary_uses_recount,
+)
 from curation.text.hashing import content_hash
 
 EDITABLE_FIELDS = (
@@ -38,6 +56,27 @@ class EditConflict(Exception):
     def __init__(self, current: SeedTask):
         super().__init__(f"Task {current.pk} changed to version {current.version} meanwhile")
         self.current = current
+
+
+def seed_tasks_counted(*, project_id: int, tasks: int, uses: Mapping[Use, int]) -> None:
+    """Count `tasks` new seed tasks of the project, carrying `uses` (vocabulary_uses_of), in the
+    project's counts (SeedTaskCount, VocabularyUse). Call in the transaction that wrote them, once per
+    batch (an import calls it for each batch it inserts), not once per task."""
+    counter_add(SeedTaskCount, {"project_id": project_id}, {"tasks": tasks})
+    vocabulary_uses_add(uses=uses)
+
+
+@transaction.atomic
+def seed_tasks_recount(*, project: Project) -> int:
+    """Rebuild the project's task count and its counts per spelling and term from the tasks themselves
+    (`manage.py recount`); returns how many counts were wrong."""
+    wrong = counters_rebuild(
+        SeedTaskCount,
+        scope={"project_id": project.pk},
+        key=(),
+        count=lambda: {(): {"tasks": SeedTask.objects.filter(project=project).count()}},
+    )
+    return wrong + vocabulary_uses_recount(project=project)
 
 
 def _link_terms(task: SeedTask, raw_fields: list[str]) -> list[str]:
@@ -116,6 +155,7 @@ def seed_task_create(
     task._history_user = created_by
     task._change_reason = "created"
     task.save()
+    seed_tasks_counted(project_id=project.pk, tasks=1, uses=vocabulary_uses_of([task]))
     phi_item_scan(owner=task)  # a clinician's new task is scanned as it is saved
     return task
 
@@ -161,6 +201,7 @@ def seed_task_edit(
         return task
     reopened = _reopen_if_accepted(task, redaction=redaction)
     before = {field: getattr(task, field) for field in changed} | ({"status": TaskStatus.ACCEPTED} if reopened else {})
+    uses_before = vocabulary_uses_of([task])
     for field in changed:
         setattr(task, field, changes[field])
     if task.input.strip() == NO_INPUT:
@@ -173,6 +214,9 @@ def seed_task_edit(
     task._history_user = editor
     task._change_reason = rationale
     task.save(update_fields=[*changed, *linked, *reopened, "content_hash", "version", "updated_at"])
+    uses = Counter(vocabulary_uses_of([task]))
+    uses.subtract(uses_before)
+    vocabulary_uses_add(uses=uses)  # a changed topic, view or type moves the task from one use to another
     after = {**{f: getattr(task, f) for f in [*changed, *reopened]}, "rationale": rationale}
     if redaction:
         # The trail is append-only and kept for years: it must not keep the PHI a redaction removes (nor any still
@@ -183,7 +227,7 @@ def seed_task_edit(
     # An editor does not also rate the responses to what they edited: their pending ratings go back.
     from curation.services.assignments import assignments_skip_responses_of_edited_task
 
-    assignments_skip_responses_of_edited_task(reviewer=editor, task_id=task.pk)
+    assignments_skip_responses_of_edited_task(reviewer=editor, task=task)
     phi_item_scan(owner=task)  # the new revision is scanned before the edit commits
     return task
 
