@@ -51,12 +51,14 @@ def releases_recover_at_worker_start(**kwargs) -> None:
         releases_recover_task.apply_async(eta=recheck)
 
 
-@shared_task
-def project_agreement_task(project_id: int) -> int:
-    """Compute and cache a project's agreement report; returns the number of reviews it covers."""
-    from curation.services.agreement import project_agreement_refresh
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def computation_run_task(computation_id: int) -> str | None:
+    """Compute what reads a whole project (agreement, disagreements, round results) and publish it; a
+    computation already running elsewhere or not queued is left as it is (redelivery is harmless)."""
+    from curation.services.computations import computation_run
 
-    return project_agreement_refresh(project_id=project_id)["n_reviews"]
+    computation = computation_run(computation_id=computation_id)
+    return computation.status if computation is not None else None
 
 
 @shared_task

@@ -2,18 +2,14 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.access import access_project_agreement
-from curation.services.agreement import project_agreement_get
-
-
-class AgreementComputingOut(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["computing"])
-    detail = serializers.CharField()
+from curation.api.computations import ComputingOut, computing_response
+from curation.services.agreement import project_agreement_latest, project_agreement_recompute
 
 
 class AgreementApi(APIView):
@@ -23,23 +19,35 @@ class AgreementApi(APIView):
             "Per rating form and field, over items with two or more current reviews: Krippendorff's alpha at the "
             "field's level, percent agreement, Fleiss' kappa, Cohen's kappa per rater pair and Gwet's AC1, each "
             "with a 95% bootstrap interval; undefined values are null with the reason. Breakdowns by topic, view, "
-            "task type, difficulty and rater. A worker computes it: the answer is 202 until the "
-            "report for the current reviews is ready."
+            "task type, difficulty and rater. A worker computes it: this answers the last report, with "
+            "`computed_at`, `stale` (reviews arrived since) and `computing` (a new one is on its way), or 202 with "
+            "a `Location` to poll while the first one is computed. A POST queues a new computation."
         ),
         responses={
             200: OpenApiResponse(
-                OpenApiTypes.OBJECT, description="The report (the same JSON as `manage.py agreement --project`)"
+                OpenApiTypes.OBJECT,
+                description="The report (the JSON of `manage.py agreement --project`) with `stale` and `computing`",
             ),
-            202: AgreementComputingOut,
+            202: ComputingOut,
         },
     )
     def get(self, request: Request, slug: str) -> Response:
         project = access_project_agreement(user=request.user, slug=slug)
-        # Never computed in the request (inline_limit=0): a worker computes it, the caller polls the 202.
-        report = project_agreement_get(project=project, inline_limit=0)
-        if report is None:
-            return Response(
-                {"status": "computing", "detail": "A worker is computing agreement for the current reviews."},
-                status=status.HTTP_202_ACCEPTED,
-            )
-        return Response(report)
+        latest = project_agreement_latest(project=project)
+        if latest.result is None:
+            return computing_response(request, latest, what="agreement")
+        return Response({**latest.result, "stale": latest.stale, "computing": latest.computing})
+
+    @extend_schema(
+        summary="Queue a new computation of the project's agreement",
+        request=None,
+        responses={202: ComputingOut},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = access_project_agreement(user=request.user, slug=slug)
+        project_agreement_recompute(project=project)
+        return Response(
+            {"status": "computing", "detail": "A worker is computing agreement; GET this address for the result."},
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": request.path, "Retry-After": "3"},
+        )

@@ -62,8 +62,20 @@ def agreement_reviews_of(*, project: Project) -> QuerySet:
 
 
 def review_state_of(*, project: Project) -> tuple[int, int]:
-    """(latest review id, number of current reviews): changes whenever a review is submitted or removed."""
+    """(latest review id, number of current reviews): changes whenever a review is submitted or removed.
+    Counts every current review: for jobs, not requests (reviews_latest_id is what a request reads)."""
     state = Review.objects.filter(project=project).aggregate(
         latest=Max("id"), current=Count("id", filter=Q(is_current=True))
     )
     return state["latest"] or 0, state["current"]
+
+
+def reviews_latest_id(*, project: Project) -> int:
+    """The id of the project's latest review, from the (project, id) index: reviews are never edited
+    (a change is a new review), so a result that saw this id saw every review there is."""
+    return Review.objects.filter(project=project).order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def agreement_data_version(*, project: Project) -> str:
+    """The version of the data an agreement report covers: it changes whenever a review is submitted."""
+    return f"reviews:{reviews_latest_id(project=project)}"

@@ -9,49 +9,32 @@ How a field is compared follows its kind and measurement level (curation.schemas
   without the option did not select it);
 - free text is not compared.
 
-Reports are cached until the project's reviews change; large projects compute them in Celery.
+A worker computes the report (curation.services.computations) and the pages and the API show the
+last one with its age; it is stale once a review newer than those it covered arrives.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import User
-from curation.models import Project, RatingSchema
+from curation.models import Computation, ComputationKind, ComputationStatus, Project, RatingSchema
 from curation.schemas.definitions import field_level, field_options, is_prompt_rubric
-from curation.selectors.agreement import AGREEMENT_REVIEW_COLUMNS, agreement_reviews_of, review_state_of
+from curation.selectors.agreement import AGREEMENT_REVIEW_COLUMNS, agreement_data_version, agreement_reviews_of
+from curation.selectors.computations import LatestResult, computation_of, latest_result
+from curation.services.computations import ComputationOutcome, computation_refresh, computation_request
 from curation.stats.agreement import DRAWS, SEED, agreement_report, rater_breakdown, ratings_from_rows, slice_breakdown
 
 SLICES = (("topic", "Topic"), ("view", "View"), ("task_type", "Task type"), ("difficulty", "Difficulty"))
 NO_SLICE = "(not set)"
-# Above this many current reviews the page does not compute inline but asks a worker.
+# Up to this many current reviews, a job that needs the figures now (a release's card) computes them
+# itself when the worker has not yet; above it, it goes without. Requests never compute them.
 INLINE_LIMIT = 3000
-CACHE_SECONDS = 7 * 24 * 3600
 _SELECTED, _NOT_SELECTED = "selected", "not selected"
-
-
-def _cache_key(project_id: int, state: tuple[int, int]) -> str:
-    return f"agreement:v1:{project_id}:{state[0]}:{state[1]}"
-
-
-def _pending_key(project_id: int, state: tuple[int, int]) -> str:
-    return f"agreement-pending:v1:{project_id}:{state[0]}:{state[1]}"
-
-
-def _latest_key(project_id: int) -> str:
-    """The last report computed for the project, whatever reviews came since: the page shows it with its age."""
-    return f"agreement-latest:v1:{project_id}"
-
-
-def _store(project_id: int, state: tuple[int, int], report: dict[str, Any]) -> None:
-    cache.set(_cache_key(project_id, state), report, CACHE_SECONDS)
-    cache.set(_latest_key(project_id), report, CACHE_SECONDS)
+KIND = ComputationKind.AGREEMENT
 
 
 def _comparisons(field: dict) -> list[dict]:
@@ -110,11 +93,12 @@ def project_agreement_compute(*, project: Project, draws: int = DRAWS, seed: int
 
     Reads the reviews in one query; the statistics run over all units at once (curation.stats.agreement).
     """
-    state = review_state_of(project=project)
     column = {name: i for i, name in enumerate(AGREEMENT_REVIEW_COLUMNS)}
     by_schema: dict[int, list[tuple]] = defaultdict(list)
+    latest, n_reviews = 0, 0
     for row in agreement_reviews_of(project=project):
         by_schema[row[column["schema_id"]]].append(row)
+        latest, n_reviews = max(latest, row[column["id"]]), n_reviews + 1
     schemas = {s.pk: s for s in RatingSchema.objects.filter(pk__in=by_schema.keys())}
     names = _rater_names({row[column["reviewer_id"]] for rows in by_schema.values() for row in rows})
     result_schemas = []
@@ -124,8 +108,8 @@ def project_agreement_compute(*, project: Project, draws: int = DRAWS, seed: int
     return {
         "project": project.slug,
         "computed_at": timezone.now().isoformat(),
-        "latest_review_id": state[0],
-        "n_reviews": state[1],
+        "latest_review_id": latest,
+        "n_reviews": n_reviews,
         "draws": draws,
         "seed": seed,
         "schemas": result_schemas,
@@ -223,99 +207,72 @@ def _sorted_slices(slice_tables: dict[str, dict[str, dict]]) -> dict[str, list[d
     return slices
 
 
-def _cache_is_shared() -> bool:
-    """A worker's result reaches the web processes only through a cache they share (Redis), not a local one."""
-    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
-        return True
-    backend = settings.CACHES["default"]["BACKEND"]
-    return not backend.endswith(("LocMemCache", "DummyCache"))
+def _summary(report: dict[str, Any]) -> dict[str, Any]:
+    """The dashboard's line: over how many reviews, and the lowest defined alpha with its field."""
+    alphas = [
+        (field["report"]["alpha"]["value"], f"{field['label']} ({schema['schema']})")
+        for schema in report["schemas"]
+        for field in schema["fields"]
+        if field["report"]["alpha"]["value"] is not None
+    ]
+    lowest = min(alphas, default=None, key=lambda a: a[0])
+    return {"n_reviews": report["n_reviews"], "lowest": {"alpha": lowest[0], "field": lowest[1]} if lowest else None}
+
+
+def project_agreement_run(*, computation: Computation, run: int) -> ComputationOutcome:
+    """The worker's computation of a project's agreement (curation.services.computations)."""
+    project = Project.objects.get(pk=computation.project_id)
+    version = agreement_data_version(project=project)
+    report = project_agreement_compute(project=project)
+    return ComputationOutcome(data_version=version, result=report, summary=_summary(report))
 
 
 def project_agreement_refresh(*, project_id: int) -> dict[str, Any]:
-    """Compute a project's agreement and cache it under the review state it was computed from."""
-    project = Project.objects.get(pk=project_id)
-    state = review_state_of(project=project)
-    report = project_agreement_compute(project=project)
-    # The state read before computing names the data computed: a review arriving meanwhile makes a new key.
-    _store(project.pk, state, report)
-    cache.delete(_pending_key(project.pk, state))
-    return report
+    """Compute a project's agreement now, in this process, and publish it (CLI, benchmark, tests)."""
+    computation = computation_refresh(project=Project.objects.get(pk=project_id), kind=KIND)
+    return computation.result
+
+
+def project_agreement_latest(*, project: Project) -> LatestResult:
+    """What the page and the API show, computed by nobody in the request: the last report (None if
+    never computed), its age and whether reviews arrived since. A project never computed gets a run
+    queued; a stale report waits for a curator's Recompute, so a busy project is not recomputed on
+    every visit."""
+    computation = computation_of(project=project, kind=KIND)
+    if computation is None or (computation.computed_at is None and computation.status == ComputationStatus.IDLE):
+        computation = computation_request(project=project, kind=KIND)
+        computation.refresh_from_db()  # a worker that runs jobs at once (eager) has published it already
+    return latest_result(computation, data_version=agreement_data_version(project=project))
+
+
+def project_agreement_recompute(*, project: Project) -> Computation:
+    """Queue a fresh computation of the project's agreement (the page's Recompute); one already on
+    its way is not queued twice."""
+    return computation_request(project=project, kind=KIND)
 
 
 def project_agreement_get(*, project: Project, inline_limit: int | None = None) -> dict[str, Any] | None:
-    """The cached report for the project's current reviews; computed now when small (up to
-    `inline_limit` reviews, INLINE_LIMIT by default), else queued.
-
-    Returns None while a worker computes it (the page says so and refreshes).
-    """
+    """For jobs that need the figures now (a release's card): the report for the current reviews;
+    computed here when none is current and the project has at most `inline_limit` current reviews
+    (INLINE_LIMIT by default), else None with a run queued. Never called by a request."""
     if inline_limit is None:
         inline_limit = INLINE_LIMIT
-    state = review_state_of(project=project)
-    report = cache.get(_cache_key(project.pk, state))
-    if report is not None:
-        return report
-    if state[1] <= inline_limit or not _cache_is_shared():
-        report = project_agreement_compute(project=project)
-        _store(project.pk, state, report)
-        return report
-    _enqueue(project=project, state=state)
-    return cache.get(_cache_key(project.pk, state))
-
-
-def _enqueue(*, project: Project, state: tuple[int, int]) -> None:
-    from curation.jobs import project_agreement_task  # jobs import this module: a real cycle
-
-    # add() is atomic: only the first request for this state enqueues a computation.
-    if cache.add(_pending_key(project.pk, state), True, 15 * 60):
-        project_agreement_task.delay(project.pk)
-
-
-def project_agreement_latest(*, project: Project) -> tuple[dict[str, Any] | None, bool]:
-    """What the agreement page shows without computing anything in the request: the report for the
-    current reviews if there is one, else the last one computed (None if never), and whether it is
-    current. A project with no current report gets one queued.
-
-    Without a cache shared with the workers (a development setting) a worker's result could never
-    reach the page, so there the report is computed here, as project_agreement_get does.
-    """
-    if not _cache_is_shared():
-        return project_agreement_get(project=project), True
-    state = review_state_of(project=project)
-    report = cache.get(_cache_key(project.pk, state))
-    if report is not None:
-        return report, True
-    _enqueue(project=project, state=state)
-    return cache.get(_cache_key(project.pk, state)) or cache.get(_latest_key(project.pk)), False
+    latest = latest_result(
+        computation_of(project=project, kind=KIND), data_version=agreement_data_version(project=project)
+    )
+    if latest.current:
+        return latest.result
+    if agreement_reviews_of(project=project)[: inline_limit + 1].count() <= inline_limit:
+        return project_agreement_refresh(project_id=project.pk)
+    project_agreement_recompute(project=project)
+    return None
 
 
 def project_agreement_last_summaries(*, project_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Per project, the last report computed, in brief: when (`computed_at`, a datetime), over how many
     reviews, and its lowest defined Krippendorff's alpha with that field's label (`lowest`, None when no
-    field has one). Projects never computed are missing. One cache read; nothing is computed or queued."""
-    found = cache.get_many([_latest_key(pk) for pk in project_ids])
-    summaries = {}
-    for pk in project_ids:
-        report = found.get(_latest_key(pk))
-        if report is None:
-            continue
-        alphas = [
-            (field["report"]["alpha"]["value"], f"{field['label']} ({schema['schema']})")
-            for schema in report["schemas"]
-            for field in schema["fields"]
-            if field["report"]["alpha"]["value"] is not None
-        ]
-        lowest = min(alphas, default=None, key=lambda a: a[0])
-        summaries[pk] = {
-            "computed_at": datetime.fromisoformat(report["computed_at"]),
-            "n_reviews": report["n_reviews"],
-            "lowest": {"alpha": lowest[0], "field": lowest[1]} if lowest else None,
-        }
-    return summaries
-
-
-def project_agreement_recompute(*, project: Project) -> None:
-    """Queue a fresh computation of the project's agreement (the page's Recompute), even if one is cached."""
-    state = review_state_of(project=project)
-    cache.delete(_pending_key(project.pk, state))
-    cache.delete(_cache_key(project.pk, state))
-    _enqueue(project=project, state=state)
+    field has one). Projects never computed are missing. One query; nothing is computed or queued."""
+    rows = Computation.objects.filter(project_id__in=project_ids, kind=KIND, computed_at__isnull=False).values_list(
+        "project_id", "computed_at", "summary"
+    )
+    return {pk: {"computed_at": computed_at, **summary} for pk, computed_at, summary in rows}

@@ -1,5 +1,3 @@
-from datetime import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -8,6 +6,7 @@ from django.views.decorators.http import require_POST
 
 from curation.access import access_project_agreement
 from curation.charts import alpha_chart
+from curation.models import Project
 from curation.services.agreement import SLICES, project_agreement_latest, project_agreement_recompute
 from curation.stats.agreement import OUTLIER_MIN_UNITS
 
@@ -15,10 +14,14 @@ from curation.stats.agreement import OUTLIER_MIN_UNITS
 @login_required
 def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
     project = access_project_agreement(user=request.user, slug=slug)
+    return _agreement_page(request, project)
+
+
+def _agreement_page(request: HttpRequest, project: Project) -> HttpResponse:
     # The last result and its age; a worker computes a new one (never this request, whatever the size).
-    report, current = project_agreement_latest(project=project)
+    latest = project_agreement_latest(project=project)
+    report = latest.result
     schemas = [_present_schema(schema) for schema in report["schemas"]] if report else []
-    computed_at = datetime.fromisoformat(report["computed_at"]) if report else None
     template = "curation/agreement/detail.html" + ("#agreement-body" if request.htmx else "")
     return render(
         request,
@@ -27,8 +30,7 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
             "project": project,
             "report": report,
             "schemas": schemas,
-            "computed_at": computed_at,
-            "current": current,
+            "latest": latest,
             "outlier_min_units": OUTLIER_MIN_UNITS,
         },
     )
@@ -39,6 +41,8 @@ def project_agreement(request: HttpRequest, slug: str) -> HttpResponse:
 def project_agreement_refresh_view(request: HttpRequest, slug: str) -> HttpResponse:
     project = access_project_agreement(user=request.user, slug=slug)
     project_agreement_recompute(project=project)
+    if request.htmx:  # the Recompute button swaps in the page's body, which polls until the figures are ready
+        return _agreement_page(request, project)
     messages.info(request, "Agreement is being recomputed; this page shows the new figures when they are ready.")
     return redirect("project_agreement", slug=project.slug)
 

@@ -1,29 +1,29 @@
-"""Agreement of a project's reviews: what is compared, how it is cached, who may see it, and the CLI."""
+"""Agreement of a project's reviews: what is compared, how a worker computes it for the page, who may see it,
+and the CLI."""
 
 import json
 from io import StringIO
 
 import numpy as np
 import pytest
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from curation.services import agreement as agreement_service
-from curation.services.agreement import project_agreement_compute, project_agreement_get
+from curation.models import Computation, ComputationStatus
+from curation.services.agreement import (
+    project_agreement_compute,
+    project_agreement_get,
+    project_agreement_latest,
+    project_agreement_refresh,
+)
 from curation.services.reviews import review_submit
 from curation.stats.agreement import agreement_report
 from tests.agreement.test_stats import KRIPPENDORFF_2011
 from tests.factories import ClinicianFactory, MembershipFactory, ModelResponseFactory, SeedTaskFactory
 
 DECISIONS = ["accept", "accept_with_edits", "reject"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
 
 
 def _seed_answers(clarity: int, decision: str = "accept", flags=()) -> dict:
@@ -140,37 +140,54 @@ def test_per_rater_and_slice_breakdowns_name_reviewers_and_topics(project, revie
     assert {row["slice"] for row in report["schemas"][0]["slices"]["difficulty"]} == {"1", "2"}
 
 
-def test_the_report_is_cached_until_a_new_review_arrives(project, reviewers, reviewed):
-    first = project_agreement_get(project=project)
-    with CaptureQueriesContext(connection) as cached:
-        assert project_agreement_get(project=project) == first
-    assert len(cached) == 1  # only the review-state probe
+def test_the_report_is_shown_until_a_new_review_arrives_then_marked_stale_until_recomputed(
+    project, reviewers, reviewed
+):
+    first = project_agreement_refresh(project_id=project.pk)
+    with CaptureQueriesContext(connection) as shown:
+        latest = project_agreement_latest(project=project)
+    assert latest.result == first and latest.current
+    assert len(shown) == 2  # the computation, and the latest review id from its index
     review_submit(
         reviewer=reviewers[2], schema=project.seed_schema, seed_task=reviewed[3], answers=_seed_answers(1, "reject")
     )
-    fresh = project_agreement_get(project=project)
+    stale = project_agreement_latest(project=project)
+    assert stale.stale and stale.result == first
+    fresh = project_agreement_refresh(project_id=project.pk)
     assert fresh["n_reviews"] == first["n_reviews"] + 1
     assert _field(fresh, "clarity")["report"]["n_ratings"] == _field(first, "clarity")["report"]["n_ratings"] + 1
+    assert project_agreement_latest(project=project).current
 
 
-def test_a_large_project_is_computed_once_by_a_worker_and_then_served_from_the_cache(project, reviewed, monkeypatch):
+def test_the_first_request_queues_one_run_for_the_worker_which_publishes_the_report(
+    project, reviewed, monkeypatch, django_capture_on_commit_callbacks
+):
     queued = []
-    monkeypatch.setattr(agreement_service, "_cache_is_shared", lambda: True)
-    monkeypatch.setattr("curation.jobs.project_agreement_task.delay", lambda project_id: queued.append(project_id))
-    assert project_agreement_get(project=project, inline_limit=0) is None
-    assert project_agreement_get(project=project, inline_limit=0) is None
-    assert queued == [project.pk]  # a second request does not queue the same work again
+    monkeypatch.setattr("curation.jobs.computation_run_task.delay", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert project_agreement_latest(project=project).computing
+        assert project_agreement_latest(project=project).computing
+    (computation,) = Computation.objects.all()
+    assert queued == [computation.pk]  # a second request does not queue the same work again
 
-    from curation.jobs import project_agreement_task
+    from curation.jobs import computation_run_task
 
-    assert project_agreement_task(project.pk) == len(reviewed) * 3 - 1
-    assert project_agreement_get(project=project, inline_limit=0)["n_reviews"] == 17
+    assert computation_run_task(computation.pk) == ComputationStatus.IDLE
+    latest = project_agreement_latest(project=project)
+    assert latest.current and latest.result["n_reviews"] == len(reviewed) * 3 - 1 == 17
+
+
+def test_a_job_that_needs_the_figures_computes_a_small_project_itself_and_waits_for_no_worker(project, reviewed):
+    assert project_agreement_get(project=project)["n_reviews"] == 17
+    assert project_agreement_latest(project=project).current  # and published it for the page
+    assert project_agreement_get(project=project, inline_limit=5) == project_agreement_latest(project=project).result
 
 
 # The page
 
 
 def test_curators_see_coefficients_with_intervals_for_every_field(client, project, curator, reviewed):
+    project_agreement_refresh(project_id=project.pk)
     client.force_login(curator)
     response = client.get(reverse("project_agreement", args=[project.slug]))
     assert response.status_code == 200
@@ -188,20 +205,20 @@ def test_a_member_clinician_may_not_see_agreement_because_it_reveals_others_answ
     assert client.get(reverse("project_agreement", args=[project.slug])).status_code == 403
 
 
-def test_the_page_asks_htmx_for_a_fragment_and_polls_while_a_worker_computes(client, project, curator, monkeypatch):
-    monkeypatch.setattr(agreement_service, "project_agreement_get", lambda **kwargs: None)
-    monkeypatch.setattr("curation.views.agreement.project_agreement_latest", lambda **kwargs: (None, False))
+def test_the_page_asks_htmx_for_a_fragment_and_polls_while_a_worker_computes(client, project, curator, reviewed):
     client.force_login(curator)
     url = reverse("project_agreement", args=[project.slug])
     fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert fragment.lstrip().startswith('<div id="agreement-body">')
     assert "<html" not in fragment
     assert f'hx-get="{url}"' in fragment and f'href="{url}"' in fragment
+    assert 'data-testid="computing"' in fragment and "Coefficients by field" not in fragment
 
 
 def test_reviewer_names_and_labels_are_escaped(client, project, curator, reviewers, reviewed):
     reviewers[0].name = "<script>alert(1)</script>"
     reviewers[0].save(update_fields=["name"])
+    project_agreement_refresh(project_id=project.pk)
     client.force_login(curator)
     html = client.get(reverse("project_agreement", args=[project.slug])).content.decode()
     assert "<script>alert(1)</script>" not in html
@@ -219,7 +236,7 @@ def test_the_page_query_count_does_not_grow_with_reviews(client, project, curato
                 review_submit(
                     reviewer=person, schema=project.seed_schema, seed_task=task, answers=_seed_answers(clarity)
                 )
-        cache.clear()
+        project_agreement_refresh(project_id=project.pk)
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200
         return len(captured)
@@ -299,6 +316,7 @@ def test_with_one_review_per_item_the_page_says_undefined_and_why(client, projec
     for person in reviewers:
         task = SeedTaskFactory(project=project)
         review_submit(reviewer=person, schema=project.seed_schema, seed_task=task, answers=_seed_answers(3))
+    project_agreement_refresh(project_id=project.pk)
     client.force_login(curator)
     html = client.get(reverse("project_agreement", args=[project.slug])).content.decode()
     # The reason stands beside the word, not only in a tooltip.
@@ -319,6 +337,7 @@ def test_fleiss_kappa_undefined_for_uneven_reviews_says_why_on_the_page(client, 
     task = SeedTaskFactory(project=project)
     for person in (first, second):
         review_submit(reviewer=person, schema=project.seed_schema, seed_task=task, answers=_seed_answers(4))
+    project_agreement_refresh(project_id=project.pk)
     client.force_login(curator)
 
     html = client.get(reverse("project_agreement", args=[project.slug])).content.decode()
@@ -329,7 +348,8 @@ def test_fleiss_kappa_undefined_for_uneven_reviews_says_why_on_the_page(client, 
 # The API
 
 
-def test_the_api_returns_the_same_report_as_the_page_as_strict_json(client, project, curator, reviewed):
+def test_the_api_returns_the_report_the_page_shows_as_strict_json(client, project, curator, reviewed):
+    project_agreement_refresh(project_id=project.pk)
     client.force_login(curator)
 
     response = client.get(reverse("api_agreement", args=[project.slug]))
@@ -338,20 +358,42 @@ def test_the_api_returns_the_same_report_as_the_page_as_strict_json(client, proj
     body = response.content.decode()
     assert "NaN" not in body and "Infinity" not in body
     report = json.loads(body)
-    assert report == json.loads(json.dumps(project_agreement_get(project=project)))
+    assert (report.pop("stale"), report.pop("computing")) == (False, False)
+    assert report == json.loads(json.dumps(project_agreement_latest(project=project).result))
     assert _field(report, "clarity")["report"]["n_ratings"] == 17
 
 
-def test_the_api_answers_202_while_a_worker_computes_a_large_project(client, project, curator, reviewed, monkeypatch):
-    monkeypatch.setattr(agreement_service, "_cache_is_shared", lambda: True)
-    monkeypatch.setattr(agreement_service, "INLINE_LIMIT", 0)
-    monkeypatch.setattr("curation.jobs.project_agreement_task.delay", lambda project_id: None)
+def test_the_api_answers_202_with_where_to_poll_while_a_worker_computes_the_first_report(
+    client, project, curator, reviewed
+):
     client.force_login(curator)
+    url = reverse("api_agreement", args=[project.slug])
 
-    response = client.get(reverse("api_agreement", args=[project.slug]))
+    response = client.get(url)
 
     assert response.status_code == 202
-    assert response.json()["status"] == "computing"
+    assert response.json()["status"] == "computing" and response["Location"] == url
+
+
+def test_the_api_says_when_reviews_arrived_since_the_report_and_a_post_queues_a_new_one(
+    client, project, curator, reviewers, reviewed, monkeypatch, django_capture_on_commit_callbacks
+):
+    project_agreement_refresh(project_id=project.pk)
+    review_submit(
+        reviewer=reviewers[2], schema=project.seed_schema, seed_task=reviewed[3], answers=_seed_answers(1, "reject")
+    )
+    client.force_login(curator)
+    url = reverse("api_agreement", args=[project.slug])
+    assert client.get(url).json()["stale"] is True
+    queued = []
+    monkeypatch.setattr("curation.jobs.computation_run_task.delay", queued.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        posted = client.post(url)
+
+    assert posted.status_code == 202 and posted["Location"] == url
+    assert queued == [Computation.objects.get().pk]
+    assert client.get(url).json()["computing"] is True
 
 
 def test_the_api_refuses_agreement_to_a_member_clinician(client, project, clinician, reviewed):
