@@ -77,6 +77,11 @@ urlpatterns = [
     path("projects/<slug:slug>/releases/<int:release_id>/retry/", releases.release_retry_view, name="release_retry"),
     path("projects/<slug:slug>/adjudication/", adjudication.adjudication_queue, name="adjudication_queue"),
     path(
+        "projects/<slug:slug>/adjudication/recompute/",
+        adjudication.adjudication_queue_recompute,
+        name="adjudication_queue_recompute",
+    ),
+    path(
         "projects/<slug:slug>/adjudication/settings/",
         adjudication.adjudication_settings_edit,
         name="adjudication_settings",

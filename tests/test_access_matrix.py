@@ -124,12 +124,14 @@ RULES = {
     "api_docs": ("get", API_SIGNED_IN),
     # Adjudication and dataset decisions: curators and admins only (reviews are blind to clinicians).
     "adjudication_queue": ("get", CURATORS_ONLY),
+    "adjudication_queue_recompute": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
     "adjudication_settings": ("get", CURATORS_ONLY),
     "adjudicate_task": ("get", CURATORS_ONLY),
     "adjudicate_response": ("get", CURATORS_ONLY),
     "task_decide": ("post", {**CURATORS_ONLY, "curator": 302, "admin": 302}),
     "bulk_decide": ("get", CURATORS_ONLY),
-    "api_disagreement_list": ("get", API_CURATORS_ONLY),
+    # A worker finds the queue: the first curator to ask is told to poll (202) while it does.
+    "api_disagreement_list": ("get", {**API_CURATORS_ONLY, "curator": 202, "admin": 202}),
     "api_agreement": ("get", API_CURATORS_ONLY),
     # An empty batch is refused (400) once past the gate: curators and admins only.
     "api_assignment_create": ("post", {**API_CURATORS_ONLY, "curator": 400, "admin": 400}),
@@ -264,6 +266,7 @@ def world(project, clinician, outsider, curator, admin_user, release):
             name: {"slug": project.slug}
             for name in (
                 "adjudication_queue",
+                "adjudication_queue_recompute",
                 "adjudication_settings",
                 "bulk_decide",
                 "api_disagreement_list",

@@ -7,11 +7,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.access import access_item_for_adjudication, access_project_for_adjudication
+from curation.api.computations import ComputingOut, computing_response
 from curation.api.params import query_flag
 from curation.api.parsers import JSON_ONLY
 from curation.models import GoldLabel, ReasonCode
-from curation.selectors.adjudication import disagreements_detect, schema_for_item
-from curation.services.adjudication import AdjudicationConflict, gold_label_adjudicate
+from curation.pagination import ApiCursorPagination
+from curation.selectors.adjudication import adjudication_settings_of, disputed_items_of, schema_for_item
+from curation.services.adjudication import (
+    AdjudicationConflict,
+    disagreements_latest,
+    disagreements_recompute,
+    gold_label_adjudicate,
+)
 from curation.services.assignments import ITEM_KINDS
 
 
@@ -24,18 +31,27 @@ class FieldDisagreementOut(serializers.Serializer):
 
 
 class DisagreementOut(serializers.Serializer):
+    position = serializers.IntegerField(help_text="Place in the queue, 1 the most severe")
     item_type = serializers.ChoiceField(choices=ITEM_KINDS)
-    item_id = serializers.IntegerField(source="item.pk")
-    schema_id = serializers.IntegerField(source="schema.pk")
+    item_id = serializers.IntegerField()
+    schema_id = serializers.IntegerField()
     level = serializers.ChoiceField(choices=["safety", "high", "medium", "low"])
-    safety = serializers.ListField(child=serializers.CharField())
+    safety = serializers.ListField(child=serializers.CharField(), source="safety_reasons")
     fields = FieldDisagreementOut(many=True)
-    review_ids = serializers.SerializerMethodField()
-    gold_version = serializers.IntegerField(source="gold.version", default=None, allow_null=True)
+    review_ids = serializers.ListField(child=serializers.IntegerField())
+    gold_version = serializers.IntegerField(allow_null=True)
     settled = serializers.BooleanField()
 
-    def get_review_ids(self, obj) -> list[int]:
-        return [r.pk for r in obj.reviews]
+
+class DisagreementPageOut(serializers.Serializer):
+    computed_at = serializers.DateTimeField(help_text="When a worker found these")
+    stale = serializers.BooleanField(help_text="Reviews, flags or the rule changed since: POST to recompute")
+    computing = serializers.BooleanField(help_text="A new search is on its way")
+    to_settle = serializers.IntegerField()
+    settled = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = DisagreementOut(many=True)
 
 
 class AdjudicateIn(serializers.Serializer):
@@ -94,15 +110,56 @@ class ConflictOut(serializers.Serializer):
 
 
 class DisagreementListApi(APIView):
+    cursor_ordering = "position"
+
     @extend_schema(
-        parameters=[OpenApiParameter("settled", bool, description="Include items already settled by a gold label")],
-        responses=DisagreementOut(many=True),
+        summary="The disagreement queue a worker last found (curators and admins)",
+        description=(
+            "The items whose reviews disagree under the project's rule, or that carry a safety flag, most severe "
+            "first, 50 a page (`page_size` up to 200; `next` carries the cursor). A worker finds them: this "
+            "answers the last search with `computed_at` and `stale`, or 202 with a `Location` to poll while the "
+            "first search runs. A POST queues a new search."
+        ),
+        parameters=[
+            OpenApiParameter("settled", bool, description="Include items already settled by a gold label"),
+            OpenApiParameter("cursor", str, description="From the previous page's `next` or `previous`"),
+            OpenApiParameter("page_size", int, description="Items a page, up to 200"),
+        ],
+        responses={200: DisagreementPageOut, 202: ComputingOut},
     )
     def get(self, request: Request, slug: str) -> Response:
         project = access_project_for_adjudication(user=request.user, slug=slug)
         include_settled = query_flag(request, "settled")
-        found = disagreements_detect(project=project, include_settled=include_settled)
-        return Response(DisagreementOut(found, many=True).data)
+        latest = disagreements_latest(project=project, rules=adjudication_settings_of(project=project))
+        if not latest.ready:
+            return computing_response(request, latest, what="the disagreement queue")
+        rows = disputed_items_of(
+            project=project, generation=latest.computation.generation, include_settled=include_settled
+        ).select_related(None)
+        paginator = ApiCursorPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return Response(
+            {
+                "computed_at": latest.computed_at,
+                "stale": latest.stale,
+                "computing": latest.computing,
+                "to_settle": latest.result.get("to_settle", 0),
+                "settled": latest.result.get("settled", 0),
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "results": DisagreementOut(page, many=True).data,
+            }
+        )
+
+    @extend_schema(summary="Queue a new search for disagreements", request=None, responses={202: ComputingOut})
+    def post(self, request: Request, slug: str) -> Response:
+        project = access_project_for_adjudication(user=request.user, slug=slug)
+        disagreements_recompute(project=project, actor=request.user)
+        return Response(
+            {"status": "computing", "detail": "A worker is finding the disagreements; GET this address for them."},
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": request.path, "Retry-After": "3"},
+        )
 
 
 class AdjudicateApi(APIView):

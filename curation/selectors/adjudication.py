@@ -6,16 +6,14 @@ Raw reviews are only read: the comparisons themselves are curation.stats.disagre
 """
 
 import hashlib
-from collections import Counter
-from collections.abc import Iterable
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
-from django.utils import timezone
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from curation.filters import SeedTaskFilter
 from curation.models import (
@@ -23,6 +21,9 @@ from curation.models import (
     FLAG_ANSWER_FIELD,
     AcceptanceAction,
     AdjudicationSettings,
+    Computation,
+    ComputationKind,
+    DisputedItem,
     FlagKind,
     GoldLabel,
     ItemFlag,
@@ -34,10 +35,12 @@ from curation.models import (
     TaskStatus,
 )
 from curation.schemas.definitions import field_options
+from curation.selectors.computations import computation_of
 from curation.stats.disagreement import FieldDisagreement, field_disagreement
 
 SAFETY_KINDS = BLOCKING_FLAG_KINDS
-DISAGREEMENTS_SEEN_SECONDS = 30 * 24 * 3600
+# Reviews read at a time when a worker scans a whole project for disagreements.
+SCAN_CHUNK = 2000
 
 
 def adjudication_settings_of(*, project: Project) -> AdjudicationSettings:
@@ -74,8 +77,37 @@ def _safety_reasons(flags: set[str], answers: Iterable[dict]) -> list[str]:
     return [f"Safety flag: {FlagKind(kind).label}" for kind in sorted(flags | _safety_answers(answers))]
 
 
+class _Severity:
+    """How a disputed item ranks in the queue, from its fields in dispute and its safety reasons."""
+
+    fields: list[FieldDisagreement]
+    safety: list[str]
+
+    @property
+    def max_severity(self) -> float:
+        return max((f.severity for f in self.fields), default=0.0)
+
+    @property
+    def sort_key(self) -> tuple:
+        return (bool(self.safety), self.max_severity, len(self.fields), -self.item_id)
+
+    @property
+    def level(self) -> str:
+        if self.safety:
+            return "safety"
+        if self.max_severity >= 0.75:
+            return "high"
+        if self.max_severity >= 0.5:
+            return "medium"
+        return "low"
+
+    @property
+    def reasons(self) -> list[str]:
+        return [*self.safety, *(f.description for f in self.fields)]
+
+
 @dataclass
-class Disagreement:
+class Disagreement(_Severity):
     """One item (under one rating form) whose reviews need a curator, with every reason the rule fired."""
 
     schema: RatingSchema
@@ -89,6 +121,10 @@ class Disagreement:
     @property
     def item(self) -> SeedTask | ModelResponse:
         return self.seed_task or self.response
+
+    @property
+    def item_id(self) -> int:
+        return self.item.pk
 
     @property
     def item_type(self) -> str:
@@ -110,27 +146,28 @@ class Disagreement:
         linked = {r.pk for r in self.gold.reviews.all()}
         return all(r.pk in linked for r in self.reviews)
 
-    @property
-    def max_severity(self) -> float:
-        return max((f.severity for f in self.fields), default=0.0)
+
+@dataclass
+class FoundDispute(_Severity):
+    """A disputed item as a scan of the whole project finds it: ids and values only, so a worker can
+    hold every one of a large project's disputes (curation.services.adjudication.disputed_items_run)."""
+
+    schema_id: int
+    seed_task_id: int | None
+    response_id: int | None
+    review_ids: list[int]
+    fields: list[FieldDisagreement]
+    safety: list[str]
+    gold_version: int | None
+    settled: bool
 
     @property
-    def sort_key(self) -> tuple:
-        return (bool(self.safety), self.max_severity, len(self.fields), -self.item.pk)
+    def item_id(self) -> int:
+        return self.seed_task_id or self.response_id
 
     @property
-    def level(self) -> str:
-        if self.safety:
-            return "safety"
-        if self.max_severity >= 0.75:
-            return "high"
-        if self.max_severity >= 0.5:
-            return "medium"
-        return "low"
-
-    @property
-    def reasons(self) -> list[str]:
-        return [*self.safety, *(f.description for f in self.fields)]
+    def item_type(self) -> str:
+        return "seed_task" if self.seed_task_id else "response"
 
 
 ItemKey = tuple[str, int]  # ("seed_task" | "response", id)
@@ -141,132 +178,212 @@ def _item_key(obj: Any) -> ItemKey:
     return ("seed_task", obj.seed_task_id) if obj.seed_task_id else ("response", obj.response_id)
 
 
-def _current_reviews(project: Project) -> dict[GroupKey, list[Review]]:
-    reviews = (
-        Review.objects.filter(project=project, is_current=True)
-        .select_related("schema", "reviewer", "seed_task", "response__seed_task", "response__prompt")
-        .order_by("id")
-    )
-    groups: dict[GroupKey, list[Review]] = {}
-    for review in reviews:
-        groups.setdefault((*_item_key(review), review.schema_id), []).append(review)
-    return groups
-
-
-def _open_safety_flags(project: Project) -> dict[ItemKey, tuple[set[str], ItemFlag]]:
-    """Per flagged item: the kinds of its open safety flags, and one of the flags (to reach the item)."""
-    found: dict[ItemKey, tuple[set[str], ItemFlag]] = {}
-    flags = ItemFlag.objects.filter(project=project, kind__in=SAFETY_KINDS, cleared_at__isnull=True).select_related(
-        "seed_task", "response__seed_task", "response__prompt"
-    )
-    for flag in flags:
-        kinds = found.get(_item_key(flag), (set(), flag))[0]
-        kinds.add(flag.kind)
-        found[_item_key(flag)] = (kinds, flag)
+def _open_safety_flags(project: Project, seed_task_ids: list[int] | None) -> dict[ItemKey, set[str]]:
+    """Per flagged item: the kinds of its open safety flags."""
+    flags = ItemFlag.objects.filter(project=project, kind__in=SAFETY_KINDS, cleared_at__isnull=True)
+    if seed_task_ids is not None:
+        flags = flags.filter(seed_task_id__in=seed_task_ids)
+    found: dict[ItemKey, set[str]] = defaultdict(set)
+    for seed_task_id, response_id, kind in flags.values_list("seed_task_id", "response_id", "kind"):
+        found[("seed_task", seed_task_id) if seed_task_id else ("response", response_id)].add(kind)
     return found
 
 
-def _flagged_unrated(
-    project: Project, flags: dict[ItemKey, tuple[set[str], ItemFlag]], rated: set[ItemKey]
-) -> dict[GroupKey, tuple[ItemFlag, RatingSchema]]:
-    """A flagged item nobody has rated yet is still the curators' to look at, under the project's form."""
-    unrated = {}
-    for key, (_, flag) in flags.items():
-        if key not in rated:
-            schema = project.seed_schema if key[0] == "seed_task" else project.response_schema
-            if schema is not None:
-                unrated[(*key, schema.pk)] = (flag, schema)
-    return unrated
+def _gold_links(
+    project: Project, seed_task_ids: list[int] | None
+) -> tuple[dict[GroupKey, tuple[int, int]], dict[int, set[int]]]:
+    """The project's gold labels by item and form, as (id, version), and the reviews each settled."""
+    labels = GoldLabel.objects.filter(project=project)
+    if seed_task_ids is not None:
+        labels = labels.filter(seed_task_id__in=seed_task_ids)
+    golds = {
+        (("seed_task", seed_task_id) if seed_task_id else ("response", response_id)) + (schema_id,): (pk, version)
+        for pk, seed_task_id, response_id, schema_id, version in labels.values_list(
+            "pk", "seed_task_id", "response_id", "schema_id", "version"
+        )
+    }
+    links: dict[int, set[int]] = defaultdict(set)
+    through = GoldLabel.reviews.through.objects.filter(goldlabel__in=labels)
+    for gold_id, review_id in through.values_list("goldlabel_id", "review_id").iterator(chunk_size=SCAN_CHUNK):
+        links[gold_id].add(review_id)
+    return golds, links
+
+
+def disagreement_scan(
+    *, project: Project, rules: AdjudicationSettings | None = None, seed_task_ids: list[int] | None = None
+) -> Iterator[FoundDispute]:
+    """Every item of the project (or only the seed tasks `seed_task_ids`) whose current reviews disagree
+    under the project's rule, or that carries an open safety flag, settled or not, in the order of
+    their (seed task, response, form). Reads the reviews a chunk at a time, grouped by item in SQL, so
+    a project of any size is scanned in bounded memory: for workers, not requests."""
+    rules = rules or adjudication_settings_of(project=project)
+    schemas = {s.pk: s for s in RatingSchema.objects.filter(project=project)}
+    flags = _open_safety_flags(project, seed_task_ids)
+    golds, links = _gold_links(project, seed_task_ids)
+    reviews = Review.objects.filter(project=project, is_current=True)
+    if seed_task_ids is not None:
+        reviews = reviews.filter(seed_task_id__in=seed_task_ids)
+    rows = (
+        reviews.order_by("seed_task_id", "response_id", "schema_id", "id")
+        .values_list("seed_task_id", "response_id", "schema_id", "id", "answers")
+        .iterator(chunk_size=SCAN_CHUNK)
+    )
+    rated: set[ItemKey] = set()
+    for (seed_task_id, response_id, schema_id), group in itertools.groupby(rows, key=lambda row: row[:3]):
+        members = list(group)
+        item: ItemKey = ("seed_task", seed_task_id) if seed_task_id else ("response", response_id)
+        if item in flags:
+            rated.add(item)
+        schema = schemas.get(schema_id) or RatingSchema.objects.get(pk=schema_id)
+        found = _dispute(
+            schema,
+            seed_task_id,
+            response_id,
+            members,
+            flags.get(item, set()),
+            golds.get((*item, schema_id)),
+            links,
+            rules,
+        )
+        if found is not None:
+            yield found
+    for item in sorted(set(flags) - rated):
+        schema = project.seed_schema if item[0] == "seed_task" else project.response_schema
+        if schema is not None:
+            seed_task_id, response_id = (item[1], None) if item[0] == "seed_task" else (None, item[1])
+            found = _dispute(
+                schema, seed_task_id, response_id, [], flags[item], golds.get((*item, schema.pk)), links, rules
+            )
+            if found is not None:
+                yield found
+
+
+def _dispute(
+    schema: RatingSchema,
+    seed_task_id: int | None,
+    response_id: int | None,
+    members: list[tuple],
+    flag_kinds: set[str],
+    gold: tuple[int, int] | None,
+    links: dict[int, set[int]],
+    rules: AdjudicationSettings,
+) -> FoundDispute | None:
+    """One item's reviews (rows of seed task, response, form, id, answers) judged under the rule."""
+    answers = [row[4] for row in members]
+    review_ids = [row[3] for row in members]
+    fields = fields_in_dispute(schema=schema, answers=answers, rules=rules)
+    safety = _safety_reasons(flag_kinds, answers)
+    if not (fields or safety):
+        return None
+    return FoundDispute(
+        schema_id=schema.pk,
+        seed_task_id=seed_task_id,
+        response_id=response_id,
+        review_ids=review_ids,
+        fields=fields,
+        safety=safety,
+        gold_version=gold[1] if gold else None,
+        settled=gold is not None and all(pk in links[gold[0]] for pk in review_ids),
+    )
 
 
 def disagreements_detect(
-    *, project: Project, include_settled: bool = False, rules: AdjudicationSettings | None = None
+    *,
+    project: Project,
+    include_settled: bool = False,
+    rules: AdjudicationSettings | None = None,
+    seed_task_ids: list[int] | None = None,
 ) -> list[Disagreement]:
     """Items whose current reviews disagree under the project's rule, or that carry a safety flag,
-    most severe first: safety flags, then the widest disagreement, then the most fields in dispute."""
-    rules = rules or adjudication_settings_of(project=project)
-    groups = _current_reviews(project)
-    flags = _open_safety_flags(project)
-    unrated = _flagged_unrated(project, flags, {g[:2] for g in groups})
-    golds = {
-        (*_item_key(g), g.schema_id): g
-        for g in GoldLabel.objects.filter(project=project).prefetch_related("reviews").select_related("adjudicated_by")
-    }
-    found = []
-    for group_key in [*groups, *unrated]:
-        members = groups.get(group_key, [])
-        if members:
-            schema, seed_task, response = members[0].schema, members[0].seed_task, members[0].response
-        else:
-            flag, schema = unrated[group_key]
-            seed_task, response = flag.seed_task, flag.response
-        answers = [r.answers for r in members]
-        disagreement = Disagreement(
-            schema=schema,
-            seed_task=seed_task,
-            response=response,
-            reviews=members,
-            fields=fields_in_dispute(schema=schema, answers=answers, rules=rules),
-            safety=_safety_reasons(flags.get(group_key[:2], (set(),))[0], answers),
-            gold=golds.get(group_key),
-        )
-        if not (disagreement.safety or disagreement.fields):
-            continue
-        if disagreement.settled and not include_settled:
-            continue
-        found.append(disagreement)
+    most severe first: safety flags, then the widest disagreement, then the most fields in dispute;
+    with their reviews, items and gold labels loaded. Reads the whole project (or the seed tasks
+    `seed_task_ids`): the queue pages read what a worker found instead (disputed_items_of)."""
+    found = [
+        d
+        for d in disagreement_scan(project=project, rules=rules, seed_task_ids=seed_task_ids)
+        if include_settled or not d.settled
+    ]
     found.sort(key=lambda d: d.sort_key, reverse=True)
-    return found
-
-
-@dataclass
-class DisagreementQueue:
-    """The queue as a view shows it, with both counts whatever the view: items still to settle, and settled ones."""
-
-    items: list[Disagreement]
-    to_settle: int
-    settled: int
-
-
-def disagreement_queue(
-    *, project: Project, include_settled: bool = False, rules: AdjudicationSettings | None = None
-) -> DisagreementQueue:
-    found = disagreements_detect(project=project, include_settled=True, rules=rules)
-    settled = sum(1 for d in found if d.settled)
-    shown = found if include_settled else [d for d in found if not d.settled]
-    # Detection reads every current review: the dashboard shows this count, with its age, instead.
-    cache.set(
-        _waiting_key(project.pk),
-        {"to_settle": len(found) - settled, "at": timezone.now().isoformat()},
-        DISAGREEMENTS_SEEN_SECONDS,
+    reviews = Review.objects.select_related("reviewer").in_bulk([pk for d in found for pk in d.review_ids])
+    schemas = RatingSchema.objects.in_bulk({d.schema_id for d in found})
+    tasks = SeedTask.objects.in_bulk({d.seed_task_id for d in found if d.seed_task_id})
+    responses = ModelResponse.objects.select_related("seed_task", "prompt").in_bulk(
+        {d.response_id for d in found if d.response_id}
     )
-    return DisagreementQueue(items=shown, to_settle=len(found) - settled, settled=settled)
+    golds = {
+        (g.seed_task_id, g.response_id, g.schema_id): g
+        for g in GoldLabel.objects.filter(project=project)
+        .filter(Q(seed_task_id__in=list(tasks)) | Q(response_id__in=list(responses)))
+        .prefetch_related("reviews")
+        .select_related("adjudicated_by")
+    }
+    return [
+        Disagreement(
+            schema=schemas[d.schema_id],
+            seed_task=tasks.get(d.seed_task_id),
+            response=responses.get(d.response_id),
+            reviews=[reviews[pk] for pk in d.review_ids],
+            fields=d.fields,
+            safety=d.safety,
+            gold=golds.get((d.seed_task_id, d.response_id, d.schema_id)),
+        )
+        for d in found
+    ]
 
 
-def _waiting_key(project_id: int) -> str:
-    return f"disagreements-waiting:v1:{project_id}"
+# --- what a worker found: the queue the pages and the API read ---------------------------------------
+
+
+def disagreements_data_version(*, project: Project, rules: AdjudicationSettings, changes: int) -> str:
+    """The version of the data disagreements are found from, in one query of two index look-ups: the
+    latest review and flag ids (reviews and flags are added, never edited; a cleared flag bumps
+    `changes`), and the rule."""
+    latest = (
+        Project.objects.filter(pk=project.pk)
+        .annotate(
+            review=Subquery(Review.objects.filter(project=OuterRef("pk")).order_by("-id").values("id")[:1]),
+            flag=Subquery(ItemFlag.objects.filter(project=OuterRef("pk")).order_by("-id").values("id")[:1]),
+        )
+        .values_list("review", "flag")
+        .first()
+    )
+    review, flag = latest or (None, None)
+    return f"reviews:{review or 0}:flags:{flag or 0}:changes:{changes}:rule:{rules.rule}:{rules.min_spread}"
+
+
+def disputed_items_of(*, project: Project, generation: int, include_settled: bool = False) -> QuerySet[DisputedItem]:
+    """The disputed items a worker found in its run `generation`, in queue order (by `position`), with
+    what the queue shows of each item."""
+    rows = DisputedItem.objects.filter(project=project, generation=generation, position__isnull=False)
+    if not include_settled:
+        rows = rows.filter(settled=False)
+    return rows.select_related("schema", "seed_task", "response__seed_task", "response__prompt").order_by("position")
 
 
 def disagreements_last_counted(*, project_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """Per project, the disagreements to settle when the queue was last opened and when that was
-    (`{"to_settle", "at"}`, `at` a datetime); projects whose queue nobody opened lately are missing.
-    One cache read, no query."""
-    ids = list(project_ids)
-    found = cache.get_many([_waiting_key(pk) for pk in ids])
-    counted = {}
-    for pk in ids:
-        entry = found.get(_waiting_key(pk))
-        if entry is not None:
-            counted[pk] = {"to_settle": entry["to_settle"], "at": datetime.fromisoformat(entry["at"])}
-    return counted
+    """Per project, the disagreements to settle when a worker last looked and when that was
+    (`{"to_settle", "at"}`, `at` a datetime); projects never looked at are missing. One query."""
+    rows = Computation.objects.filter(
+        project_id__in=list(project_ids), kind=ComputationKind.DISAGREEMENTS, computed_at__isnull=False
+    ).values_list("project_id", "computed_at", "summary")
+    return {pk: {"to_settle": summary.get("to_settle", 0), "at": at} for pk, at, summary in rows}
 
 
-def disagreement_after(*, project: Project, current: Disagreement) -> Disagreement | None:
-    """Where a curator goes once `current` is settled: the next item still to settle in queue order
-    (wrapping round to the most severe), or None when nothing is left."""
-    queue = [d for d in disagreements_detect(project=project) if d.group_key != current.group_key]
-    later = [d for d in queue if d.sort_key < current.sort_key]
-    return (later or queue or [None])[0]
+def disagreement_after(*, project: Project, current: Disagreement) -> DisputedItem | None:
+    """Where a curator goes once `current` is settled: the next item still to settle in the queue a
+    worker last found (wrapping round to the most severe), or None when nothing is left."""
+    computation = computation_of(project=project, kind=ComputationKind.DISAGREEMENTS)
+    if computation is None or not computation.generation:
+        return None
+    queue = disputed_items_of(project=project, generation=computation.generation)
+    same = {"schema_id": current.schema.pk, "seed_task": current.seed_task, "response": current.response}
+    here = (
+        DisputedItem.objects.filter(project=project, generation=computation.generation, **same)
+        .values_list("position", flat=True)
+        .first()
+    )
+    others = queue.exclude(**same)
+    return (others.filter(position__gt=here).first() if here else None) or others.first()
 
 
 def disagreement_for_item(
@@ -316,8 +433,15 @@ def seed_tasks_matching(*, project: Project, filter_params: dict[str, Any]) -> Q
     return task_filter.qs
 
 
-def disputed_task_ids(*, project: Project) -> set[int]:
-    return {d.seed_task.pk for d in disagreements_detect(project=project) if d.seed_task is not None}
+def disputed_task_ids(*, project: Project, task_ids: list[int]) -> set[int]:
+    """Which of the seed tasks `task_ids` have an open disagreement now (found from their own reviews,
+    a chunk of tasks at a time, not from the queue a worker last computed, which may be stale)."""
+    disputed: set[int] = set()
+    for start in range(0, len(task_ids), SCAN_CHUNK):
+        chunk = task_ids[start : start + SCAN_CHUNK]
+        found = disagreement_scan(project=project, seed_task_ids=chunk)
+        disputed.update(d.seed_task_id for d in found if d.seed_task_id and not d.settled)
+    return disputed
 
 
 def tasks_fingerprint(task_ids: Iterable[int]) -> str:
@@ -344,7 +468,7 @@ def seed_tasks_decision_preview(
     status = decision_status(action)
     matched = list(tasks.filter(project=project).order_by("pk").values_list("pk", "status"))
     pending = [pk for pk, current in matched if current != status]
-    disputed = disputed_task_ids(project=project) & set(pending) if skip_disputed else set()
+    disputed = disputed_task_ids(project=project, task_ids=pending) if skip_disputed else set()
     return DecisionPreview(
         task_ids=[pk for pk in pending if pk not in disputed],
         matched=len(matched),

@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.services import AuditAction, audit_record
-from curation.models import FlagKind, ItemFlag, ModelResponse, SeedTask
+from curation.models import ComputationKind, FlagKind, ItemFlag, ModelResponse, SeedTask
+from curation.services.computations import computation_mark_changed
 
 NOTE_LIMIT = 2_000
 
@@ -61,6 +62,8 @@ def item_flag_clear(*, flag: ItemFlag, curator: User, note: str) -> ItemFlag:
     flag.cleared_at = timezone.now()
     flag.clearance_note = note[:NOTE_LIMIT]
     flag.save(update_fields=["cleared_by", "cleared_at", "clearance_note"])
+    # A cleared safety flag may take an item out of the disagreement queue: the last search is stale.
+    computation_mark_changed(project_id=flag.project_id, kind=ComputationKind.DISAGREEMENTS)
     audit_record(
         action=AuditAction.FLAG_CLEARED, target=flag, actor=curator, after={"clearance_note": flag.clearance_note}
     )

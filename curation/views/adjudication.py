@@ -6,7 +6,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,13 +23,14 @@ from curation.forms.adjudication import (
     gold_values_from_post,
 )
 from curation.models import AcceptanceAction, AcceptanceEvent, GoldLabel, ModelResponse, Project, RatingSchema, SeedTask
+from curation.pagination import KeysetPage, page_from_request
 from curation.selectors.adjudication import (
     DecisionPreview,
     Disagreement,
     adjudication_settings_of,
     disagreement_after,
     disagreement_for_item,
-    disagreement_queue,
+    disputed_items_of,
     schema_for_item,
     seed_tasks_decision_preview,
     seed_tasks_matching,
@@ -40,6 +40,8 @@ from curation.selectors.seed_tasks import seed_tasks_of
 from curation.services.adjudication import (
     AdjudicationConflict,
     adjudication_settings_update,
+    disagreements_latest,
+    disagreements_recompute,
     gold_label_adjudicate,
     seed_task_decide,
     seed_tasks_decide_by_filter,
@@ -59,16 +61,49 @@ def _error_text(exc: ValidationError) -> str:
 @login_required
 def adjudication_queue(request: HttpRequest, slug: str) -> HttpResponse:
     project = access_project_for_adjudication(user=request.user, slug=slug)
+    return _queue_page(request, project)
+
+
+def _queue_page(request: HttpRequest, project: Project) -> HttpResponse:
+    """The queue a worker last found, a page at a time, with its age; never searched in the request."""
     include_settled = request.GET.get("settled") == "1"
     rules = adjudication_settings_of(project=project)
-    queue = disagreement_queue(project=project, include_settled=include_settled, rules=rules)
-    page = Paginator(queue.items, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    latest = disagreements_latest(project=project, rules=rules)
+    if latest.ready:
+        rows = disputed_items_of(
+            project=project, generation=latest.computation.generation, include_settled=include_settled
+        )
+        page = page_from_request(request, rows, ordering=("position",), size=QUEUE_PAGE_SIZE)
+    else:
+        page = KeysetPage(items=[])
     template = "curation/adjudication/queue.html" + ("#queue" if request.htmx else "")
     return render(
         request,
         template,
-        {"project": project, "page": page, "rules": rules, "include_settled": include_settled, "queue": queue},
+        {
+            "project": project,
+            "page": page,
+            "rules": rules,
+            "include_settled": include_settled,
+            "latest": latest,
+            "counts": latest.result or {},
+            # Polled while a run is on its way; after a Recompute (a POST) the queue's own address.
+            "poll_url": request.get_full_path()
+            if request.method == "GET"
+            else reverse("adjudication_queue", args=[project.slug]),
+        },
     )
+
+
+@login_required
+@require_POST
+def adjudication_queue_recompute(request: HttpRequest, slug: str) -> HttpResponse:
+    project = access_project_for_adjudication(user=request.user, slug=slug)
+    disagreements_recompute(project=project, actor=request.user)
+    if request.htmx:  # the Recompute button swaps in the queue, which polls until the new one is ready
+        return _queue_page(request, project)
+    messages.info(request, "The queue is being recomputed; this page shows it when it is ready.")
+    return redirect("adjudication_queue", slug=project.slug)
 
 
 @login_required
@@ -195,7 +230,7 @@ def _after_saving(request: HttpRequest, project: Project, saved: Disagreement, g
         return redirect("adjudication_queue", slug=project.slug)
     messages.success(request, f"{done} Next: {following.item_name}.")
     url = _item_url(project, following.seed_task, following.response)
-    return redirect(f"{url}?schema={following.schema.pk}")
+    return redirect(f"{url}?schema={following.schema_id}")
 
 
 def _show_refusal(
@@ -340,7 +375,7 @@ def adjudication_settings_edit(request: HttpRequest, slug: str) -> HttpResponse:
             min_spread=form.cleaned_data["min_spread"],
             dynamic_overlap=form.cleaned_data["dynamic_overlap"],
         )
-        messages.success(request, "Saved. The queue now follows the new rule.")
+        messages.success(request, "Saved. The queue is being found again under the new rule.")
         if change.overlap_turned_on:
             extra = len(change.extra_assignments)
             messages.info(request, f"Dynamic overlap is on: {extra} disputed item(s) went to one more reviewer.")

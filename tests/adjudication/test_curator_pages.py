@@ -9,6 +9,7 @@ from django.urls import reverse
 from curation.models import FLAG_ANSWER_FIELD, FlagKind, ItemFlag, SeedTask
 from curation.selectors.adjudication import disagreements_detect
 from curation.selectors.adjudication_item import value_labels
+from curation.services.adjudication import disagreements_refresh
 from curation.services.reviews import review_submit
 from curation.text.diffs import side_by_side_diff_html
 from tests.adjudication.answers import RESPONSE_AGREED, SEED_AGREED
@@ -67,6 +68,7 @@ def test_saving_a_gold_label_opens_the_next_item_in_the_queue_and_says_which_was
     widest, narrower = SeedTaskFactory(project=project), SeedTaskFactory(project=project)
     dispute(widest, reviewers, 1, 5)
     dispute(narrower, reviewers, 2, 5)
+    disagreements_refresh(project=project)
     client.force_login(curator)
 
     saved = client.post(reverse("adjudicate_task", args=[project.slug, widest.pk]), gold_post(project))
@@ -101,7 +103,9 @@ def test_the_queue_counts_items_to_settle_and_settled_ones_apart_in_both_views(c
     first, second, third = (SeedTaskFactory(project=project) for _ in range(3))
     for task in (first, second, third):
         dispute(task, reviewers, 1, 5)
+    disagreements_refresh(project=project)
     client.force_login(curator)
+    # The queue a worker found shows the item settled at once, without searching the project again.
     client.post(reverse("adjudicate_task", args=[project.slug, first.pk]), gold_post(project))
 
     assert queue_count(client, project) == ("2 items to settle (1 settled hidden), most severe first", 2)

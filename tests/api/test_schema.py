@@ -38,6 +38,9 @@ def test_a_boolean_query_parameter_other_than_true_or_false_is_refused_by_name(c
 
 @pytest.mark.parametrize("value", ["true", "false", "1", "0"])
 def test_a_boolean_query_parameter_reads_true_and_false(client, project, curator, value):
+    from curation.services.adjudication import disagreements_refresh
+
+    disagreements_refresh(project=project)
     client.force_login(curator)
     assert client.get(reverse("api_disagreement_list", args=[project.slug]), {"settled": value}).status_code == 200
 
