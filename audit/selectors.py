@@ -10,6 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
+from curation.models import Project
+
 from .chain import event_hash, summary_signature
 from .models import GENESIS_HASH, AuditAction, AuditChainHead, AuditEvent
 
@@ -48,6 +50,11 @@ def audit_events(
     if before_id is not None:
         events = events.filter(id__lt=before_id)
     return events
+
+
+def audit_project_names(*, project_ids: set[int]) -> dict[int, str]:
+    """The names of the projects the events name, in one query; a deleted project's id has none."""
+    return dict(Project.objects.filter(pk__in=project_ids).values_list("pk", "name"))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,9 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         events = list(selectors.audit_events(**filters, before_id=_cursor(request))[: PAGE_SIZE + 1])
     more = len(events) > PAGE_SIZE
     events = events[:PAGE_SIZE]
+    names = selectors.audit_project_names(project_ids={e.project_id for e in events if e.project_id})
+    for event in events:
+        event.project_name = names.get(event.project_id, "")
     query = request.GET.copy()
     query.pop("before", None)
     context = {

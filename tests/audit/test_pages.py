@@ -3,11 +3,14 @@
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_record
-from tests.factories import ClinicianFactory
+from curation.models import Project
+from tests.factories import ClinicianFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +88,19 @@ def test_the_export_command_names_an_unknown_project(events):
 
     with pytest.raises(CommandError, match="--project 'nowhere': no project has this slug"):
         call_command("audit_export", "--project", "nowhere")
+
+
+def test_the_page_names_each_events_project_in_the_same_queries_however_many_projects(client, admin_user):
+    client.force_login(admin_user)
+
+    def queries_with(n_projects: int) -> int:
+        for _ in range(n_projects):
+            audit_record(action=AuditAction.SETTINGS_CHANGED, project_id=ProjectFactory().pk)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("audit_list")).status_code == 200
+        return len(captured)
+
+    assert queries_with(2) == queries_with(20)
+    newest = Project.objects.get(pk=AuditEvent.objects.filter(action=AuditAction.SETTINGS_CHANGED).first().project_id)
+    page = client.get(reverse("audit_list")).content.decode()
+    assert f'{newest.name} <span class="muted">#{newest.pk}</span>' in page
