@@ -114,6 +114,11 @@ def import_jobs_running(*, older_than) -> QuerySet[ImportJob]:
     return running.filter(Q(heartbeat_at__lt=older_than) | Q(heartbeat_at__isnull=True, started_at__lt=older_than))
 
 
+def import_jobs_writing(*, project_id: int) -> QuerySet[ImportJob]:
+    """The project's imports in pass 2 now."""
+    return ImportJob.objects.filter(project_id=project_id, status=ImportStatus.WRITING)
+
+
 def seed_task_hashes_of(*, project_id: int) -> set[str]:
     return set(SeedTask.objects.filter(project_id=project_id).values_list("content_hash", flat=True))
 

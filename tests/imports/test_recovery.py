@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from curation.models import ImportJob, ImportStatus, SeedTask
 from curation.services.imports import FINISHED, import_job_create, import_jobs_recover_stale
+from curation.text.hashing import content_hash
 from tests.factories import CuratorFactory, ProjectFactory
 from tests.markers import needs_worker
 from tests.worker import running_worker, wait_until
@@ -46,6 +47,36 @@ def test_an_uploaded_job_left_running_is_started_again_from_the_start(
     job.refresh_from_db()
     assert job.status == ImportStatus.SUCCEEDED and SeedTask.objects.filter(import_job=job).count() == 5
     assert job.report["starts"] == 2 and job.report["recoveries"][0]["while"] == "writing"
+
+
+def test_rows_a_job_wrote_before_its_worker_died_are_deleted_before_it_starts_again(
+    project, curator, media, django_capture_on_commit_callbacks
+):
+    job = import_job_create(project=project, upload=SimpleUploadedFile("t.jsonl", seeds(5)), created_by=curator)
+    # What batches committed before the worker died (where each batch commits on its own): two of the
+    # records, and one the next start will not bring back, so that its going is seen.
+    leftovers = [json.loads(line) for line in seeds(2).decode().splitlines()] + [{"instruction": "Gone.", "output": ""}]
+    SeedTask.objects.bulk_create(
+        SeedTask(
+            project=project,
+            import_job=job,
+            instruction=r["instruction"],
+            reference_output=r["output"],
+            content_hash=content_hash(r["instruction"], "", r["output"]),
+        )
+        for r in leftovers
+    )
+    stalled(job, ImportStatus.WRITING)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert import_jobs_recover_stale() == [job.pk]
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.SUCCEEDED and job.records_written == 5
+    assert sorted(SeedTask.objects.filter(project=project).values_list("instruction", flat=True)) == [
+        f"Define term {i}." for i in range(5)
+    ]
+    assert "nothing was written" in job.report["recovered"]
 
 
 def test_a_job_whose_heartbeat_is_recent_is_left_to_its_worker(project, curator, media):

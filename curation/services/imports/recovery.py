@@ -1,10 +1,12 @@
 """Import jobs whose worker died: found by their heartbeat, and started again or failed with the reason.
 
 A running job saves a heartbeat as it works. One whose heartbeat is older than
-CONCORD_IMPORT_STALE_SECONDS (a minute) was left by a process that stopped. Nothing it did was
-committed (pass 2 is one transaction), so an uploaded file is simply queued again, from the start;
-a file read from the importing machine's disk (the CLI's) cannot be fetched again, so that job is
-marked failed, saying so. A job that keeps killing its workers is failed after a few starts.
+CONCORD_IMPORT_STALE_SECONDS (a minute) was left by a process that stopped. Nothing it did stays:
+pass 2 is one transaction, or on SQLite, where it commits batch by batch, the rows it wrote are
+deleted here first (storage.import_rows_discard). So an uploaded file is simply queued again, from
+the start; a file read from the importing machine's disk (the CLI's) cannot be fetched again, so
+that job is marked failed, saying so. A job that keeps killing its workers is failed after a few
+starts.
 
 Checked without a scheduler: when a job is created or previewed, when the import pages or API are
 read, and when a worker starts.
@@ -21,6 +23,7 @@ from django.utils import timezone
 from curation.models import ImportJob, ImportStatus
 from curation.selectors.imports import import_jobs_running
 from curation.services.imports.events import import_finished_record
+from curation.services.imports.storage import import_rows_discard
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +54,9 @@ def import_jobs_recover_stale() -> list[int]:
 
 def _recover(job: ImportJob, now) -> bool:
     seen = (job.heartbeat_at or job.started_at or now).strftime("%Y-%m-%d %H:%M:%S %Z")
-    stopped = (
-        f"The worker importing this file stopped while {job.status} (last sign of work at {seen}); nothing was written."
-    )
+    kept = import_rows_discard(job_id=job.pk)["kept"] if job.status == ImportStatus.WRITING else 0
+    outcome = f"{kept:,} rows it wrote were kept, as work had begun on them" if kept else "nothing was written"
+    stopped = f"The worker importing this file stopped while {job.status} (last sign of work at {seen}); {outcome}."
     starts = int(job.report.get("starts", 1))
     history = [*job.report.get("recoveries", []), {"at": now.isoformat(), "while": job.status}]
     if job.file and starts < MAX_STARTS:

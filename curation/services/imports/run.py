@@ -3,7 +3,8 @@
 A job reads one file, or every data file of a zip or folder (a batch). Pass 1 settles each file's
 reading and model, validates each record and spools it; any problem in any file refuses the whole
 batch. Pass 2 writes every file in one transaction with the job's final status, so a worker that
-dies mid-import leaves nothing behind and the job can simply start again.
+dies mid-import leaves nothing behind and the job can simply start again. On SQLite it commits batch
+by batch instead, and what a failed job wrote is deleted (storage.writes_in_batches says why).
 """
 
 import tempfile
@@ -20,16 +21,17 @@ from django.utils import timezone
 from curation import formats
 from curation.formats import PairRecord, Problem, Record, ResponseRecord
 from curation.formats.base import RawRecord
-from curation.models import ImportFormat, ImportJob, ImportStatus, Project, SeedTask
-from curation.selectors.imports import import_previous_success
+from curation.models import ImportFormat, ImportJob, ImportStatus, Project
+from curation.selectors.imports import import_jobs_writing, import_previous_success
 from curation.services.database import imported_tables_analyze
 from curation.services.imports import sources as batch
 from curation.services.imports.events import import_finished_record
 from curation.services.imports.matching import AnswerTwins, PromptIndex
 from curation.services.imports.problems import ProblemLog, group_text
 from curation.services.imports.reading import ANSWER_FORMATS, source_settle
+from curation.services.imports.recovery import import_jobs_recover_stale
 from curation.services.imports.sources import ImportSource
-from curation.services.imports.storage import Inserter, SideProgress, Spool
+from curation.services.imports.storage import SideProgress, Spool, import_rows_discard, writes_in_batches
 from curation.services.imports.writing import Writer
 from curation.services.phi import phi_scan_after_import
 from curation.text.hashing import content_hash
@@ -37,6 +39,8 @@ from curation.text.hashing import content_hash
 # Pass 1 saves its running count (and the heartbeat) every this many records, or this many seconds.
 PROGRESS_EVERY = 1000
 HEARTBEAT_SECONDS = 5.0
+# How often an import that waits for another import of the project to finish writing looks again.
+WAIT_SECONDS = 1.0
 _FINISH_FIELDS = [
     "status",
     "format",
@@ -159,7 +163,6 @@ class ImportRun:
         if self.log.count:
             self._finish(ImportStatus.FAILED)
             return
-        self._progress(status=ImportStatus.WRITING)
         self._write()
 
     def _settle(self, source: ImportSource) -> None:
@@ -284,7 +287,7 @@ class ImportRun:
 
     def _write(self) -> None:
         """Pass 2: what pass 1 spooled (exactly what it validated, even if the files changed since),
-        written in one transaction with the job's final status."""
+        written in one transaction with the job's final status, or batch by batch on SQLite."""
         progress = SideProgress(self.job.pk)
 
         def on_written(count: int) -> None:
@@ -293,6 +296,10 @@ class ImportRun:
                 self.on_progress(self.job)
 
         try:
+            if writes_in_batches():
+                self._write_in_batches(on_written)
+                return
+            self._progress(status=ImportStatus.WRITING)
             with transaction.atomic():
                 # One writer per project at a time: a concurrent import of the same file or records
                 # waits here, then finds them present instead of writing them twice.
@@ -310,6 +317,38 @@ class ImportRun:
             progress.close()
             for spool in self.spools:
                 spool.__exit__(None, None, None)
+
+    def _write_in_batches(self, on_written: Callable[[int], None]) -> None:
+        """Pass 2 where each batch commits on its own: the job's rows are deleted again if it fails."""
+        if not self._claim():
+            return
+        try:
+            report = self._write_sources(on_written)
+            with transaction.atomic():
+                self._finish(ImportStatus.SUCCEEDED, format=self.job.format, **report)
+                transaction.on_commit(imported_tables_analyze)
+                transaction.on_commit(partial(phi_scan_after_import, import_job_id=self.job.pk))
+        except BaseException:
+            import_rows_discard(job_id=self.job.pk)
+            raise
+
+    def _claim(self) -> bool:
+        """Become the project's one import writing, waiting while another writes: batches of two imports
+        of the same records would otherwise both find them new. False when the same file was imported
+        meanwhile (the job is then finished as a duplicate)."""
+        while True:
+            with transaction.atomic():  # on SQLite the write lock: no other job claims between the check and the claim
+                previous = import_previous_success(job=self.job)
+                if previous is not None:
+                    self.job.records_written = 0
+                    self._finish(ImportStatus.DUPLICATE, duplicate_of=previous.pk)
+                    return False
+                if not import_jobs_writing(project_id=self.job.project_id).exclude(pk=self.job.pk).exists():
+                    self._progress(status=ImportStatus.WRITING)
+                    return True
+            import_jobs_recover_stale()  # a writer whose worker died is recovered, its rows deleted
+            self._progress()  # the waiting job's heartbeat
+            time.sleep(WAIT_SECONDS)
 
     def _write_sources(self, on_written: Callable[[int], None]) -> dict[str, Any]:
         created: dict[str, int] = {}
@@ -335,8 +374,6 @@ class ImportRun:
                     counts = unmapped.setdefault(kind, {})
                     counts[value["raw"]] = counts.get(value["raw"], 0) + value["count"]
             self.job.records_written = written_before + sum(report["created"].values())
-        if created.get("seed_tasks"):
-            Inserter().history_for_import(SeedTask, job=self.job, reason=f"imported from {self.job.file_name}"[:100])
         self.job.records_written = sum(_records(source, "created") for source in self.sources)
         self.job.records_skipped = sum(_records(source, "skipped") for source in self.sources)
         report = {"created": created, "skipped": skipped, "models": sorted(models), **realigned}

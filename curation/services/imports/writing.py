@@ -1,8 +1,9 @@
 """Pass 2 of an import: the validated records written as rows, one writer per kind of file.
 
-Each writer runs inside the import's transaction, holding the project's row lock, and returns the
-report of what it created and skipped. Records already in the project (same content hash) are
-skipped; so are repeats within the file.
+Each writer runs inside the import's transaction, holding the project's row lock (or, where each
+batch commits on its own, storage.writes_in_batches, once the job is the project's one import
+writing), and returns the report of what it created and skipped. Records already in the project
+(same content hash) are skipped; so are repeats within the file.
 """
 
 from collections import Counter
@@ -112,13 +113,17 @@ class Writer:
         return self._seed_tasks()
 
     def flush_rows(self, model, rows: list[dict[str, Any]], written: int) -> None:
-        if rows:
-            self.inserter.insert(model, rows)
-            if model is SeedTask:
-                # Counted with the batch that wrote them, in its transaction.
-                seed_tasks_counted(project_id=self.job.project_id, tasks=len(rows), uses=vocabulary_uses_of(rows))
-        self.job.records_written = self.written_before + written
-        self.on_written(self.job.records_written)
+        """Write one batch, with the history of its tasks and the job's running count."""
+        with storage.batch_transaction():
+            if rows:
+                self.inserter.insert(model, rows)
+                if model is SeedTask:
+                    reason = storage.import_history_reason(self.job)
+                    self.inserter.history_for_import(SeedTask, job=self.job, reason=reason, rows=rows)
+                    # Counted with the batch that wrote them, in its transaction.
+                    seed_tasks_counted(project_id=self.job.project_id, tasks=len(rows), uses=vocabulary_uses_of(rows))
+            self.job.records_written = self.written_before + written
+            self.on_written(self.job.records_written)
 
     def _origin(self, line: int) -> dict[str, Any]:
         return {"origin_file": self.source.name[:500], "origin_line": line, "import_job_id": self.job.pk}
