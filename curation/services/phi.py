@@ -103,15 +103,16 @@ def phi_item_scan(*, owner: Owner) -> list[PhiFinding]:
                 )
             )
     PhiFinding.objects.bulk_create(found)
-    PhiScan.objects.update_or_create(
-        **{field: owner},
-        defaults={
-            "project_id": project_id,
-            "content_hash": getattr(owner, "content_hash", ""),
-            "scanner_version": SCANNER_VERSION,
-            "scanned_at": timezone.now(),
-        },
-    )
+    scan = {
+        "project_id": project_id,
+        "content_hash": getattr(owner, "content_hash", ""),
+        "scanner_version": SCANNER_VERSION,
+        "scanned_at": timezone.now(),
+    }
+    # One statement when the owner was scanned before (every save after its first), where update_or_create
+    # takes four (savepoint, select, update, release): this runs on a clinician's every save.
+    if not PhiScan.objects.filter(**{field: owner}).update(**scan):
+        PhiScan.objects.create(**{field: owner}, **scan)
     _flag_sync(project_id=project_id, **item)
     return found
 
