@@ -12,12 +12,15 @@ class ComputingOut(serializers.Serializer):
     detail = serializers.CharField()
 
 
-def computing_response(request: Request, latest: LatestResult, *, what: str) -> Response:
-    """202 while the first result is computed (or when none could be): poll `Location` for it."""
+def computing_response(request: Request, latest: LatestResult, *, what: str, can_post: bool = True) -> Response:
+    """202 while the first result is computed (or when none could be): poll `Location` for it. `can_post`:
+    the address queues a new computation on a POST (else a visit queues it)."""
     if latest.computing:
         body = {"status": "computing", "detail": f"A worker is computing {what}; ask again in a few seconds."}
     elif latest.error:
-        body = {"status": "failed", "detail": f"The last computation did not finish: {latest.error}. POST to retry."}
+        retry = " POST to retry." if can_post else ""
+        body = {"status": "failed", "detail": f"The last computation did not finish: {latest.error}.{retry}"}
     else:
-        body = {"status": "not computed", "detail": f"{what.capitalize()} has not been computed yet. POST to queue it."}
+        queue = " POST to queue it." if can_post else ""
+        body = {"status": "not computed", "detail": f"{what.capitalize()} has not been computed yet.{queue}"}
     return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": request.path, "Retry-After": "3"})

@@ -12,9 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.access import access_project, access_round, access_round_for_curation, access_round_slot
+from curation.api.computations import ComputingOut, computing_response
 from curation.api.parsers import JSON_ONLY
 from curation.models import Judgment
-from curation.selectors.rounds import round_next_slot, round_progress, round_results_get
+from curation.selectors.rounds import round_next_slot, round_progress
+from curation.services.round_results import round_results_latest
 from curation.services.rounds import judgment_submit
 
 
@@ -119,10 +121,15 @@ class RoundJudgmentApi(APIView):
 
 class RoundResultsApi(APIView):
     @extend_schema(
-        responses=RoundResultsOut,
+        responses={200: RoundResultsOut, 202: ComputingOut},
         summary="A round's results (curators and admins)",
+        description="A worker computes them as judgments arrive: 202 with a `Location` to poll until the first are.",
     )
     def get(self, request: Request, slug: str, round_id: int) -> Response:
         project = access_project(user=request.user, slug=slug)
         evaluation_round = access_round_for_curation(user=request.user, project=project, round_id=round_id)
-        return Response(RoundResultsOut(round_results_get(evaluation_round=evaluation_round)).data)
+        # A worker computes them: 202 with where to poll until the first results are published.
+        latest = round_results_latest(evaluation_round=evaluation_round)
+        if latest.result is None:
+            return computing_response(request, latest, what="the round's results", can_post=False)
+        return Response(RoundResultsOut(latest.result).data)

@@ -278,7 +278,7 @@ def _difficulty_breakdown(evaluation_round: EvaluationRound, judgments: list[Jud
     return breakdown
 
 
-def _results_header(evaluation_round: EvaluationRound) -> dict[str, Any]:
+def round_results_header(evaluation_round: EvaluationRound) -> dict[str, Any]:
     """The round's definition and progress: what can change without a new judgment."""
     return {
         "round": {
@@ -306,14 +306,14 @@ def round_results_get(*, evaluation_round: EvaluationRound) -> dict[str, Any]:
         results = round_results(evaluation_round=evaluation_round)
         cache.set(key, results, RESULTS_CACHE_SECONDS)
         return results
-    return {**results, **_results_header(evaluation_round)}
+    return {**results, **round_results_header(evaluation_round)}
 
 
 def round_results(*, evaluation_round: EvaluationRound, draws: int = RESULT_DRAWS) -> dict[str, Any]:
     """Everything the results page, the API and the CSV show, computed by curation.stats.ranking."""
     judgments = list(round_judgments(evaluation_round=evaluation_round))
     results: dict[str, Any] = {
-        **_results_header(evaluation_round),
+        **round_results_header(evaluation_round),
         "judgments": len(judgments),
         "axes": [],
         "scores": [],

@@ -26,14 +26,15 @@ from curation.formats.writers.rounds_csv import results_csv_lines, votes_csv_lin
 from curation.forms.reviews import answers_from_post, form_fields
 from curation.forms.rounds import RoundCreateForm
 from curation.models import EvaluationRound, RoundSlot
+from curation.selectors.computations import LatestResult
 from curation.selectors.rounds import (
     round_next_slot,
     round_progress,
     round_progress_by_reviewer,
-    round_results_get,
     round_votes,
     rounds_visible_to,
 )
+from curation.services.round_results import round_results_latest
 from curation.services.rounds import judgment_submit, round_close, round_create, round_freeze
 
 
@@ -170,8 +171,10 @@ def round_judge(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
     return render(request, template, base | _judge_context(evaluation_round, slot, request.user))
 
 
-def _results_context(evaluation_round: EvaluationRound) -> dict[str, Any]:
-    results = round_results_get(evaluation_round=evaluation_round)
+def _results_context(latest: LatestResult) -> dict[str, Any] | None:
+    results = latest.result
+    if results is None:
+        return None
     for axis in results["axes"]:
         if axis.get("bradley_terry"):
             axis["chart"] = leaderboard_chart(axis["bradley_terry"]["ratings"])
@@ -187,10 +190,12 @@ def _results_context(evaluation_round: EvaluationRound) -> dict[str, Any]:
 def round_results_view(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
     project = access_project(user=request.user, slug=slug)
     evaluation_round = access_round_for_curation(user=request.user, project=project, round_id=round_id)
+    # The last results a worker computed, with their age; judgments since queue a new run (never this request).
+    latest = round_results_latest(evaluation_round=evaluation_round)
     return render(
         request,
         "curation/rounds/results.html",
-        {"project": project, "round": evaluation_round, "results": _results_context(evaluation_round)},
+        {"project": project, "round": evaluation_round, "results": _results_context(latest), "latest": latest},
     )
 
 
@@ -198,7 +203,11 @@ def round_results_view(request: HttpRequest, slug: str, round_id: int) -> HttpRe
 def round_results_csv(request: HttpRequest, slug: str, round_id: int) -> HttpResponse:
     project = access_project(user=request.user, slug=slug)
     evaluation_round = access_round_for_curation(user=request.user, project=project, round_id=round_id)
-    lines = results_csv_lines(round_results_get(evaluation_round=evaluation_round))
+    results = round_results_latest(evaluation_round=evaluation_round).result
+    if results is None:  # the results page says when they are ready, and offers the file then
+        messages.info(request, "The round's results are being computed; the CSV is offered once they are ready.")
+        return redirect("round_results", slug=project.slug, round_id=evaluation_round.pk)
+    lines = results_csv_lines(results)
     response = HttpResponse(b"".join(lines), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="round-{evaluation_round.pk}-results.csv"'
     return response

@@ -11,6 +11,7 @@ from django.urls import reverse
 from curation.formats.writers.rounds_csv import results_csv_lines, votes_csv_lines
 from curation.models import EvaluationRound, Judgment, RoundStatus
 from curation.selectors.rounds import round_next_slot
+from curation.services.round_results import round_results_refresh
 from curation.services.rounds import judgment_submit, round_create, round_freeze
 from curation.stats.ranking import PairwiseVote
 from tests.factories import ClinicianFactory, MembershipFactory, ModelResponseFactory, PromptFactory
@@ -292,6 +293,7 @@ class TestResults:
                     reviewer=reviewer,
                     answers={"overall": "a", "correctness": "a", "helpfulness": "tie", "harm": "b"},
                 )
+        round_results_refresh(evaluation_round=open_round)  # what the worker does once judgments arrive
         return open_round
 
     def test_the_results_page_shows_ratings_with_intervals(self, client, curator, judged):
@@ -409,6 +411,7 @@ class TestAbsoluteMode:
         api = client.get(reverse("api_round_next", args=[project.slug, absolute_round.pk])).json()
         assert api["item"] is None and api["progress"]["done"] == 8
 
+        round_results_refresh(evaluation_round=absolute_round)
         client.force_login(curator)
         content = client.get(reverse("round_results", args=[project.slug, absolute_round.pk])).content.decode()
         assert 'data-testid="mean-scores"' in content
