@@ -5,8 +5,7 @@ from django.db.models import Count, Q, QuerySet
 from accounts.models import User
 from curation.models import (
     BLOCKING_FLAG_KINDS,
-    Assignment,
-    AssignmentStatus,
+    AssignmentCount,
     EvaluationRound,
     ImportJob,
     ImportStatus,
@@ -16,7 +15,7 @@ from curation.models import (
     ReleaseStatus,
     RoundSlot,
     RoundStatus,
-    SeedTask,
+    SeedTaskCount,
 )
 
 IMPORTS_RUNNING = (ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.WRITING)
@@ -35,26 +34,22 @@ def projects_visible_to(*, user: User) -> QuerySet[Project]:
 def projects_with_my_queue(*, user: User) -> list[Project]:
     """Visible projects that are not archived, each with `task_count`, `my_pending` and `my_done`, for the dashboard.
 
-    Three queries whatever the size: the projects, then one GROUP BY per count, each read from an index
-    (seed tasks by project; the user's assignments by reviewer, project and status). Counting both in one
-    joined query multiplies tasks by assignments and took minutes on a 50k-task project.
+    Three queries whatever the size: the projects, then the kept counts (SeedTaskCount per project, the
+    user's AssignmentCount per project), one row per project each. Counting the tasks took 1.2 s at a
+    million tasks; counting both in one joined query took minutes at 50,000.
     """
     projects = list(projects_visible_to(user=user).filter(archived_at__isnull=True))
     ids = [p.pk for p in projects]
-    tasks = dict(
-        SeedTask.objects.filter(project_id__in=ids).order_by().values_list("project_id").annotate(n=Count("id"))
-    )
-    mine: dict[tuple[int, str], int] = {
-        (project_id, status): n
-        for project_id, status, n in Assignment.objects.filter(reviewer=user, project_id__in=ids)
-        .order_by()
-        .values_list("project_id", "status")
-        .annotate(n=Count("id"))
+    tasks = dict(SeedTaskCount.objects.filter(project_id__in=ids).values_list("project_id", "tasks"))
+    mine = {
+        project_id: (pending, done)
+        for project_id, pending, done in AssignmentCount.objects.filter(reviewer=user, project_id__in=ids).values_list(
+            "project_id", "pending", "done"
+        )
     }
     for project in projects:
         project.task_count = tasks.get(project.pk, 0)
-        project.my_pending = mine.get((project.pk, AssignmentStatus.PENDING), 0)
-        project.my_done = mine.get((project.pk, AssignmentStatus.DONE), 0)
+        project.my_pending, project.my_done = mine.get(project.pk, (0, 0))
     return projects
 
 

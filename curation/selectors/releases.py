@@ -41,6 +41,8 @@ from curation.models import (
     RoundStatus,
     SeedTask,
     TaskStatus,
+    VocabularyKind,
+    VocabularyUse,
 )
 from curation.selectors.phi import phi_release_blocked
 from curation.selectors.rounds import round_majority_items
@@ -56,6 +58,7 @@ TERM_FIELDS = {
     "views": ("view__name", "view_raw"),
     "types": ("task_type__name", "task_type_raw"),
 }
+TERM_KINDS = {"topics": VocabularyKind.TOPIC, "views": VocabularyKind.VIEW, "types": VocabularyKind.TASK_TYPE}
 
 
 def releases_of(*, project: Project) -> QuerySet[Release]:
@@ -71,12 +74,18 @@ def releases_of(*, project: Project) -> QuerySet[Release]:
 # --- The release form's choices and the definition's checks ---
 
 
+def _uses(*, project: Project, name: str) -> QuerySet[VocabularyUse]:
+    """The project's kept counts per spelling and term of the kind the filter `name` names, in use."""
+    return VocabularyUse.objects.filter(project=project, kind=TERM_KINDS[name], tasks__gt=0)
+
+
 def release_term_choices(*, project: Project, name: str) -> list[str]:
-    """The topic, view or type names (`name` is the filter) the project's tasks use, sorted."""
-    term, raw_field = TERM_FIELDS[name]
+    """The topic, view or type names (`name` is the filter) the project's tasks use, sorted: a term's
+    name, or the spelling a task carries with no term. Read from the kept counts (VocabularyUse), a row
+    per spelling: reading the names off every task took 0.2-0.3 s per filter at a million tasks."""
     return list(
-        SeedTask.objects.filter(project=project)
-        .annotate(label=Coalesce(F(term), F(raw_field)))
+        _uses(project=project, name=name)
+        .annotate(label=Coalesce(F("term__name"), F("raw")))
         .exclude(label="")
         .order_by("label")
         .values_list("label", flat=True)
@@ -91,10 +100,9 @@ def release_round_choices(*, project: Project) -> QuerySet[EvaluationRound]:
 
 def release_known_terms(*, project: Project, name: str, values: Iterable[str]) -> set[str]:
     """Which of `values` some task of the project has as its topic, view or type (`name` is the filter)."""
-    term, raw_field = TERM_FIELDS[name]
-    tasks = SeedTask.objects.filter(project=project)
-    known = set(tasks.filter(**{f"{term}__in": values}).values_list(term, flat=True))
-    return known | set(tasks.filter(**{f"{raw_field}__in": values}).values_list(raw_field, flat=True))
+    uses = _uses(project=project, name=name)
+    known = set(uses.filter(term__name__in=values).values_list("term__name", flat=True))
+    return known | set(uses.filter(raw__in=values).values_list("raw", flat=True))
 
 
 def rounds_by_id_of(*, project: Project, ids: Iterable[int]) -> dict[int, EvaluationRound]:

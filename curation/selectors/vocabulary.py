@@ -3,20 +3,11 @@ values the project's tasks carry with no term."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count
-
-from curation.models import Project, SeedTask, VocabularyKind, VocabularyTerm
-
-# Per kind: the raw text a file gave and the term it was linked to.
-FIELDS = {
-    VocabularyKind.TOPIC: ("topic_raw", "topic_id"),
-    VocabularyKind.VIEW: ("view_raw", "view_id"),
-    VocabularyKind.TASK_TYPE: ("task_type_raw", "task_type_id"),
-}
+from curation.models import Project, VocabularyKind, VocabularyTerm, VocabularyUse
 
 
 @dataclass
-class VocabularyUse:
+class KindUse:
     """One kind's terms (each with `task_count`, its tasks in the project) and unmapped raw values."""
 
     kind: str
@@ -25,28 +16,23 @@ class VocabularyUse:
     unmapped: list[dict] = field(default_factory=list)  # {"raw": ..., "count": ...}, most used first
 
 
-def vocabulary_use_of(*, project: Project) -> list[VocabularyUse]:
-    """Every kind's terms and unmapped values, in five queries whatever the project's size.
+def vocabulary_use_of(*, project: Project) -> list[KindUse]:
+    """Every kind's terms and unmapped values, in three queries whatever the project's size.
 
-    One GROUP BY (term, raw value) per kind gives both figures at once: rows without a term are the
-    unmapped values, rows with one add up to the term's count. Each reads only the (project, term, raw)
-    index of its kind, never the tasks' text.
+    The project's kept counts per (term, spelling) (VocabularyUse, a row per spelling in use) give both
+    figures at once: rows without a term are the unmapped values, rows with one add up to the term's
+    count. Grouping the tasks themselves took 0.5-1 s per kind at a million tasks.
     """
-    uses = {kind: VocabularyUse(kind=kind, label=label) for kind, label in VocabularyKind.choices}
+    uses = {kind: KindUse(kind=kind, label=label) for kind, label in VocabularyKind.choices}
     term_counts: dict[int, int] = {}
-    for kind, (raw_field, term_field) in FIELDS.items():
-        rows = (
-            SeedTask.objects.filter(project=project)
-            .order_by()
-            .values_list(term_field, raw_field)
-            .annotate(n=Count("id"))
-        )
-        for term_id, raw, n in rows:
-            if term_id is not None:
-                term_counts[term_id] = term_counts.get(term_id, 0) + n
-            elif raw:
-                uses[kind].unmapped.append({"raw": raw, "count": n})
-        uses[kind].unmapped.sort(key=lambda value: (-value["count"], value["raw"]))
+    rows = VocabularyUse.objects.filter(project=project, tasks__gt=0).values_list("kind", "term_id", "raw", "tasks")
+    for kind, term_id, raw, n in rows:
+        if term_id is not None:
+            term_counts[term_id] = term_counts.get(term_id, 0) + n
+        elif raw:
+            uses[kind].unmapped.append({"raw": raw, "count": n})
+    for use in uses.values():
+        use.unmapped.sort(key=lambda value: (-value["count"], value["raw"]))
     for term in VocabularyTerm.objects.prefetch_related("aliases").order_by("kind", "name"):
         term.task_count = term_counts.get(term.pk, 0)
         uses[term.kind].terms.append(term)

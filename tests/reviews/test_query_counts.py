@@ -1,5 +1,7 @@
 """The review workspace costs the same number of queries with 10 items as with 1,000."""
 
+import uuid
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -77,3 +79,32 @@ def test_queue_and_review_pages_cost_the_same_with_10_and_1000_items(client, pro
     large = [_count(client, method, url, **kw) for method, url, kw in urls]
     assert large == small
     assert max(small) <= 16, small
+
+
+def _pending_seed_assignments(clinician):
+    return Assignment.objects.filter(reviewer=clinician, status=AssignmentStatus.PENDING, seed_task__isnull=False)
+
+
+def test_a_submit_costs_the_same_with_10_and_1000_items_on_the_page_and_the_api(client, project, clinician, workspace):
+    other = workspace[0]
+    client.force_login(clinician)
+    answers = {"decision": "accept", "clinical_validity": 4, "clarity": 5, "difficulty": 2}
+
+    def submit_page() -> int:
+        assignment = _pending_seed_assignments(clinician).order_by("-id").first()
+        form = {**{f"a-{k}": v for k, v in answers.items()}, "submission_key": str(uuid.uuid4())}
+        return _count(client, "post", reverse("review_item", args=[project.slug, assignment.pk]), data=form)
+
+    def submit_api() -> int:
+        assignment = _pending_seed_assignments(clinician).order_by("-id").first()
+        body = {"assignment": assignment.pk, "answers": answers, "submission_key": str(uuid.uuid4())}
+        url = reverse("api_review_submit", args=[project.slug])
+        with CaptureQueriesContext(connection) as captured:
+            assert client.post(url, body, content_type="application/json").status_code == 201
+        return len(captured)
+
+    _grow(project, clinician, other, 10)
+    submit_page(), submit_api()  # the first submit of a session may write it; count the ones after
+    small = (submit_page(), submit_api())
+    _grow(project, clinician, other, 990)
+    assert (submit_page(), submit_api()) == small
