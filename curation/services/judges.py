@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import AuditAction, audit_record
 from curation.formats.judge_verdicts import (
     PairVerdict,
     Verdict,
@@ -105,6 +106,14 @@ def judge_verdicts_import(*, project: Project, verdicts: Sequence[Verdict | Pair
             _vote_write(project, verdict)
         else:
             _grade_write(project, rubrics, criteria_of, verdict)
+    # Written at once, not queued: one event says the import happened and what it brought.
+    votes = sum(isinstance(verdict, PairVerdict) for verdict in verdicts)
+    audit_record(
+        action=AuditAction.IMPORT_FINISHED,
+        target=project,
+        project_id=project.pk,
+        after={"status": "succeeded", "kind": "judge verdicts", "verdicts": len(verdicts) - votes, "votes": votes},
+    )
     return len(verdicts)
 
 

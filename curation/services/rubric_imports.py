@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import AuditAction, audit_record
 from curation.formats.healthbench import MetaEvalLine, RubricLine, healthbench_read
 from curation.models import ModelResponse, Project, Prompt, Rubric, RubricGrade, RubricMark, RubricStatus
 from curation.services.judges import judge_verdicts_import_text
@@ -131,6 +132,13 @@ def rubrics_import(
     for line in rubric_lines:
         _rubric_row_import(project, line)
     labels = sum(_meta_eval_row_import(project, line) for line in meta_lines)
+    # Written at once, not queued: one event says the import happened and what it brought.
+    audit_record(
+        action=AuditAction.IMPORT_FINISHED,
+        target=project,
+        project_id=project.pk,
+        after={"status": "succeeded", "kind": "healthbench", "rubrics": len(rubric_lines), "labels": labels},
+    )
     return RubricImportResult(rubrics=len(rubric_lines), labels=labels)
 
 

@@ -47,7 +47,7 @@ from curation.services.members import project_member_add
 from curation.services.releases import release_build, release_create
 from curation.services.reviews import review_submit
 from curation.services.rounds import round_create, round_freeze
-from curation.services.rubrics import CriterionInput, rubric_create, rubric_submit
+from curation.services.rubrics import CriterionInput, rubric_accept, rubric_create, rubric_submit
 from tests.adjudication.answers import SEED_AGREED
 from tests.default_vocabulary import ensure_default_vocabulary
 from tests.factories import (
@@ -62,6 +62,7 @@ from tests.factories import (
 )
 from tests.projects.test_rating_form_editor import with_severity
 from tests.reviews.test_services import SEED_ANSWERS
+from tests.rubrics import healthbench_rows
 
 PASSWORD = "a-good-long-passphrase"
 NEW_PASSWORD = "another-good-long-passphrase"
@@ -453,6 +454,37 @@ def import_finished(w: World) -> Act:
     return act
 
 
+@case(AuditAction.IMPORT_FINISHED, "healthbench-file-page")
+def healthbench_imported(w: World) -> Act:
+    w.client.force_login(w.curator)
+    rows = "".join(json.dumps(row) + "\n" for row in healthbench_rows.rubric_rows()[:2])
+
+    def act() -> Expected:
+        upload = SimpleUploadedFile("healthbench.jsonl", rows.encode(), content_type="application/json")
+        ok(w.client.post(reverse("rubric_upload", args=[w.project.slug]), {"file": upload}), 302)
+        return Expected(w.curator, w.project, w.project)
+
+    return act
+
+
+@case(AuditAction.IMPORT_FINISHED, "judge-verdicts-api")
+def judge_verdicts_imported(w: World) -> Act:
+    reviewer = ClinicianFactory(email="second@example.org")
+    MembershipFactory(project=w.project, user=reviewer)
+    prompt, rubric = accepted_rubric(w, reviewer)
+    rubric_accept(rubric_id=rubric.pk, reviewer=reviewer)
+    ModelResponseFactory(prompt=prompt, seed_task=None, model_name="model-a", text="Call 999 now.")
+    w.client.force_login(w.curator)
+    verdict = {"prompt_id": "chest-pain", "model": "model-a", "criterion_index": 0, "judge": "grader", "met": True}
+
+    def act() -> Expected:
+        url = reverse("api_judge_verdicts", args=[w.project.slug])
+        ok(w.client.post(url, {"verdicts": [verdict]}, content_type="application/json"), 201)
+        return Expected(w.curator, w.project, w.project)
+
+    return act
+
+
 # --- the data: edits, reviews, flags, PHI ---------------------------------------------------------
 
 
@@ -518,7 +550,7 @@ def judgment_submitted(w: World) -> Act:
 
 
 def accepted_rubric(w: World, reviewer: User):
-    prompt = PromptFactory(project=w.project, instruction="I have chest pain. What do I do?")
+    prompt = PromptFactory(project=w.project, external_id="chest-pain", instruction="I have chest pain. What do I do?")
     criteria = [
         CriterionInput(text="Advises calling emergency services", points=8, axis="accuracy"),
         CriterionInput(text="Asks how long the pain has lasted", points=4, axis="context_awareness"),
