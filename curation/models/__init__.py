@@ -8,7 +8,7 @@ from curation.models.adjudication import (
     GoldLabel,
     ReasonCode,
 )
-from curation.models.assignments import Assignment, AssignmentCount, AssignmentStatus
+from curation.models.assignments import QUEUE_RANK, Assignment, AssignmentCount, AssignmentStatus
 from curation.models.computations import Computation, ComputationKind, ComputationStatus
 from curation.models.flags import BLOCKING_FLAG_KINDS, FLAG_ANSWER_FIELD, FlagKind, ItemFlag
 from curation.models.imports import ImportFormat, ImportJob, ImportStatus
@@ -47,6 +47,7 @@ from curation.models.vocabulary import VocabularyAlias, VocabularyKind, Vocabula
 __all__ = [
     "BLOCKING_FLAG_KINDS",
     "FLAG_ANSWER_FIELD",
+    "QUEUE_RANK",
     "AcceptanceAction",
     "AcceptanceEvent",
     "AcceptanceMode",

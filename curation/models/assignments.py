@@ -19,6 +19,16 @@ class AssignmentStatus(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
 
 
+# The review queue's order: a reviewer's items to do first, then the rest ("done" < "pending" < "skipped"
+# alphabetically, so the status itself cannot order them). The queue (curation.selectors.reviews) and its
+# index use this one expression, so that the database reads the queue's pages from the index.
+QUEUE_RANK = models.Case(
+    models.When(status=AssignmentStatus.PENDING, then=models.Value(0)),
+    default=models.Value(1),
+    output_field=models.IntegerField(),
+)
+
+
 class Assignment(models.Model):
     """One reviewer asked to review one item (a seed task or a model response)."""
 
@@ -37,9 +47,12 @@ class Assignment(models.Model):
         ordering = ["id"]
         indexes = [
             models.Index(fields=["reviewer", "status"]),
-            # The dashboard's, queue's and assign page's counts: one user's (or a few users') assignments
-            # in a project by status, read from this index alone (no table rows).
-            models.Index(fields=["reviewer", "project", "status"], name="assignment_reviewer_project"),
+            # A reviewer's queue in a project, in its order: a page is the next rows of this index, where
+            # sorting the reviewer's assignments took 40 ms at 50,000 of them. (The counts that an index on
+            # (reviewer, project, status) served are kept in AssignmentCount.)
+            models.Index(
+                models.F("reviewer"), models.F("project"), QUEUE_RANK, models.F("id"), name="assignment_queue_order"
+            ),
             # "Next item": a reviewer's first pending assignment in id order, found in the index instead of
             # walking the primary key past every other reviewer's rows (3.6 s at 2.75 million assignments).
             models.Index(

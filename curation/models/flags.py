@@ -43,6 +43,15 @@ class ItemFlag(models.Model):
 
     class Meta:
         ordering = ["-raised_at"]
+        indexes = [
+            # The attention list (a project's open unsafe and PHI flags, newest first) read a page at a time
+            # in its order, and the dashboard's count of them, instead of sorting every open flag per page.
+            models.Index(
+                fields=["project", "-raised_at", "-id"],
+                condition=models.Q(kind__in=BLOCKING_FLAG_KINDS, cleared_at__isnull=True),
+                name="itemflag_attention",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(

@@ -1,11 +1,12 @@
 """Reads for the review workspace. Blind review is decided here: nothing in this module returns
 another reviewer's answers, drafts or counts for an item unless the project's visibility rule allows it."""
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 
 from accounts.models import User
 from curation.models import (
     BLOCKING_FLAG_KINDS,
+    QUEUE_RANK,
     Assignment,
     AssignmentCount,
     AssignmentStatus,
@@ -26,12 +27,7 @@ def review_queue_for(*, user: User, project: Project) -> QuerySet[Assignment]:
     return (
         Assignment.objects.filter(project=project, reviewer=user)
         .select_related("seed_task", "response__prompt", "response__seed_task")
-        # "done" < "pending" < "skipped" alphabetically: rank so that the to-do list comes first.
-        .annotate(
-            rank=Case(
-                When(status=AssignmentStatus.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
-        )
+        .annotate(rank=QUEUE_RANK)  # to-do first, read in order from the assignment_queue_order index
         .order_by(*QUEUE_ORDERING)
     )
 
