@@ -41,6 +41,12 @@ class AssignForm(forms.Form):
             f"{u.get_full_name()} ({u.specialty or 'no specialty'})"
         )
 
+    def chosen_reviewer_ids(self) -> set[int]:
+        """The reviewers ticked in the posted form (none before it is posted), for the page to tick again."""
+        if not self.is_bound:
+            return set()
+        return {int(value) for value in self.data.getlist("reviewers") if str(value).isdigit()}
+
     def clean_selection(self) -> list[int]:
         raw = self.cleaned_data.get("selection", "")
         ids, bad = [], []

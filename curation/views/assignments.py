@@ -52,9 +52,10 @@ def assign(request: HttpRequest, slug: str) -> HttpResponse:
             status = 400
     else:
         form = AssignForm(project=project, initial={"k": project.reviewers_per_item, "limit": 100})
-    return render(
-        request,
-        "curation/assignments/assign.html",
-        {"project": project, "form": form, "reviewers": reviewers_with_load(project=project)},
-        status=status,
-    )
+    context = {
+        "project": project,
+        "form": form,
+        "reviewers": reviewers_with_load(project=project),
+        "chosen": form.chosen_reviewer_ids(),
+    }
+    return render(request, "curation/assignments/assign.html", context, status=status)
