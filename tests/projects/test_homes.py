@@ -1,6 +1,7 @@
 """Each role's home: a clinician's queues and judging, a curator's view of what waits in each project,
 an admin's people and background jobs; every figure right and the page's cost the same at any size."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -81,6 +82,9 @@ def test_a_clinician_sees_each_open_round_they_judge_with_what_is_left_and_a_lin
     body = page.content.decode()
     assert reverse("round_judge", args=[project.slug, mine.pk]) in body
     assert "Not mine" not in body and "Still a draft" not in body
+    # One judging table, in the page: the page's title is the word "Dashboard", never the table's markup.
+    assert body.count('data-testid="my-rounds"') == 1
+    assert re.search(r"<title>\s*Dashboard\b[^<]*</title>", body)
 
 
 def test_a_clinician_starts_reviewing_a_project_from_the_home(client, project, clinician):
