@@ -64,7 +64,8 @@ def _revision_of(owner: Owner) -> int:
     return owner.version if isinstance(owner, SeedTask | Review) else 1
 
 
-@transaction.atomic
+# No savepoint: this runs inside every save of a clinician's text, and an error here fails that save anyway.
+@transaction.atomic(savepoint=False)
 def phi_item_scan(*, owner: Owner) -> list[PhiFinding]:
     """Scan `owner`'s texts as they are now and record what was found; returns the new open findings.
 
@@ -113,23 +114,30 @@ def phi_item_scan(*, owner: Owner) -> list[PhiFinding]:
     # takes four (savepoint, select, update, release): this runs on a clinician's every save.
     if not PhiScan.objects.filter(**{field: owner}).update(**scan):
         PhiScan.objects.create(**{field: owner}, **scan)
-    _flag_sync(project_id=project_id, **item)
+    _flag_sync(project_id=project_id, has_open=True if found else None, **item)
     return found
 
 
 def _flag_sync(
-    *, project_id: int, item_task_id: int | None = None, item_response_id: int | None = None, actor: User | None = None
+    *,
+    project_id: int,
+    item_task_id: int | None = None,
+    item_response_id: int | None = None,
+    actor: User | None = None,
+    has_open: bool | None = None,
 ) -> None:
     """Raise the scanner's PHI flag on an item with open findings; lift it when none is left.
 
     The scanner's flag is the one with no `raised_by`; a reviewer's PHI flag is theirs and a curator
-    clears it on the attention list.
+    clears it on the attention list. `has_open` is True when the caller has just recorded open findings on
+    the item; otherwise the item's findings (of every text it has) are looked up.
     """
     if item_task_id is None and item_response_id is None:
         return
     item = {"seed_task_id": item_task_id} if item_task_id else {"response_id": item_response_id}
     on_item = {"item_task_id": item_task_id} if item_task_id else {"item_response_id": item_response_id}
-    has_open = PhiFinding.objects.filter(**on_item, state=PhiFindingState.OPEN).exists()
+    if has_open is None:
+        has_open = PhiFinding.objects.filter(**on_item, state=PhiFindingState.OPEN).exists()
     flags = ItemFlag.objects.select_for_update().filter(
         **item, kind=FlagKind.PHI, raised_by__isnull=True, cleared_at__isnull=True
     )
