@@ -1,14 +1,40 @@
 """Upkeep of the database itself, which the ORM does not do on its own."""
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 
 from curation.models import ModelResponse, Prompt, SeedTask
 
 IMPORTED = (SeedTask, Prompt, ModelResponse)
+
+
+@contextmanager
+def read_transaction() -> Iterator[None]:
+    """A transaction for a long read that must see one consistent state (a release build).
+
+    On SQLite every other transaction begins IMMEDIATE (config/settings/base.py): it takes the one
+    write lock at once, and a read of minutes would keep every autosave and submit waiting. This one
+    begins DEFERRED: in WAL mode it reads one snapshot and takes no lock writers wait for. Write
+    nothing inside it: once another connection has committed, a write here fails ("database is
+    locked") instead of waiting. Elsewhere, and inside an open transaction, it is transaction.atomic().
+    """
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        with transaction.atomic():
+            yield
+        return
+    connection.ensure_connection()  # connecting sets transaction_mode from the settings
+    mode = connection.transaction_mode
+    connection.transaction_mode = "DEFERRED"
+    try:
+        with transaction.atomic():
+            connection.transaction_mode = mode  # only this BEGIN is deferred
+            yield
+    finally:
+        connection.transaction_mode = mode
 
 
 def imported_tables_analyze() -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from audit.selectors import audit_chain_head
@@ -31,6 +31,7 @@ from curation.selectors.phi import phi_release_report
 from curation.selectors.releases import release_scope
 from curation.selectors.rounds import round_agreement
 from curation.services.agreement import INLINE_LIMIT, project_agreement_get
+from curation.services.database import read_transaction
 from curation.services.release_attempts import (
     RELEASES_DIR,
     ReleaseSuperseded,
@@ -46,8 +47,8 @@ from curation.services.release_attempts import (
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 2000
-# A build reports (and renews its lease) this often while it writes, on PostgreSQL outside a caller's
-# transaction; elsewhere it reports when it publishes its files.
+# A build reports (and renews its lease) this often while it writes, outside a caller's transaction;
+# inside one it reports when it publishes its files.
 PROGRESS_EVERY_SECONDS = 0.5
 
 
@@ -108,10 +109,10 @@ def agreement_per_round_axis(*, rounds: list[EvaluationRound]) -> list[dict[str,
 class _Progress:
     """Publishes rows written, and renews the attempt's lease, while the snapshot transaction is open.
 
-    The build's own transaction cannot show progress to others until it commits, so on PostgreSQL
-    progress goes through a second, autocommit connection. That connection cannot see rows of a
-    transaction the build was called inside (a test's, a caller's atomic block), and SQLite allows
-    one writer at a time, so there the attempt reports only when it publishes. Every report is
+    The build's own transaction cannot show progress to others until it commits, and on SQLite it
+    must write nothing (read_transaction), so progress goes through a second, autocommit connection.
+    That connection cannot see rows of a transaction the build was called inside (a test's, a
+    caller's atomic block), so there the attempt reports only when it publishes. Every report is
     conditional on the attempt still holding the release and raises ReleaseSuperseded otherwise.
     """
 
@@ -171,7 +172,13 @@ def _write_data(
     return rows, total, digest.hexdigest()
 
 
-def _card_stats(project: Project, scope: ExportScope, writer_streamed_tasks: bool, progress: _Progress) -> dict:
+def _card_stats(
+    project: Project,
+    scope: ExportScope,
+    writer_streamed_tasks: bool,
+    progress: _Progress,
+    agreement: list[dict[str, Any]] | None,
+) -> dict:
     """The card's counts: gathered while the rows streamed, or in one more streaming pass for review formats
     (which keeps the lease renewed, as it may take as long as the rows did)."""
     if not writer_streamed_tasks:
@@ -196,7 +203,7 @@ def _card_stats(project: Project, scope: ExportScope, writer_streamed_tasks: boo
         "reviews": stats.reviews if writer_streamed_tasks else scope.review_count,
         "reviewers": len(stats.reviewer_ids) if writer_streamed_tasks else scope.reviewer_count,
         "sources": by_count(stats.sources),
-        "agreement": agreement_per_field(project=project),
+        "agreement": agreement,
         "round_agreement": agreement_per_round_axis(rounds=scope.rounds),
         "pair_sources": stats.pair_sources,
         "rounds": scope.rounds,
@@ -207,17 +214,20 @@ def _card_stats(project: Project, scope: ExportScope, writer_streamed_tasks: boo
 def _build_in_snapshot(release: Release, work_dir: Path, on_line: Callable[[int], None] | None) -> dict[str, Any]:
     """Write data and card into `work_dir` from one consistent read of the database; return the manifest.
 
-    On PostgreSQL the reads share one REPEATABLE READ transaction, so edits committed meanwhile
-    cannot tear the release. When called inside an open transaction (a test, or a caller's own
-    atomic block) the isolation level is already fixed and that transaction's view is used.
+    The reads share one transaction, so edits committed meanwhile cannot tear the release: on
+    PostgreSQL REPEATABLE READ, on SQLite a read snapshot that keeps no writer waiting
+    (read_transaction). When called inside an open transaction (a test, or a caller's own atomic
+    block) the isolation level is already fixed and that transaction's view is used.
+
+    The card's agreement figures are read (or computed, which writes) just before the snapshot.
     """
     writer = WRITERS[release.format]
-    outermost = not connection.in_atomic_block
-    live = outermost and connection.vendor == "postgresql"
+    agreement = agreement_per_field(project=Project.objects.get(pk=release.project_id))
+    live = not connection.in_atomic_block
     progress = _Progress(release.pk, release.attempts, live=live)
     try:
-        with transaction.atomic():
-            if live:
+        with read_transaction():
+            if live and connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             project = Project.objects.get(pk=release.project_id)
@@ -232,7 +242,7 @@ def _build_in_snapshot(release: Release, work_dir: Path, on_line: Callable[[int]
             )
             data_path = work_dir / f"data.{writer.extension}"
             rows, total, sha256 = _write_data(writer, scope, data_path, progress, on_line)
-            stats = _card_stats(project, scope, writer.streams_tasks, progress)
+            stats = _card_stats(project, scope, writer.streams_tasks, progress, agreement)
             manifest = {
                 "row_count": rows,
                 "rows_total": total,

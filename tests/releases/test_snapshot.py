@@ -59,6 +59,32 @@ def test_an_edit_committed_during_a_build_does_not_tear_the_release():
     assert seen["progress"] == (ReleaseStatus.RUNNING, 5), "others see the running build and its total"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_people_write_while_a_release_is_built_and_the_release_keeps_what_it_first_read():
+    # On SQLite too: the build reads a snapshot without holding the one write lock, so a reviewer's
+    # write goes through at once instead of waiting for the whole build.
+    project = ProjectFactory()
+    tasks = SeedTaskFactory.create_batch(5, project=project, status=TaskStatus.ACCEPTED, reference_output="before")
+    release = release_create(project=project, created_by=None, format="alpaca", enqueue=False)
+    written = {}
+
+    def edit_at_once():
+        with connection.cursor() as cursor:  # this thread's own connection: give up at once if locked
+            cursor.execute("PRAGMA busy_timeout = 0" if connection.vendor == "sqlite" else "SET lock_timeout = '100ms'")
+        return SeedTask.objects.filter(pk=tasks[-1].pk).update(reference_output="after")
+
+    def edit_the_last_task_while_the_first_is_written(rows):
+        if rows == 1:
+            written["rows"] = _in_another_connection(edit_at_once)
+
+    built = release_build(release_id=release.pk, on_line=edit_the_last_task_while_the_first_is_written)
+
+    assert written == {"rows": 1}, "the edit made during the build was refused"
+    lines = (Path(settings.MEDIA_ROOT) / built.file_path).read_text().splitlines()
+    assert [json.loads(line)["output"] for line in lines] == ["before"] * 5
+    assert SeedTask.objects.get(pk=tasks[-1].pk).reference_output == "after"
+
+
 @pytest.mark.worker
 @needs_worker
 @pytest.mark.django_db(transaction=True)
