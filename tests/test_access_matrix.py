@@ -147,6 +147,8 @@ RULES = {
     "round_results": ("get", CURATORS_ONLY),
     "round_results_csv": ("get", CURATORS_ONLY),
     "round_votes_csv": ("get", CURATORS_ONLY),
+    # An empty body: the curators' 400 says the definition is missing, after the gate let them in.
+    "api_round_create": ("post", {**API_CURATORS_ONLY, "curator": 400, "admin": 400}),
     "api_round_next": ("get", API_MEMBERS_ONLY),
     "api_round_judgment": ("post", {**API_MEMBERS_ONLY, "clinician": 400, "curator": 400, "admin": 400}),
     "api_round_results": ("get", API_CURATORS_ONLY),
@@ -280,7 +282,7 @@ def world(project, clinician, outsider, curator, admin_user, release):
         },
         **{name: {"slug": project.slug, "task_id": task.pk} for name in ("adjudicate_task", "task_decide")},
         "adjudicate_response": {"slug": project.slug, "response_id": ModelResponseFactory(seed_task=task).pk},
-        **{name: {"slug": project.slug} for name in ("round_list", "round_create")},
+        **{name: {"slug": project.slug} for name in ("round_list", "round_create", "api_round_create")},
         **rubric_kwargs(project, clinician, curator),
         **{
             name: {"slug": project.slug, "round_id": evaluation_round.pk}

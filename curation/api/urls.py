@@ -59,6 +59,7 @@ urlpatterns = [
     ),
     path("projects/<slug:slug>/agreement/", agreement.AgreementApi.as_view(), name="api_agreement"),
     path("projects/<slug:slug>/adjudications/", adjudication.AdjudicateApi.as_view(), name="api_adjudicate"),
+    path("projects/<slug:slug>/rounds/", rounds.RoundCreateApi.as_view(), name="api_round_create"),
     path("projects/<slug:slug>/rounds/<int:round_id>/next/", rounds.RoundJudgeNextApi.as_view(), name="api_round_next"),
     path(
         "projects/<slug:slug>/rounds/<int:round_id>/judgments/",

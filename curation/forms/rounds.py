@@ -4,7 +4,7 @@ form only turns the page's inputs into its arguments."""
 from django import forms
 
 from accounts.models import User
-from curation.models import Project, RoundMode, RoundPairing
+from curation.models import Project, RoundMode, RoundPairing, RoundQuestion
 from curation.selectors.rounds import project_model_choices
 
 SEP = "::"
@@ -13,6 +13,14 @@ SEP = "::"
 class RoundCreateForm(forms.Form):
     name = forms.CharField(max_length=200, help_text="Reviewers see this name: do not name the models in it.")
     mode = forms.ChoiceField(choices=RoundMode.choices, initial=RoundMode.PAIRWISE, widget=forms.RadioSelect)
+    question = forms.ChoiceField(
+        choices=RoundQuestion.choices,
+        initial=RoundQuestion.FORM,
+        widget=forms.RadioSelect,
+        label="Question",
+        required=False,  # the rating form, as before the question could be chosen
+        help_text="Rubric grading takes only prompts with an accepted rubric.",
+    )
     models = forms.MultipleChoiceField(
         widget=forms.CheckboxSelectMultiple, label="Models compared", help_text="From the project's model responses"
     )
@@ -58,6 +66,7 @@ class RoundCreateForm(forms.Form):
         return {
             "name": data["name"],
             "mode": data["mode"],
+            "question": data["question"] or RoundQuestion.FORM,
             "models": models,
             "reference_model": data["reference_model"],
             "pairing": data["pairing"],

@@ -24,6 +24,7 @@ from curation.models.rounds import (
     RoundMode,
     RoundPairing,
     RoundPrompt,
+    RoundQuestion,
     RoundSlot,
     RoundStatus,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "RoundMode",
     "RoundPairing",
     "RoundPrompt",
+    "RoundQuestion",
     "RoundSlot",
     "RoundStatus",
     "Rubric",

@@ -16,12 +16,22 @@ from django.utils import timezone
 
 from curation.models.projects import Project
 from curation.models.responses import ModelResponse, Prompt
+from curation.models.rubrics import RubricGrade
 from curation.models.schemas import RatingSchema
+from curation.schemas.definitions import prompt_rubric_field
 
 
 class RoundMode(models.TextChoices):
     ABSOLUTE = "absolute", "Absolute: rate one response at a time"
     PAIRWISE = "pairwise", "Pairwise: compare two responses side by side"
+
+
+class RoundQuestion(models.TextChoices):
+    """What a round asks of its reviewers. Not a column: a round grades rubrics exactly when its form has a
+    field grading the prompt's rubric (`EvaluationRound.grades_rubric`), which the rubric question's form is."""
+
+    FORM = "form", "The project's rating form: the response form, or A/B questions side by side"
+    RUBRIC = "rubric", "Each prompt's physician rubric: every criterion met or not met (absolute mode)"
 
 
 class RoundPairing(models.TextChoices):
@@ -73,6 +83,12 @@ class EvaluationRound(models.Model):
     @property
     def is_pairwise(self) -> bool:
         return self.mode == RoundMode.PAIRWISE
+
+    @property
+    def grades_rubric(self) -> bool:
+        """Whether judging grades each response against its prompt's accepted rubric (a leaderboard of
+        rubric scores then joins the results)."""
+        return prompt_rubric_field(self.schema.definition) is not None
 
 
 class RoundPrompt(models.Model):
@@ -146,6 +162,11 @@ class Judgment(models.Model):
         ModelResponse, on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
     )
     answers = models.JSONField(default=dict)
+    # The rubric grade the judgment recorded (or found final) when its form grades the prompt's rubric:
+    # the marks the round's rubric leaderboard reads, on the rubric version judged.
+    rubric_grade = models.ForeignKey(
+        RubricGrade, on_delete=models.RESTRICT, null=True, blank=True, related_name="judgments"
+    )
     submitted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

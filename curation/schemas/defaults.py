@@ -122,3 +122,18 @@ PAIRWISE_JUDGMENT = {
         {**_COMMENT, "key": "rationale", "label": "Rationale (optional)"},
     ]
 }
+
+# The form of a round whose question is rubric grading: each response against its prompt's accepted
+# rubric, created the first time a project needs it.
+RUBRIC_GRADING = {
+    "fields": [
+        {
+            "key": "rubric",
+            "label": "Physician rubric",
+            "kind": "rubric",
+            "criteria_from": "prompt",
+            "required": True,
+        },
+        {**_COMMENT, "key": "rationale", "label": "Rationale (optional)"},
+    ]
+}

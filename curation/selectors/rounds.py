@@ -12,6 +12,7 @@ never exported as a preference.
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import asdict
 from typing import Any
 
 from django.core.cache import cache
@@ -30,10 +31,19 @@ from curation.models import (
     RoundItem,
     RoundSlot,
     RoundStatus,
+    RubricGrade,
 )
-from curation.schemas.definitions import field_level, field_options
+from curation.schemas.definitions import field_level, field_options, prompt_rubric_field
+from curation.selectors.rubrics import (
+    ResponseMarks,
+    criterion_agreement,
+    leaderboard_of,
+    leaderboard_tags,
+    response_marks,
+)
 from curation.stats import ranking
 from curation.stats.agreement import agreement_report, ratings_from_rows
+from curation.stats.rubrics import NO_SCORES, SetScore
 
 PAIRWISE_VERDICTS = ("a", "b", "tie", "both_bad")
 # Bootstrap draws for the results page; breakdowns use fewer because there are many of them.
@@ -246,7 +256,25 @@ def _agreement(evaluation_round: EvaluationRound, judgments: list[Judgment]) -> 
             pairs=False,
         )
         result.append(entry | {"report": report})
+    if evaluation_round.grades_rubric and not evaluation_round.is_pairwise:
+        result.append(_rubric_agreement(evaluation_round))
     return result
+
+
+def _rubric_agreement(evaluation_round: EvaluationRound) -> dict[str, Any]:
+    """The round's graders on each criterion of each response they graded: met or not met, nominal."""
+    field = prompt_rubric_field(evaluation_round.schema.definition)
+    entry = {
+        "axis": field["key"],
+        "label": f"{field.get('label') or field['key']}: each criterion met or not met (items are criteria)",
+        "level": "nominal",
+    }
+    overall = criterion_agreement(
+        project=evaluation_round.project,
+        draws=200,
+        within=RubricGrade.objects.filter(judgments__round=evaluation_round),
+    ).get("all")
+    return entry | ({"report": overall} if overall else {"undefined": "no criterion graded yet"})
 
 
 def round_agreement(*, evaluation_round: EvaluationRound) -> list[dict]:
@@ -291,6 +319,7 @@ def round_results_header(evaluation_round: EvaluationRound) -> dict[str, Any]:
             "reference_model": evaluation_round.reference_model or None,
             "judgments_per_item": evaluation_round.judgments_per_item,
             "seed": evaluation_round.seed,
+            "grades_rubric": evaluation_round.grades_rubric,
         },
         "progress": round_progress(evaluation_round=evaluation_round),
     }
@@ -300,7 +329,7 @@ def round_results_get(*, evaluation_round: EvaluationRound) -> dict[str, Any]:
     """`round_results`, cached until the round's next judgment (judgments are never edited or removed,
     so their number and latest id say whether anything changed); the header is always fresh."""
     state = Judgment.objects.filter(round=evaluation_round).aggregate(n=Count("id"), last=Max("id"))
-    key = f"round-results:v1:{evaluation_round.pk}:{state['n']}:{state['last']}"
+    key = f"round-results:v2:{evaluation_round.pk}:{state['n']}:{state['last']}"
     results = cache.get(key)
     if results is None:
         results = round_results(evaluation_round=evaluation_round)
@@ -337,9 +366,57 @@ def round_results(*, evaluation_round: EvaluationRound, draws: int = RESULT_DRAW
         if scores:
             for row in ranking.absolute_scores(scores, draws=draws, seed=evaluation_round.seed):
                 results["scores"].append(row | {"label": labels.get(row["axis"], row["axis"])})
+    results["rubric"] = _rubric_leaderboard(evaluation_round, draws)
     results["by_difficulty"] = _difficulty_breakdown(evaluation_round, judgments)
     results["agreement"] = _agreement(evaluation_round, judgments)
     return results
+
+
+def _latest_version_per_response(entries: list[ResponseMarks]) -> list[ResponseMarks]:
+    """One entry per response: a response graded on two versions of its rubric in one round (edited and
+    accepted again meanwhile) counts once, on the later version."""
+    latest: dict[int, ResponseMarks] = {}
+    for entry in entries:
+        kept = latest.get(entry.response.pk)
+        if kept is None or entry.version.number > kept.version.number:
+            latest[entry.response.pk] = entry
+    return list(latest.values())
+
+
+def _rubric_leaderboard(evaluation_round: EvaluationRound, draws: int) -> dict[str, Any] | None:
+    """For a round that grades rubrics: each compared model's rubric score over the round's responses, each
+    scored on the majority marks of the round's graders (the grades its judgments recorded), as the
+    clipped mean with its bootstrap interval, overall, per axis and per theme (curation.stats.rubrics)."""
+    if not evaluation_round.grades_rubric:
+        return None
+    entries = response_marks(
+        project=evaluation_round.project, within=RubricGrade.objects.filter(judgments__round=evaluation_round)
+    )
+    board = {
+        s.model: s
+        for s in leaderboard_of(_latest_version_per_response(entries), draws=draws, seed=evaluation_round.seed)
+    }
+    axes, themes = leaderboard_tags(board.values(), "axis:"), leaderboard_tags(board.values(), "theme:")
+    none = SetScore(value=None, undefined=NO_SCORES)
+    models = []
+    for name in evaluation_round.model_names:
+        scores = board.get(name)
+        by_tag = scores.by_tag if scores else {}
+        models.append(
+            {
+                "model": name,
+                "overall": asdict(scores.overall if scores else none),
+                "by_axis": {tag: asdict(by_tag.get(tag, none)) for tag in axes},
+                "by_theme": {tag: asdict(by_tag.get(tag, none)) for tag in themes},
+            }
+        )
+    models.sort(key=lambda m: (m["overall"]["value"] is None, -(m["overall"]["value"] or 0), m["model"]))
+    return {
+        "graded_responses": sum(m["overall"]["n"] for m in models),
+        "axes": axes,
+        "themes": themes,
+        "models": models,
+    }
 
 
 def _pairwise_rounds_by_direction(rounds: Iterable[EvaluationRound], axis: str) -> tuple[list[int], list[int]]:

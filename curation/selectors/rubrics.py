@@ -28,7 +28,7 @@ from curation.models import (
     RubricVersion,
 )
 from curation.stats.agreement import agreement_report, ratings_from_rows
-from curation.stats.rubrics import Criterion, GradedResponse, SetScore, rubric_report
+from curation.stats.rubrics import SEED, Criterion, GradedResponse, SetScore, rubric_report
 
 CLINICIANS = "clinicians"
 
@@ -161,9 +161,14 @@ def _grades(project: Project, source: str | Judge) -> QuerySet[RubricGrade]:
     return grades.filter(judge__isnull=True)
 
 
-def response_marks(*, project: Project, source: str | Judge = CLINICIANS) -> list[ResponseMarks]:
-    """Marks of clinicians (users and imported physicians) or of one judge, per (response, version)."""
+def response_marks(
+    *, project: Project, source: str | Judge = CLINICIANS, within: QuerySet[RubricGrade] | None = None
+) -> list[ResponseMarks]:
+    """Marks of clinicians (users and imported physicians) or of one judge, per (response, version);
+    `within` keeps only those grades (a round's)."""
     grades = _grades(project, source)
+    if within is not None:
+        grades = grades.filter(pk__in=within.values("pk"))
     marks = (
         RubricMark.objects.filter(grade__in=grades)
         .select_related("grade")
@@ -202,14 +207,19 @@ class ModelScores:
 def rubric_leaderboard(*, project: Project, source: str | Judge = CLINICIANS, draws: int = 1000) -> list[ModelScores]:
     """Per model: the clipped mean score with its bootstrap CI, and the same per axis, level, cluster and theme;
     best first (models without a defined score last)."""
+    return leaderboard_of(response_marks(project=project, source=source), draws=draws)
+
+
+def leaderboard_of(entries: Iterable[ResponseMarks], *, draws: int = 1000, seed: int = SEED) -> list[ModelScores]:
+    """`rubric_leaderboard` over these marks: each fully marked response scored on its majority marks."""
     by_model: dict[str, list[GradedResponse]] = defaultdict(list)
-    for entry in response_marks(project=project, source=source):
+    for entry in entries:
         graded = entry.graded()
         if graded is not None:
             by_model[entry.response.model_name].append(graded)
     board = []
     for model, graded in by_model.items():
-        report = rubric_report(graded, draws=draws)
+        report = rubric_report(graded, draws=draws, seed=seed)
         board.append(ModelScores(model=model, overall=report.overall, by_tag=report.by_tag))
     return sorted(board, key=lambda s: (s.overall.value is None, -(s.overall.value or 0), s.model))
 
@@ -218,12 +228,13 @@ def leaderboard_tags(board: Iterable[ModelScores], prefix: str) -> list[str]:
     return sorted({tag for scores in board for tag in scores.by_tag if tag.startswith(prefix)})
 
 
-def criterion_agreement(*, project: Project, draws: int = 1000) -> dict:
+def criterion_agreement(*, project: Project, draws: int = 1000, within: QuerySet[RubricGrade] | None = None) -> dict:
     """Agreement between clinicians on met / not met: Krippendorff's alpha (nominal) and percent agreement
-    with bootstrap CIs, over every (response, criterion) and per axis and per criterion."""
+    with bootstrap CIs, over every (response, criterion) and per axis and per criterion; `within` keeps
+    only those grades (a round's)."""
     rows: dict[str, list[tuple]] = defaultdict(list)
     labels: dict[str, str] = {}
-    for entry in response_marks(project=project):
+    for entry in response_marks(project=project, within=within):
         for c in entry.criteria:
             for grader, met in entry.marks.get(c.pk, {}).items():
                 unit = (entry.response.pk, c.pk)

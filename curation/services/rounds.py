@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -26,16 +26,21 @@ from curation.models import (
     RoundMode,
     RoundPairing,
     RoundPrompt,
+    RoundQuestion,
     RoundSlot,
     RoundStatus,
+    RubricStatus,
     SchemaTarget,
 )
-from curation.schemas.defaults import PAIRWISE_JUDGMENT
-from curation.schemas.definitions import clean_answers
+from curation.schemas.defaults import PAIRWISE_JUDGMENT, RUBRIC_GRADING
 from curation.selectors.rounds import model_responses_of
 from curation.services.reviews import AnswersInvalid
+from curation.services.rubrics import rubric_form_answers
 
 PAIRWISE_SCHEMA_NAME = "Pairwise judgment"
+RUBRIC_SCHEMA_NAME = "Rubric grading"
+# How many prompts an error names before it says how many more there are.
+NAMED_PROMPTS = 10
 
 
 def pairwise_schema_for(*, project: Project) -> RatingSchema:
@@ -50,6 +55,39 @@ def pairwise_schema_for(*, project: Project) -> RatingSchema:
         schema.full_clean()
         schema.save()
     return schema
+
+
+def rubric_schema_for(*, project: Project) -> RatingSchema:
+    """The project's rubric-grading form (one field grading the prompt's rubric, and a rationale), created
+    the first time a round asks that question."""
+    schema = (
+        RatingSchema.objects.filter(project=project, name=RUBRIC_SCHEMA_NAME, target=SchemaTarget.RESPONSE)
+        .order_by("-version", "-id")
+        .first()
+    )
+    if schema is None:
+        schema = RatingSchema(
+            project=project, name=RUBRIC_SCHEMA_NAME, target=SchemaTarget.RESPONSE, definition=RUBRIC_GRADING
+        )
+        schema.full_clean()
+        schema.save()
+    return schema
+
+
+def _prompt_names(prompts: Iterable[Prompt]) -> str:
+    """Prompts as a curator finds them: their external id (or #id), the first NAMED_PROMPTS of them."""
+    names = [p.external_id or f"#{p.pk}" for p in prompts]
+    more = f" and {len(names) - NAMED_PROMPTS} more" if len(names) > NAMED_PROMPTS else ""
+    return ", ".join(names[:NAMED_PROMPTS]) + more
+
+
+def _prompts_without_accepted_rubric(prompt_ids: Iterable[int]) -> list[Prompt]:
+    return list(
+        Prompt.objects.filter(pk__in=list(prompt_ids))
+        .exclude(rubric__status=RubricStatus.ACCEPTED)
+        .only("pk", "external_id")
+        .order_by("pk")
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -79,6 +117,7 @@ def _definition_errors(
     project: Project,
     name: str,
     mode: str,
+    question: str,
     pairing: str,
     specs: list[dict[str, str]],
     reference_model: str,
@@ -94,6 +133,12 @@ def _definition_errors(
         errors["name"] = f"This project already has a round named {name!r}."
     if mode not in RoundMode.values:
         errors["mode"] = f"Mode must be one of {', '.join(RoundMode.values)}."
+    if question not in RoundQuestion.values:
+        errors["question"] = f"The question must be one of {', '.join(RoundQuestion.values)} (got {question!r})."
+    elif question == RoundQuestion.RUBRIC and mode == RoundMode.PAIRWISE:
+        errors["question"] = (
+            "Rubric grading rates one response at a time against its prompt's rubric: choose the absolute mode."
+        )
     if pairing not in RoundPairing.values:
         errors["pairing"] = f"Pairing must be one of {', '.join(RoundPairing.values)}."
     minimum = 2 if mode == RoundMode.PAIRWISE else 1
@@ -125,9 +170,11 @@ def _round_prompt_ids(
     prompt_ids: Iterable[int] | None,
     sample_size: int | None,
     seed: int,
+    question: str = RoundQuestion.FORM,
 ) -> list[int]:
     """Prompt ids of the project (restricted to `prompt_ids` if given) that every model answered,
-    optionally a seeded sample of `sample_size` of them."""
+    optionally a seeded sample of `sample_size` of them. For rubric grading, only prompts with an accepted
+    rubric: chosen prompts without one are refused by name; otherwise the prompts without one are left out."""
     for spec in specs:
         if not model_responses_of(prompts=Prompt.objects.filter(project=project), spec=spec).exists():
             label = spec["name"] + (f" {spec['version']}" if spec["version"] else "")
@@ -141,14 +188,40 @@ def _round_prompt_ids(
     eligible = sorted(ids)
     if not eligible:
         raise ValidationError({"prompts": "No prompt has a response from every chosen model."})
+    if question == RoundQuestion.RUBRIC:
+        eligible = _prompts_with_accepted_rubric(eligible, chosen=prompt_ids is not None)
     if sample_size is not None and sample_size < len(eligible):
         eligible = sorted(random.Random(seed).sample(eligible, sample_size))
     return eligible
 
 
-def _round_schema(*, project: Project, mode: str) -> RatingSchema:
+def _prompts_with_accepted_rubric(prompt_ids: list[int], *, chosen: bool) -> list[int]:
+    """`prompt_ids` less those without an accepted rubric; when the curator chose the prompts, any without
+    one is an error that names them."""
+    missing = _prompts_without_accepted_rubric(prompt_ids)
+    if missing and chosen:
+        raise ValidationError(
+            {
+                "prompts": f"{len(missing)} of the chosen prompts have no accepted rubric to grade against: "
+                f"{_prompt_names(missing)}. Have their rubrics written and accepted, or leave them out."
+            }
+        )
+    kept = sorted(set(prompt_ids) - {p.pk for p in missing})
+    if not kept:
+        raise ValidationError(
+            {
+                "prompts": "No prompt that every chosen model answered has an accepted rubric "
+                f"({_prompt_names(missing)} have none). Have rubrics written and accepted first."
+            }
+        )
+    return kept
+
+
+def _round_schema(*, project: Project, mode: str, question: str = RoundQuestion.FORM) -> RatingSchema:
     if mode == RoundMode.PAIRWISE:
         return pairwise_schema_for(project=project)
+    if question == RoundQuestion.RUBRIC:
+        return rubric_schema_for(project=project)
     if project.response_schema is None:
         raise ValidationError({"mode": "The project has no response form to rate responses with."})
     return project.response_schema
@@ -163,6 +236,7 @@ def round_create(
     mode: str,
     models: Iterable[dict | str],
     reviewers: Iterable[User],
+    question: str = RoundQuestion.FORM,
     judgments_per_item: int = 2,
     reference_model: str = "",
     pairing: str = RoundPairing.ALL_PAIRS,
@@ -171,7 +245,8 @@ def round_create(
     seed: int = 0,
 ) -> EvaluationRound:
     """A draft round over the project's prompts that every chosen model answered (or `prompt_ids`),
-    optionally a seeded sample of `sample_size` of them. Raises ValidationError and creates nothing
+    optionally a seeded sample of `sample_size` of them; its `question` is the project's rating form or
+    (absolute mode) each prompt's physician rubric. Raises ValidationError and creates nothing
     when the definition is not usable. (Long only for its keyword arguments: the steps are
     `_definition_errors`, `_round_prompt_ids` and `_round_schema`.)"""
     name = (name or "").strip()
@@ -182,6 +257,7 @@ def round_create(
         project=project,
         name=name,
         mode=mode,
+        question=question,
         pairing=pairing,
         specs=specs,
         reference_model=reference_model,
@@ -192,14 +268,14 @@ def round_create(
     if errors:
         raise ValidationError(errors)
     eligible = _round_prompt_ids(
-        project=project, specs=specs, prompt_ids=prompt_ids, sample_size=sample_size, seed=seed
+        project=project, specs=specs, prompt_ids=prompt_ids, sample_size=sample_size, seed=seed, question=question
     )
     evaluation_round = EvaluationRound(
         project=project,
         name=name,
         mode=mode,
         pairing=pairing if mode == RoundMode.PAIRWISE else RoundPairing.ALL_PAIRS,
-        schema=_round_schema(project=project, mode=mode),
+        schema=_round_schema(project=project, mode=mode, question=question),
         compared_models=specs,
         reference_model=reference_model,
         judgments_per_item=judgments_per_item,
@@ -211,6 +287,35 @@ def round_create(
     evaluation_round.reviewers.set(reviewers)
     RoundPrompt.objects.bulk_create(RoundPrompt(round=evaluation_round, prompt_id=pk) for pk in eligible)
     return evaluation_round
+
+
+def round_create_by_names(
+    *,
+    project: Project,
+    created_by: User,
+    reviewer_emails: Iterable[str],
+    prompts: Iterable[str] | None = None,
+    **definition: Any,
+) -> EvaluationRound:
+    """`round_create` as a script calls it (API, CLI): reviewers by email and prompts by their external id
+    (or their number); anything not found is refused by name, before the round's own checks."""
+    wanted = {email.strip().lower() for email in reviewer_emails if email.strip()}
+    reviewers = list(User.objects.filter(email__in=wanted, is_active=True))
+    if missing := wanted - {r.email.lower() for r in reviewers}:
+        raise ValidationError({"reviewers": f"No active account with the email: {', '.join(sorted(missing))}."})
+    prompt_ids = None
+    if prompts is not None:
+        keys = [str(key).strip() for key in prompts if str(key).strip()]
+        found = Prompt.objects.filter(project=project).filter(
+            Q(external_id__in=keys) | Q(external_id="", pk__in=[int(k) for k in keys if k.isdigit()])
+        )
+        by_key = {p.external_id or str(p.pk): p.pk for p in found.only("pk", "external_id")}
+        if unknown := [key for key in keys if key not in by_key]:
+            raise ValidationError({"prompts": f"No prompt of this project is called {', '.join(unknown)}."})
+        prompt_ids = [by_key[key] for key in keys]
+    return round_create(
+        project=project, created_by=created_by, reviewers=reviewers, prompt_ids=prompt_ids, **definition
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -349,6 +454,11 @@ def round_freeze(*, evaluation_round: EvaluationRound) -> EvaluationRound:
     prompt_ids = list(evaluation_round.round_prompts.values_list("prompt_id", flat=True))
     if not prompt_ids:
         raise ValidationError("The round has no prompts.")
+    if evaluation_round.grades_rubric and (missing := _prompts_without_accepted_rubric(prompt_ids)):
+        raise ValidationError(
+            f"{len(missing)} prompts of the round no longer have an accepted rubric (edited since, and back in "
+            f"review): {_prompt_names(missing)}. Have them accepted again, or set up a new round without them."
+        )
     responses = _latest_responses(evaluation_round, prompt_ids)
     rng = random.Random(evaluation_round.seed)
     items = _round_items(evaluation_round, prompt_ids, responses, rng)
@@ -387,8 +497,12 @@ def judgment_submit(*, slot: RoundSlot, reviewer: User, answers: dict[str, Any])
     evaluation_round = slot.round
     if evaluation_round.status != RoundStatus.FROZEN:
         raise ValidationError("This round is not open for judging.")
+    # A field grading the prompt's rubric records the reviewer's grade of the response judged, blind.
+    graded = None if evaluation_round.is_pairwise else slot.left_response
     try:
-        cleaned = clean_answers(evaluation_round.schema.definition, answers)
+        cleaned, grade = rubric_form_answers(
+            definition=evaluation_round.schema.definition, answers=answers, response=graded, grader=reviewer
+        )
     except ValidationError as exc:
         raise AnswersInvalid(exc.error_dict if hasattr(exc, "error_dict") else exc.error_list) from exc
     existing = Judgment.objects.filter(slot=slot).first()
@@ -404,6 +518,7 @@ def judgment_submit(*, slot: RoundSlot, reviewer: User, answers: dict[str, Any])
         left_response_id=slot.left_response_id,
         right_response_id=slot.right_response_id,
         answers=cleaned,
+        rubric_grade=grade,
     )
     judgment.full_clean(validate_unique=False)
     try:

@@ -25,7 +25,7 @@ from curation.charts import leaderboard_chart
 from curation.formats.writers.rounds_csv import results_csv_lines, votes_csv_lines
 from curation.forms.reviews import answers_from_post, form_fields
 from curation.forms.rounds import RoundCreateForm
-from curation.models import EvaluationRound, RoundSlot
+from curation.models import Axis, EvaluationRound, RoundSlot
 from curation.selectors.computations import LatestResult
 from curation.selectors.rounds import (
     round_next_slot,
@@ -34,6 +34,7 @@ from curation.selectors.rounds import (
     round_votes,
     rounds_visible_to,
 )
+from curation.selectors.rubrics import rubric_to_grade
 from curation.services.round_results import round_results_latest
 from curation.services.rounds import judgment_submit, round_close, round_create, round_freeze
 
@@ -134,7 +135,11 @@ def _judge_context(
         "non_field_errors": (errors or {}).pop("__all__", []),
     }
     if slot is not None:
-        fields = form_fields(evaluation_round.schema.definition, values or {}, errors)
+        # Rubric grading: the response's accepted rubric, and the reviewer's own final marks if any.
+        rubric = None
+        if evaluation_round.grades_rubric and not evaluation_round.is_pairwise:
+            rubric = rubric_to_grade(response=slot.left_response, grader=reviewer)
+        fields = form_fields(evaluation_round.schema.definition, values or {}, errors, rubric=rubric)
         context |= {
             "prompt": slot.item.prompt,
             "left_text": slot.left_response.text,
@@ -183,6 +188,15 @@ def _results_context(latest: LatestResult) -> dict[str, Any] | None:
         scores_by_model.setdefault(row["model"], []).append(row)
     results["score_axes"] = list(dict.fromkeys(row["label"] for row in results["scores"]))
     results["score_rows"] = [{"model": model, "cells": rows} for model, rows in scores_by_model.items()]
+    if results.get("rubric"):
+        board = results["rubric"]
+        axes = dict(Axis.choices)
+        board["axis_labels"] = [axes.get(tag.removeprefix("axis:"), tag) for tag in board["axes"]]
+        board["theme_labels"] = [tag.removeprefix("theme:").replace("_", " ") for tag in board["themes"]]
+        board["rows"] = [
+            {**m, "cells": [m["by_axis"][t] for t in board["axes"]] + [m["by_theme"][t] for t in board["themes"]]}
+            for m in board["models"]
+        ]
     return results
 
 

@@ -45,6 +45,12 @@ INTENDED_REJECTIONS = [
         "reason": "reviewers named by an email that is not a reviewing member of the project",
     },
     {
+        "path": "/api/v1/projects/{slug}/rounds/",
+        "method": "POST",
+        "reason": "a round naming models without responses, reviewers who are not members, prompts the project does"
+        " not have or (rubric grading) without an accepted rubric, or a name another round has",
+    },
+    {
         "path": "/api/v1/projects/{slug}/judge-verdicts/",
         "method": "POST",
         "reason": "verdicts naming prompts, responses, models or criteria the project does not have, or none at all",
