@@ -2,6 +2,7 @@
 accepted rubric, and a rubric leaderboard (per model, per axis, per theme, with bootstrap intervals) on the
 round's results, from the page, the API and the command line."""
 
+import csv
 import io
 
 import pytest
@@ -293,6 +294,17 @@ class TestPages:
         assert "1.00 [1.00, 1.00]" in board and "0.24 [" in board  # 4/17
         assert "Accuracy" in board and "Context awareness" in board
         assert "Emergency" in board and "Cardiology" in board
+        csv_page = client.get(reverse("round_results_csv", args=[open_round.project.slug, open_round.pk]))
+        rows = list(csv.reader(io.StringIO(csv_page.content.decode())))
+        beta = {row[1]: row for row in rows if row[0] == "rubric_score" and row[2] == MODELS[1]}
+        assert set(beta) == {
+            "overall",
+            "axis:accuracy",
+            "axis:context_awareness",
+            "theme:cardiology",
+            "theme:emergency",
+        }
+        assert float(beta["overall"][5]) == pytest.approx(4 / 17) and beta["overall"][8] == "2"
         agreement = page.split('data-testid="agreement"')[1].split("</table>")[0]
         assert "Physician rubric: each criterion met or not met" in agreement
 

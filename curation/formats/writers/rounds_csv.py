@@ -43,7 +43,26 @@ def results_csv_rows(results: dict[str, Any]) -> list[list[Any]]:
     for axis in results["axes"]:
         if axis.get("bradley_terry"):
             rows.extend(_pairwise_axis_rows(axis))
+    rows.extend(_rubric_rows(results.get("rubric")))
     return rows
+
+
+def _rubric_rows(board: dict[str, Any] | None) -> Iterator[list[Any]]:
+    """A rubric round's leaderboard: each model's score overall, per axis and per theme, with its interval."""
+    for m in (board or {}).get("models", []):
+        cells = [("overall", m["overall"]), *m["by_axis"].items(), *m["by_theme"].items()]
+        for axis, score in cells:
+            yield [
+                "rubric_score",
+                axis,
+                m["model"],
+                "",
+                "score",
+                score["value"],
+                score["ci_low"],
+                score["ci_high"],
+                score["n"],
+            ]
 
 
 def results_csv_lines(results: dict[str, Any]) -> Iterator[bytes]:
