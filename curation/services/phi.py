@@ -80,29 +80,12 @@ def phi_item_scan(*, owner: Owner) -> list[PhiFinding]:
         # The superseded review is out of every release; its open findings no longer hold the item back.
         PhiFinding.objects.filter(review_id=owner.supersedes_id, state=PhiFindingState.OPEN).delete()
     decided = set(owned.filter(state=PhiFindingState.CLEARED).values_list("field", "kind", "span_hash"))
-    project_id, item, revision = _project_id_of(owner), _item_of(owner), _revision_of(owner)
-    found = []
-    for name, text in phi_owner_texts(owner):
-        for finding in phi_scan(text):
-            digest = span_hash(text[finding.start : finding.end])
-            if (name, finding.kind.value, digest) in decided:
-                continue
-            found.append(
-                PhiFinding(
-                    project_id=project_id,
-                    **{field: owner},
-                    **item,
-                    field=name,
-                    revision=revision,
-                    kind=finding.kind.value,
-                    start=finding.start,
-                    end=finding.end,
-                    span_hash=digest,
-                    score=finding.score,
-                    recognizer=finding.recognizer[:100],
-                    scanner_version=SCANNER_VERSION,
-                )
-            )
+    project_id, item = _project_id_of(owner), _item_of(owner)
+    found = [
+        _new_finding(owner, field, name, finding, digest)
+        for name, finding, digest in _texts_scanned(owner)
+        if (name, finding.kind.value, digest) not in decided
+    ]
     PhiFinding.objects.bulk_create(found)
     scan = {
         "project_id": project_id,
@@ -116,6 +99,32 @@ def phi_item_scan(*, owner: Owner) -> list[PhiFinding]:
         PhiScan.objects.create(**{field: owner}, **scan)
     _flag_sync(project_id=project_id, has_open=True if found else None, **item)
     return found
+
+
+def _texts_scanned(owner: Owner) -> list[tuple[str, Finding, str]]:
+    """What the scanner finds in the owner's texts as they are now: (field, finding, span hash). No database."""
+    return [
+        (name, finding, span_hash(text[finding.start : finding.end]))
+        for name, text in phi_owner_texts(owner)
+        for finding in phi_scan(text)
+    ]
+
+
+def _new_finding(owner: Owner, field: str, name: str, finding: Finding, digest: str) -> PhiFinding:
+    return PhiFinding(
+        project_id=_project_id_of(owner),
+        **{field: owner},
+        **_item_of(owner),
+        field=name,
+        revision=_revision_of(owner),
+        kind=finding.kind.value,
+        start=finding.start,
+        end=finding.end,
+        span_hash=digest,
+        score=finding.score,
+        recognizer=finding.recognizer[:100],
+        scanner_version=SCANNER_VERSION,
+    )
 
 
 def _flag_sync(
@@ -181,9 +190,9 @@ def _run_update(run_id: int, **fields: Any) -> None:
 
 
 def phi_scan_run_execute(*, run_id: int) -> PhiScanRun:
-    """Scan the run's texts in chunks of SCAN_CHUNK owners, keyset over ids, one transaction per chunk,
-    counting progress as it goes; only one chunk of rows is held at a time. A run already started or
-    finished is left as it is (a redelivered message is harmless)."""
+    """Scan the run's texts in chunks of SCAN_CHUNK owners, keyset over ids, one short transaction per
+    chunk (_chunk_scan), counting progress as it goes; only one chunk of rows is held at a time. A run
+    already started or finished is left as it is (a redelivered message is harmless)."""
     with transaction.atomic():
         run = PhiScanRun.objects.select_for_update().get(pk=run_id)
         if run.status != PhiScanRunStatus.QUEUED:
@@ -196,9 +205,7 @@ def phi_scan_run_execute(*, run_id: int) -> PhiScanRun:
     try:
         for queryset in querysets:
             for chunk in _chunks(queryset):
-                with transaction.atomic():
-                    for owner in chunk:
-                        findings += len(phi_item_scan(owner=owner))
+                findings += _chunk_scan(chunk)
                 scanned += len(chunk)
                 _run_update(run_id, texts_scanned=scanned, findings=findings)
     except Exception as exc:
@@ -206,6 +213,94 @@ def phi_scan_run_execute(*, run_id: int) -> PhiScanRun:
         raise
     _run_update(run_id, status=PhiScanRunStatus.DONE, finished_at=timezone.now())
     return PhiScanRun.objects.get(pk=run_id)
+
+
+def _chunk_scan(chunk: list[Owner]) -> int:
+    """Scan a chunk of owners of one kind as phi_item_scan scans one; returns the open findings recorded.
+
+    The scanner, nearly all of the time, runs before the transaction, which then only records what it
+    found, a few statements for the whole chunk: on SQLite that transaction holds the one write lock,
+    and every reviewer's save waits while it is open. An owner whose text changed in between is left
+    alone: the save that changed it scanned it.
+    """
+    found = [(owner, _texts_scanned(owner)) for owner in chunk]
+    field = _owner_field(chunk[0])
+    with transaction.atomic():
+        unchanged = _unchanged(chunk)
+        found = [(owner, spans) for owner, spans in found if owner.pk in unchanged]
+        if not found:
+            return 0
+        owned = PhiFinding.objects.filter(**{f"{field}_id__in": [owner.pk for owner, _ in found]})
+        owned.filter(state=PhiFindingState.OPEN).delete()
+        superseded = [owner.supersedes_id for owner, _ in found if isinstance(owner, Review) and owner.supersedes_id]
+        if superseded:  # as in phi_item_scan: a superseded review's open findings no longer hold its item back
+            PhiFinding.objects.filter(review_id__in=superseded, state=PhiFindingState.OPEN).delete()
+        decided = set(
+            owned.filter(state=PhiFindingState.CLEARED).values_list(f"{field}_id", "field", "kind", "span_hash")
+        )
+        findings = [
+            _new_finding(owner, field, name, finding, digest)
+            for owner, spans in found
+            for name, finding, digest in spans
+            if (owner.pk, name, finding.kind.value, digest) not in decided
+        ]
+        PhiFinding.objects.bulk_create(findings)
+        now = timezone.now()
+        PhiScan.objects.bulk_create(
+            [
+                PhiScan(
+                    **{field: owner},
+                    project_id=_project_id_of(owner),
+                    content_hash=getattr(owner, "content_hash", ""),
+                    scanner_version=SCANNER_VERSION,
+                    scanned_at=now,
+                )
+                for owner, _ in found
+            ],
+            update_conflicts=True,
+            unique_fields=[field],
+            update_fields=["project", "content_hash", "scanner_version", "scanned_at"],
+        )
+        _flags_sync([owner for owner, _ in found])
+    return len(findings)
+
+
+def _unchanged(chunk: list[Owner]) -> set[int]:
+    """The ids of the chunk's owners still there with the text they had when read (reviews never change)."""
+    model = type(chunk[0])
+    rows = model._base_manager.filter(pk__in=[owner.pk for owner in chunk])
+    if not any(f.name == "content_hash" for f in model._meta.concrete_fields):
+        return set(rows.values_list("pk", flat=True))
+    now = dict(rows.values_list("pk", "content_hash"))
+    return {owner.pk for owner in chunk if now.get(owner.pk) == owner.content_hash}
+
+
+def _flags_sync(owners: list[Owner]) -> None:
+    """_flag_sync for the items of a chunk's owners, called only for those whose flag must change: two
+    queries per kind of item find them."""
+    for key, flag_key in (("item_task_id", "seed_task_id"), ("item_response_id", "response_id")):
+        project_of = {}
+        for owner in owners:
+            if item_id := _item_of(owner).get(key):
+                project_of[item_id] = _project_id_of(owner)
+        if not project_of:
+            continue
+        with_open = set(
+            PhiFinding.objects.filter(**{f"{key}__in": list(project_of)}, state=PhiFindingState.OPEN).values_list(
+                key, flat=True
+            )
+        )
+        flagged = set(
+            ItemFlag.objects.filter(
+                **{f"{flag_key}__in": list(project_of)},
+                kind=FlagKind.PHI,
+                raised_by__isnull=True,
+                cleared_at__isnull=True,
+            ).values_list(flag_key, flat=True)
+        )
+        for item_id in sorted(project_of):
+            if (item_id in with_open) != (item_id in flagged):
+                _flag_sync(project_id=project_of[item_id], **{key: item_id}, has_open=item_id in with_open)
 
 
 def _chunks(queryset: QuerySet) -> Any:

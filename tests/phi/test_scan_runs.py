@@ -1,8 +1,10 @@
 """After an import, a worker scans every text it wrote, in chunks, counting its progress."""
 
 import json
+from unittest.mock import patch
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.urls import reverse
 
 from curation.models import FlagKind, ItemFlag, SeedTask
@@ -11,7 +13,7 @@ from curation.selectors.phi import phi_unscanned_tasks
 from curation.services import phi as phi_service
 from curation.services.imports import import_file
 from curation.services.phi import phi_scan_run_execute
-from tests.factories import SeedTaskFactory
+from tests.factories import CuratorFactory, ProjectFactory, SeedTaskFactory
 from tests.phi.conftest import CLEAN, WITH_PHI
 
 
@@ -75,6 +77,86 @@ def test_a_project_scan_reads_only_the_texts_not_scanned_as_they_are_now(project
 
     assert (run.texts_total, run.texts_scanned, run.status) == (1, 1, PhiScanRunStatus.DONE)
     assert PhiFinding.objects.filter(item_task=scanned_task).count() == 2  # untouched
+
+
+@pytest.mark.django_db(transaction=True)
+def test_others_write_while_a_run_scans_its_texts():
+    # The scanner runs outside the chunk's transaction: on SQLite a transaction holds the one write
+    # lock, and a reviewer's save would wait for every text of the chunk to be scanned.
+    project = ProjectFactory()
+    user = CuratorFactory()
+    tasks = SeedTaskFactory.create_batch(3, project=project, instruction=WITH_PHI)
+    PhiScan.objects.filter(seed_task__in=tasks).delete()
+    PhiFinding.objects.all().delete()
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    with other.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 0" if other.vendor == "sqlite" else "SET lock_timeout = '100ms'")
+    refused = []
+    scan = phi_service.phi_scan
+
+    def scan_while_someone_writes(text):
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("UPDATE accounts_user SET last_login = last_login WHERE id = %s", [user.pk])
+        except Exception as exc:
+            refused.append(str(exc))
+        return scan(text)
+
+    with patch.object(phi_service, "phi_scan", scan_while_someone_writes):
+        try:
+            run = phi_scan_run_execute(run_id=PhiScanRun.objects.create(project=project).pk)
+        finally:
+            other.close()
+
+    assert refused == []
+    assert (run.status, run.texts_scanned, run.findings) == (PhiScanRunStatus.DONE, 3, 6)
+    assert ItemFlag.objects.filter(kind=FlagKind.PHI, seed_task__in=tasks, cleared_at__isnull=True).count() == 3
+
+
+def test_a_text_edited_while_its_chunk_is_scanned_is_left_to_the_save_that_changed_it(project, monkeypatch):
+    edited, kept = SeedTaskFactory.create_batch(2, project=project, instruction=WITH_PHI)
+    PhiScan.objects.filter(seed_task__in=[edited, kept]).delete()
+    PhiFinding.objects.all().delete()
+    scan = phi_service.phi_scan
+
+    def edit_during_the_scan(text):
+        # Another save changes the first text after the run read it: its scan would describe old text.
+        SeedTask.objects.filter(pk=edited.pk).update(instruction=CLEAN, content_hash="changed")
+        return scan(text)
+
+    monkeypatch.setattr(phi_service, "phi_scan", edit_during_the_scan)
+
+    run = phi_scan_run_execute(run_id=PhiScanRun.objects.create(project=project).pk)
+
+    assert run.status == PhiScanRunStatus.DONE
+    assert not PhiScan.objects.filter(seed_task=edited).exists()
+    assert not PhiFinding.objects.filter(seed_task=edited).exists()
+    assert PhiFinding.objects.filter(seed_task=kept).count() == 2
+
+
+def test_a_run_does_not_raise_again_a_span_cleared_as_not_phi(project, scanned_task, curator):
+    for finding in PhiFinding.objects.filter(seed_task=scanned_task):
+        phi_service.phi_finding_clear(finding_id=finding.pk, curator=curator, reason="A fictional patient.")
+    PhiScan.objects.filter(seed_task=scanned_task).delete()  # unscanned again, as after a scanner upgrade
+
+    run = phi_scan_run_execute(run_id=PhiScanRun.objects.create(project=project).pk)
+
+    assert (run.texts_scanned, run.findings) == (1, 0)
+    assert not PhiFinding.objects.filter(seed_task=scanned_task, state="open").exists()
+    assert not ItemFlag.objects.filter(seed_task=scanned_task, kind=FlagKind.PHI, cleared_at__isnull=True).exists()
+
+
+def test_a_run_lifts_the_scanners_flag_of_a_text_no_longer_holding_phi(project, scanned_task):
+    # The text changed without a scan (as a restored database or a direct fix would leave it).
+    SeedTask.objects.filter(pk=scanned_task.pk).update(instruction=CLEAN, content_hash="changed")
+    PhiScan.objects.filter(seed_task=scanned_task).delete()
+
+    run = phi_scan_run_execute(run_id=PhiScanRun.objects.create(project=project).pk)
+
+    assert (run.texts_scanned, run.findings) == (1, 0)
+    assert not PhiFinding.objects.filter(seed_task=scanned_task, state="open").exists()
+    flag = ItemFlag.objects.get(seed_task=scanned_task, kind=FlagKind.PHI)
+    assert flag.cleared_at is not None and flag.cleared_by is None
 
 
 def test_the_queue_page_shows_a_runs_progress(client, project, curator):
