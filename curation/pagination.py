@@ -10,9 +10,10 @@ import binascii
 import datetime
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import BadRequest
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Expression, F, Q, QuerySet, Value
 from django.http import HttpRequest
 from rest_framework.pagination import CursorPagination
 
@@ -83,8 +84,53 @@ def _decode(cursor: str, width: int) -> tuple[str, list]:
     return direction, key
 
 
+class _RowAfter(Expression):
+    """`(a, b) > (x, y)` (or `<`): a row comparison, which PostgreSQL answers from an index on (..., a, b)
+    by starting the scan at (x, y). The same rows as (a > x) OR (a = x AND b > y), which it can only
+    filter row by row from the start of the list, so a deep page of a long queue read every row before it.
+    SQLite compares rows the same way."""
+
+    output_field = BooleanField()
+
+    def __init__(self, columns: list[Expression], values: list[Any], *, greater: bool):
+        super().__init__()
+        self.columns, self.values, self.greater = columns, [Value(v) for v in values], greater
+
+    def get_source_expressions(self) -> list:
+        return [*self.columns, *self.values]
+
+    def set_source_expressions(self, expressions) -> None:
+        self.columns, self.values = expressions[: len(self.columns)], expressions[len(self.columns) :]
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        resolved = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        # The cursor's values as their columns store them (a datetime from its ISO text, say).
+        resolved.values = [
+            Value(value.value, output_field=column.output_field)
+            for column, value in zip(resolved.columns, resolved.values, strict=True)
+        ]
+        return resolved
+
+    def as_sql(self, compiler, connection):
+        sides, params = [], []
+        for expressions in (self.columns, self.values):
+            parts = []
+            for expression in expressions:
+                sql, part_params = compiler.compile(expression)
+                parts.append(sql)
+                params.extend(part_params)
+            sides.append(f"({', '.join(parts)})")
+        return f"{sides[0]} {'>' if self.greater else '<'} {sides[1]}", params
+
+
 def _after(ordering: tuple[str, ...], key: list, *, forward: bool) -> Q:
-    """Rows after `key` in `ordering` (or before it, going back): (a > x) OR (a = x AND b > y) ..."""
+    """Rows after `key` in `ordering` (or before it, going back). When every field is sorted the same
+    way, one row comparison (a, b) > (x, y); otherwise (a > x) OR (a = x AND b > y) ..."""
+    directions = {name.startswith("-") for name in ordering}
+    if len(ordering) > 1 and len(directions) == 1:
+        descending = directions.pop()
+        columns = [F(name.lstrip("-")) for name in ordering]
+        return Q(_RowAfter(columns, list(key), greater=descending != forward))
     condition = Q()
     equal = Q()
     for name, value in zip(ordering, key, strict=True):
