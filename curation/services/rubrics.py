@@ -284,11 +284,14 @@ def _marks_write(grade: RubricGrade, criteria: Sequence[RubricCriterion], marks:
 
 
 @transaction.atomic
-def rubric_grade_submit(*, response: ModelResponse, grader: User, marks: Mapping[int, bool]) -> RubricGrade:
+def rubric_grade_submit(
+    *, response: ModelResponse, grader: User, marks: Mapping[int, bool], in_submission: bool = False
+) -> RubricGrade:
     """A clinician's marks (criterion id -> met) on every criterion of the response's accepted rubric.
 
     Grades are final once submitted: grading is blind, so a grader who has since seen others' marks
-    does not revise theirs."""
+    does not revise theirs. `in_submission`: the grade is given in a review or a judgment being submitted
+    (rubric_form_answers), whose own audit event records it; otherwise the grade is an event of its own."""
     rubric = Rubric.objects.filter(prompt_id=response.prompt_id).first()
     if rubric is None or rubric.status != RubricStatus.ACCEPTED:
         raise ValidationError({"response": "This response's prompt has no accepted rubric to grade against."})
@@ -309,13 +312,14 @@ def rubric_grade_submit(*, response: ModelResponse, grader: User, marks: Mapping
         response=response, rubric_version=version, grader=grader, submitted_at=timezone.now()
     )
     _marks_write(grade, criteria, marks)
-    audit_record(
-        action=AuditAction.REVIEW_SUBMITTED,
-        target=grade,
-        actor=grader,
-        project_id=rubric.project_id,
-        after={"rubric_version": version.number, "marks": {str(c): bool(marks[c]) for c in sorted(marks)}},
-    )
+    if not in_submission:  # a grade given in a review or judgment is in that submission's event
+        audit_record(
+            action=AuditAction.REVIEW_SUBMITTED,
+            target=grade,
+            actor=grader,
+            project_id=rubric.project_id,
+            after={"rubric_version": version.number, "marks": {str(c): bool(marks[c]) for c in sorted(marks)}},
+        )
     return grade
 
 
@@ -361,7 +365,7 @@ def rubric_form_answers(
         grade = to_grade.grade
     else:
         try:
-            grade = rubric_grade_submit(response=response, grader=grader, marks=marks)
+            grade = rubric_grade_submit(response=response, grader=grader, marks=marks, in_submission=True)
         except ValidationError as exc:
             raise ValidationError({key: exc.messages}) from exc
     cleaned[key] = [str(c.pk) for c in to_grade.criteria if marks[c.pk]]

@@ -44,6 +44,7 @@ from curation.models.phi import PhiFinding
 from curation.selectors.rounds import round_next_slot
 from curation.selectors.rubrics import rubric_criteria, rubric_current_version
 from curation.services.members import project_member_add
+from curation.services.projects import rating_form_update
 from curation.services.releases import release_build, release_create
 from curation.services.reviews import review_submit
 from curation.services.rounds import round_create, round_freeze
@@ -589,6 +590,30 @@ def rubric_graded(w: World) -> Act:
         url = reverse("rubric_grade", args=[w.project.slug, response.pk])
         ok(w.client.post(url, {f"mark-{c.pk}": "1" for c in criteria}), 302)
         return Expected(w.clinician, RubricGrade.objects.get(), w.project)
+
+    return act
+
+
+@case(AuditAction.REVIEW_SUBMITTED, "review-page-grading-the-prompts-rubric")
+def review_with_rubric_submitted(w: World) -> Act:
+    """The review's marks become the reviewer's rubric grade in the same submission: one event, the review's."""
+    form = {"fields": [{"key": "overall", "label": "Overall", "kind": "ordinal_scale", "min": 1, "max": 5}]}
+    form["fields"].append({"key": "rubric", "label": "Rubric", "kind": "rubric", "criteria_from": "prompt"})
+    rating_form_update(project=w.project, target="response", definition=form, actor=w.curator)
+    reviewer = ClinicianFactory(email="second@example.org")
+    MembershipFactory(project=w.project, user=reviewer)
+    prompt, rubric = accepted_rubric(w, reviewer)
+    rubric_accept(rubric_id=rubric.pk, reviewer=reviewer)
+    response = ModelResponseFactory(prompt=prompt, seed_task=None, model_name="model-a", text="Call 999 now.")
+    assignment = AssignmentFactory(seed_task=None, response=response, reviewer=w.clinician)
+    criteria = rubric_criteria(version=rubric_current_version(rubric=rubric))
+    posted = {"a-overall": "4", "submission_key": str(uuid.uuid4())} | {f"a-rubric.{c.pk}": "1" for c in criteria}
+    w.client.force_login(w.clinician)
+
+    def act() -> Expected:
+        ok(w.client.post(reverse("review_item", args=[w.project.slug, assignment.pk]), posted), 302)
+        assert RubricGrade.objects.filter(grader=w.clinician).count() == 1
+        return Expected(w.clinician, Review.objects.get(), w.project)
 
     return act
 
