@@ -17,8 +17,9 @@ class AgreementApi(APIView):
         summary="The project's agreement report (curators and admins)",
         description=(
             "Per rating form and field, over items with two or more current reviews: Krippendorff's alpha at the "
-            "field's level, percent agreement, Fleiss' kappa, Cohen's kappa per rater pair and Gwet's AC1, each "
-            "with a 95% bootstrap interval; undefined values are null with the reason. Breakdowns by topic, view, "
+            "field's level, percent agreement, Fleiss' kappa, Gwet's AC1 and Cohen's kappa for the 20 pairs of raters "
+            "sharing the most items (`n_rater_pairs` counts them all), each with a 95% bootstrap interval; undefined "
+            "values are null with the reason. Breakdowns by topic, view, "
             "task type, difficulty and rater. A worker computes it: this answers the last report, with "
             "`computed_at`, `stale` (reviews arrived since) and `computing` (a new one is on its way), or 202 with "
             "a `Location` to poll while the first one is computed. A POST queues a new computation."

@@ -35,6 +35,9 @@ NO_SLICE = "(not set)"
 INLINE_LIMIT = 3000
 _SELECTED, _NOT_SELECTED = "selected", "not selected"
 KIND = ComputationKind.AGREEMENT
+# Cohen's kappa for this many pairs of reviewers per field, those sharing the most items: 300 reviewers
+# make 44,850 pairs, each with its bootstrap, which would be most of the report and of the job's time.
+PAIRS_KEPT = 20
 
 
 def _comparisons(field: dict) -> list[dict]:
@@ -180,7 +183,13 @@ def _field_report(field: dict, comparison: dict, table, names: dict[int, str], d
         "level": level,
         "note": _note(field),
         "report": agreement_report(
-            table.matrix, level, raters=rater_labels, n_categories=n_categories, draws=draws, seed=seed
+            table.matrix,
+            level,
+            raters=rater_labels,
+            n_categories=n_categories,
+            draws=draws,
+            seed=seed,
+            max_pairs=PAIRS_KEPT,
         ),
         "raters": rater_breakdown(table.matrix, level, raters=rater_labels, draws=draws, seed=seed),
     }

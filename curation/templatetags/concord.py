@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from curation.text.markdown import render_markdown
@@ -18,3 +19,29 @@ def query_with(context, **changes) -> str:
     for key, value in changes.items():
         query[key] = value
     return query.urlencode()
+
+
+@register.simple_tag
+def estimate(e: dict) -> str:
+    """An estimate with its interval, or "undefined" with the reason (an agreement report's entries).
+    A tag, not an include: an agreement page shows a few hundred of them."""
+    if e.get("value") is None:
+        return format_html(
+            '<span class="muted undefined">undefined</span><br><span class="muted small undefined-reason">{}</span>',
+            e.get("undefined") or "",
+        )
+    shown = format_html('<span class="estimate">{}</span>', decimals(e["value"], 3))
+    if e.get("ci_low") is None:
+        return shown
+    return format_html(
+        '{} <span class="ci muted">[{}, {}]</span>', shown, decimals(e["ci_low"], 2), decimals(e["ci_high"], 2)
+    )
+
+
+@register.filter
+def decimals(value, places: int = 2) -> str:
+    """A number with a fixed number of decimals ("" for None): floatformat without its Decimal and locale
+    work, for tables of thousands of figures."""
+    if value is None or value == "":
+        return ""
+    return f"{float(value):.{int(places)}f}"

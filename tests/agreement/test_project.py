@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from curation.models import Computation, ComputationStatus
+from curation.services import agreement as agreement_service
 from curation.services.agreement import (
     project_agreement_compute,
     project_agreement_get,
@@ -196,6 +197,37 @@ def test_curators_see_coefficients_with_intervals_for_every_field(client, projec
     assert 'data-testid="coefficients"' in html and "<svg" in html
     assert "Clarity" in html and "Ana Ruiz" in html and "Cardiology" in html
     assert "free text is not compared" in html
+
+
+def test_the_page_lists_kappa_for_the_pairs_sharing_the_most_items_and_says_how_many_pairs_there_are(
+    client, project, curator, reviewed, monkeypatch
+):
+    monkeypatch.setattr(agreement_service, "PAIRS_KEPT", 2)
+    report = project_agreement_refresh(project_id=project.pk)
+    clarity = _field(report, "clarity")["report"]
+    assert clarity["n_rater_pairs"] == 3 and len(clarity["cohen_kappa"]) == 2
+    # The pair sharing all six tasks, then one of the two sharing five.
+    assert sorted(pair["n_units"] for pair in clarity["cohen_kappa"]) == [5, 6]
+    client.force_login(curator)
+    html = client.get(reverse("project_agreement", args=[project.slug])).content.decode()
+    assert "Clarity (the 2 pairs sharing the most items, of 3)" in html
+
+
+def test_the_page_lists_the_reviewers_agreeing_least_first_and_all_of_them_when_asked(
+    client, project, curator, reviewed, monkeypatch
+):
+    monkeypatch.setattr("curation.views.agreement.RATERS_SHOWN", 2)
+    project_agreement_refresh(project_id=project.pk)
+    client.force_login(curator)
+    url = reverse("project_agreement", args=[project.slug])
+
+    shown = client.get(url).context["schemas"][0]
+    everyone = client.get(url, {"raters": "all"}).context["schemas"][0]
+
+    assert [r["name"] for r in everyone["raters_table"]][:2] == [r["name"] for r in shown["raters_table"]]
+    lowest = [min(c["agreement_with_others"]["value"] for c in r["cells"] if c) for r in everyone["raters_table"]]
+    assert lowest == sorted(lowest) and len(lowest) == shown["n_raters"] == 3
+    assert 'data-testid="raters-shown"' in client.get(url).content.decode()
 
 
 def test_a_member_clinician_may_not_see_agreement_because_it_reveals_others_answers(

@@ -118,6 +118,17 @@ def test_cohen_kappa_per_pair_agrees_with_scikit_learn_over_the_units_both_rated
         assert pair["n_units"] == int(both.sum())
 
 
+def test_with_max_pairs_kappa_is_given_for_the_pairs_sharing_the_most_units_with_the_same_values():
+    x = _noisy_ratings()
+    x[::3, 0] = np.nan  # rater 0 shares fewer units with everyone
+    every = agreement_report(x, "ordinal", draws=0)
+    kept = agreement_report(x, "ordinal", draws=0, max_pairs=2)
+    assert every["n_rater_pairs"] == kept["n_rater_pairs"] == len(every["cohen_kappa"]) > 2
+    most = sorted(every["cohen_kappa"], key=lambda pair: -pair["n_units"])[:2]
+    assert sorted(kept["cohen_kappa"], key=lambda pair: pair["raters"]) == sorted(most, key=lambda pair: pair["raters"])
+    assert kept["alpha"] == every["alpha"]
+
+
 def test_nominal_fields_get_unweighted_cohen_kappa_only_and_ordinal_fields_get_no_ac1():
     nominal = agreement_report(KRIPPENDORFF_2011, "nominal", draws=0)
     ordinal = agreement_report(KRIPPENDORFF_2011, "ordinal", draws=0)
