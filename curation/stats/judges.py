@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
+from curation.stats.lazy import lazy_module
 from curation.stats.rubrics import CONFIDENCE, DRAWS, SEED, GraderAgreement, MetaEvalRow, grader_agreement
+
+# numpy and scipy load at the first computation, not at every process start (curation.stats.lazy).
+np = lazy_module("numpy")
 
 METRICS = ("balanced_f1", "cohen_kappa", "percent_agreement")
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
-import numpy as np
+from curation.stats.lazy import lazy_module
+
+# numpy and scipy load at the first computation, not at every process start (curation.stats.lazy).
+np = lazy_module("numpy")
+
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 SEED = 20110101
@@ -24,7 +29,8 @@ OUTLIER_MIN_UNITS = 10
 TOO_FEW_UNITS = "fewer than two units have two or more ratings"
 NO_VARIATION = "every rating has the same value, so there is no variation to agree on"
 
-StatFn = Callable[[np.ndarray], dict[str, np.ndarray]]
+# A string, so that defining the alias does not import numpy.
+StatFn: TypeAlias = "Callable[[np.ndarray], dict[str, np.ndarray]]"
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-import numpy as np
-
 from curation.stats.agreement.bootstrap import (
     CONFIDENCE,
     DRAWS,
@@ -23,6 +21,10 @@ from curation.stats.agreement.bootstrap import (
 )
 from curation.stats.agreement.coefficients import _check, alpha
 from curation.stats.agreement.report import agreement_report
+from curation.stats.lazy import lazy_module
+
+# numpy and scipy load at the first computation, not at every process start (curation.stats.lazy).
+np = lazy_module("numpy")
 
 
 def rater_breakdown(

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-from scipy import sparse
-
 from curation.stats.agreement.bootstrap import (
     CONFIDENCE,
     DRAWS,
@@ -20,6 +17,11 @@ from curation.stats.agreement.bootstrap import (
     _run,
     _wsum,
 )
+from curation.stats.lazy import lazy_module
+
+# numpy and scipy load at the first computation, not at every process start (curation.stats.lazy).
+np = lazy_module("numpy")
+sparse = lazy_module("scipy.sparse")
 
 # Statistics, each a function of unit weights w (units x draws) returning one value per draw.
 

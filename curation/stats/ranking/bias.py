@@ -6,9 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-from scipy.special import expit
-
+from curation.stats.lazy import lazy_module
 from curation.stats.ranking.votes import (
     _MAX_HALVINGS,
     _MAX_NEWTON_STEPS,
@@ -21,6 +19,10 @@ from curation.stats.ranking.votes import (
     _percentile_interval,
     _prompt_draws,
 )
+
+# numpy and scipy load at the first computation, not at every process start (curation.stats.lazy).
+np = lazy_module("numpy")
+special = lazy_module("scipy.special")
 
 # --------------------------------------------------------------------------------------------
 # Bias diagnostics
@@ -206,7 +208,7 @@ def _logistic_slope(x: np.ndarray, y: np.ndarray, weights: np.ndarray, start: fl
     observed = wx @ y
 
     def evaluate(rows: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        p = expit(b[:, None] * x)
+        p = special.expit(b[:, None] * x)
         gradient = observed[rows] - np.einsum("bv,bv->b", wx[rows], p)
         information = np.einsum("bv,bv->b", wxx[rows], p * (1.0 - p))
         return gradient, information

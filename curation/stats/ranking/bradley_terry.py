@@ -6,9 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from scipy.special import expit, log_expit
-
+from curation.stats.lazy import lazy_module
 from curation.stats.ranking.votes import (
     _DRAW_BLOCK,
     _MAX_HALVINGS,
@@ -32,13 +30,17 @@ from curation.stats.ranking.votes import (
     _tabulate,
 )
 
+# numpy and scipy load at the first computation, not at every process start (curation.stats.lazy).
+np = lazy_module("numpy")
+special = lazy_module("scipy.special")
+
 # --------------------------------------------------------------------------------------------
 # Bradley-Terry maximum likelihood
 # --------------------------------------------------------------------------------------------
 
 
 def _log_likelihood(wins: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    return (wins * log_expit(theta[:, :, None] - theta[:, None, :])).sum(axis=(1, 2))
+    return (wins * special.log_expit(theta[:, :, None] - theta[:, None, :])).sum(axis=(1, 2))
 
 
 def _newton_bradley_terry(wins: np.ndarray, active: np.ndarray, pivot: int) -> np.ndarray:
@@ -63,7 +65,7 @@ def _newton_bradley_terry(wins: np.ndarray, active: np.ndarray, pivot: int) -> n
     for _ in range(_MAX_NEWTON_STEPS):
         if not todo.any():
             break
-        p = expit(theta[:, :, None] - theta[:, None, :])
+        p = special.expit(theta[:, :, None] - theta[:, None, :])
         gradient = np.where(free, (wins - totals * p).sum(axis=2), 0.0)
         curvature = totals * p * (1.0 - p)
         laplacian = -curvature

@@ -7,7 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+from curation.stats.lazy import lazy_module
+
+# numpy and scipy load at the first computation, not at every process start (curation.stats.lazy).
+np = lazy_module("numpy")
+
 
 ELO_SCALE = 400.0 / math.log(10.0)
 BASE_RATING = 1000.0
@@ -153,7 +157,7 @@ def _closure(edges: np.ndarray) -> np.ndarray:
 
 
 def _percentile_interval(
-    values: np.ndarray, level: float, lowest: float = -np.inf, highest: float = np.inf
+    values: np.ndarray, level: float, lowest: float = -math.inf, highest: float = math.inf
 ) -> tuple[float, float]:
     """Percentile interval over bootstrap draws, conservative about draws without a value.
 

@@ -6,8 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
+from curation.stats.lazy import lazy_module
 from curation.stats.ranking.votes import (
     DEFAULT_DRAWS,
     DEFAULT_LEVEL,
@@ -19,6 +18,9 @@ from curation.stats.ranking.votes import (
     _prompt_draws,
     _tabulate,
 )
+
+# numpy and scipy load at the first computation, not at every process start (curation.stats.lazy).
+np = lazy_module("numpy")
 
 # --------------------------------------------------------------------------------------------
 # Win rates

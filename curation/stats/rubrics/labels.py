@@ -7,9 +7,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from curation.stats.lazy import lazy_module
 from curation.stats.rubrics.rows import MetaEvalRow
+
+# numpy and scipy load at the first computation, not at every process start (curation.stats.lazy).
+np = lazy_module("numpy")
 
 NO_PAIRS = "no pair of labels to compare"
 NO_CHANCE_VARIATION = "both sides give one and the same label throughout, so chance agreement is total"

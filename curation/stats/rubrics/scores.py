@@ -7,9 +7,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
+from curation.stats.lazy import lazy_module
 from curation.stats.rubrics.rows import NO_POSITIVE_POINTS, Criterion, HealthBenchRow
+
+# numpy and scipy load at the first computation, not at every process start (curation.stats.lazy).
+np = lazy_module("numpy")
 
 SEED = 20250512
 DRAWS = 1000
