@@ -18,6 +18,40 @@ from curation.models import (
     VocabularyAlias,
     VocabularyTerm,
 )
+from curation.services.assignments import assignment_counts_recount
+from curation.services.seed_tasks import seed_tasks_recount
+
+
+def _projects_recount(project_ids) -> None:
+    for project in Project.objects.filter(pk__in={pk for pk in project_ids if pk is not None}):
+        seed_tasks_recount(project=project)
+        assignment_counts_recount(project=project)
+
+
+class CountsRecounted:
+    """For rows the kept counts describe (tasks, their responses, assignments), which the admin writes
+    directly rather than through the services that keep the counts: the counts of the projects a save or
+    a delete touched are counted again after it (seconds for a project of a million tasks; an admin's
+    edit is rare)."""
+
+    @staticmethod
+    def counted_project_id(obj) -> int | None:
+        return obj.project_id
+
+    def save_model(self, request, obj, form, change):
+        stored = type(obj).objects.filter(pk=obj.pk).first() if change else None
+        super().save_model(request, obj, form, change)
+        _projects_recount([self.counted_project_id(obj), stored and self.counted_project_id(stored)])
+
+    def delete_model(self, request, obj):
+        project_id = self.counted_project_id(obj)
+        super().delete_model(request, obj)
+        _projects_recount([project_id])
+
+    def delete_queryset(self, request, queryset):
+        project_ids = [self.counted_project_id(obj) for obj in queryset]
+        super().delete_queryset(request, queryset)
+        _projects_recount(project_ids)
 
 
 class ViewOnly:
@@ -44,7 +78,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(SeedTask)
-class SeedTaskAdmin(SimpleHistoryAdmin):
+class SeedTaskAdmin(CountsRecounted, SimpleHistoryAdmin):
     list_display = [
         "id",
         "project",
@@ -73,7 +107,11 @@ class PromptAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelResponse)
-class ModelResponseAdmin(admin.ModelAdmin):
+class ModelResponseAdmin(CountsRecounted, admin.ModelAdmin):
+    @staticmethod
+    def counted_project_id(obj) -> int | None:
+        return obj.item.project_id if obj.item else None
+
     list_display = ["id", "model_name", "model_version", "seed_task", "prompt"]
     list_filter = ["model_name"]
     raw_id_fields = ["seed_task", "prompt"]
@@ -100,7 +138,7 @@ class RatingSchemaAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(CountsRecounted, admin.ModelAdmin):
     list_display = ["id", "project", "reviewer", "seed_task", "response", "status"]
     list_filter = ["project", "status"]
     raw_id_fields = ["seed_task", "response"]

@@ -126,3 +126,31 @@ def test_an_extra_reviewer_for_a_disagreement_is_counted(project, clinician):
     [extra] = Assignment.objects.filter(seed_task=task)
     assert extra.reviewer in (clinician, spare)
     assert kept_counts(project)["assignments"] == {extra.reviewer_id: (1, 0, 0)}
+
+
+def test_the_admin_recounts_the_projects_whose_assignments_or_tasks_it_changed_or_deleted(
+    client, project, clinician, admin_user
+):
+    from django.contrib.admin.sites import site
+
+    from curation.models import SeedTask
+
+    tasks = SeedTaskFactory.create_batch(3, project=project)
+    assignments = [AssignmentFactory(seed_task=task, reviewer=clinician) for task in tasks]
+    client.force_login(admin_user)
+
+    # A status changed by hand in the admin's form.
+    assignments[0].status = "done"
+    site._registry[Assignment].save_model(None, assignments[0], None, change=True)
+    assert kept_counts(project)["assignments"] == {clinician.pk: (2, 1, 0)}
+    # A task deleted from its admin page takes its assignment with it.
+    deleted = client.post(reverse("admin:curation_seedtask_delete", args=[tasks[1].pk]), {"post": "yes"})
+    assert deleted.status_code == 302 and not SeedTask.objects.filter(pk=tasks[1].pk).exists()
+    assert_counts_true(project)
+    # Assignments deleted from the list with the admin's action.
+    client.post(
+        reverse("admin:curation_assignment_changelist"),
+        {"action": "delete_selected", "_selected_action": [assignments[2].pk], "post": "yes"},
+    )
+    assert kept_counts(project)["assignments"] == {clinician.pk: (0, 1, 0)}
+    assert_counts_true(project)
