@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import schema, signals  # noqa: F401  (registers the schema extension, connects the receivers)
+        # The schema extension is registered when a schema is generated (accounts.schema says why).
+        from . import signals  # noqa: F401  (connects the receivers)

@@ -287,6 +287,8 @@ SPECTACULAR_SETTINGS = {
         # A pairwise verdict, and the same pair's verdict shown the other way round: one choice set.
         "PairVerdictEnum": "curation.models.rubrics.PairVerdict",
     },
+    # Registers the API token's security scheme when a schema is generated (accounts.schema).
+    "PREPROCESSING_HOOKS": ["accounts.schema.token_scheme_registered"],
     # 400, 401, 403 and 404 wherever they can happen, with their bodies: curation.api.schema.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "curation.api.schema.error_responses"],
 }
