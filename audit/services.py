@@ -1,6 +1,8 @@
 """Writes of the audit trail: record an event on the chain, and prune it past the retention period."""
 
+import hashlib
 from collections import Counter
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +17,21 @@ from .models import AuditAction, AuditChainHead, AuditEvent
 CHAIN_HEAD_PK = 1
 # The PostgreSQL trigger (migration 0002) lets a DELETE through only while this is on in the transaction.
 PRUNE_SETTING = "concord.audit_prune"
+
+
+def text_digest(text: str) -> dict[str, Any]:
+    """How the trail names a text from or about a patient: it is kept for years and cannot be changed, so it
+    holds the text's SHA-256 and length (enough to prove what was there) and never the text, which stays in
+    the tables where a redaction can reach it."""
+    return {"sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "length": len(text)}
+
+
+def texts_digested(values: dict[str, Any] | None, keys: Iterable[str]) -> dict[str, Any] | None:
+    """`values` with the strings under `keys` replaced by their text_digest (other values as they are)."""
+    if values is None:
+        return None
+    keys = set(keys)
+    return {k: text_digest(v) if k in keys and isinstance(v, str) else v for k, v in values.items()}
 
 
 def _locked_head() -> AuditChainHead:

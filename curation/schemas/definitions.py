@@ -237,6 +237,11 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
+def free_text_keys(definition: dict) -> list[str]:
+    """The keys of a form's free-text fields: what a reviewer writes in their own words."""
+    return [f["key"] for f in definition.get("fields", []) if f.get("kind") == "free_text"]
+
+
 def clean_answers(definition: dict, answers: Any, *, prompt_criteria: Sequence[int] | None = None) -> dict[str, Any]:
     """Answers checked against the definition: unknown keys and missing required fields are errors.
 

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
-from audit.services import AuditAction, audit_record
+from audit.services import AuditAction, audit_record, text_digest, texts_digested
 from curation.models import (
     AcceptanceAction,
     AcceptanceEvent,
@@ -35,7 +35,7 @@ from curation.models import (
     Review,
     SeedTask,
 )
-from curation.schemas.definitions import clean_answers
+from curation.schemas.definitions import clean_answers, free_text_keys
 from curation.selectors.adjudication import (
     FoundDispute,
     adjudication_settings_of,
@@ -172,7 +172,12 @@ def _save_gold(gold: GoldLabel, *, adjudicator: User, reviews: list[Review]) -> 
         action=AuditAction.GOLD_LABEL_SET,
         target=gold,
         actor=adjudicator,
-        after={"version": gold.version, "values": gold.values, "reason": gold.reason, "final_text": gold.final_text},
+        after={
+            "version": gold.version,
+            "values": texts_digested(gold.values, free_text_keys(gold.schema.definition)),
+            "reason": gold.reason,
+            "final_text": text_digest(gold.final_text) if gold.final_text else "",
+        },
     )
     return gold
 

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from audit.services import AuditAction, audit_record
+from audit.services import AuditAction, audit_record, text_digest
 from curation.models import ComputationKind, FlagKind, ItemFlag, ModelResponse, SeedTask
 from curation.services.computations import computation_mark_changed
 
@@ -45,7 +45,9 @@ def item_flag_raise(
     )
     flag.full_clean()
     flag.save()
-    audit_record(action=AuditAction.FLAG_RAISED, target=flag, actor=reviewer, after={"kind": kind, "note": note})
+    audit_record(
+        action=AuditAction.FLAG_RAISED, target=flag, actor=reviewer, after={"kind": kind, "note": text_digest(note)}
+    )
     return flag
 
 

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from audit.services import AuditAction, audit_record
+from audit.services import AuditAction, audit_record, text_digest, texts_digested
 from curation.models import (
     FLAG_ANSWER_FIELD,
     Assignment,
@@ -19,6 +19,7 @@ from curation.models import (
     ReviewDraft,
     SeedTask,
 )
+from curation.schemas.definitions import free_text_keys
 from curation.services.assignments import assignment_status_counted, reviewer_edited_task
 from curation.services.phi import phi_item_scan
 from curation.services.rubrics import rubric_form_answers
@@ -93,8 +94,8 @@ def review_submit(
         action=AuditAction.REVIEW_SUBMITTED,
         target=review,
         actor=reviewer,
-        before=previous and {"id": previous.pk, "answers": previous.answers, "corrected_text": previous.corrected_text},
-        after={"answers": cleaned, "corrected_text": corrected_text, "version": review.version},
+        before=previous and {"id": previous.pk, **_audited_texts(schema, previous.answers, previous.corrected_text)},
+        after={**_audited_texts(schema, cleaned, corrected_text), "version": review.version},
     )
     if assignment is not None and assignment.status != AssignmentStatus.DONE:
         old_status = assignment.status
@@ -106,6 +107,14 @@ def review_submit(
 
     overlap_after_review(review=review)
     return review
+
+
+def _audited_texts(schema: RatingSchema, answers: dict[str, Any], corrected_text: str) -> dict[str, Any]:
+    """A review as the audit trail keeps it: choices and scores as given, free text and corrections by digest."""
+    return {
+        "answers": texts_digested(answers, free_text_keys(schema.definition)),
+        "corrected_text": text_digest(corrected_text) if corrected_text else "",
+    }
 
 
 def _answers_checked(

@@ -15,7 +15,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
-from audit.services import AuditAction, audit_record
+from audit.services import AuditAction, audit_record, texts_digested
 from curation.models import (
     EvaluationRound,
     Judgment,
@@ -33,6 +33,7 @@ from curation.models import (
     SchemaTarget,
 )
 from curation.schemas.defaults import PAIRWISE_JUDGMENT, RUBRIC_GRADING
+from curation.schemas.definitions import free_text_keys
 from curation.selectors.rounds import model_responses_of
 from curation.services.reviews import AnswersInvalid
 from curation.services.rubrics import rubric_form_answers
@@ -531,6 +532,9 @@ def judgment_submit(*, slot: RoundSlot, reviewer: User, answers: dict[str, Any])
         target=judgment,
         actor=reviewer,
         project_id=evaluation_round.project_id,
-        after={"round": evaluation_round.pk, "answers": cleaned},
+        after={
+            "round": evaluation_round.pk,
+            "answers": texts_digested(cleaned, free_text_keys(evaluation_round.schema.definition)),
+        },
     )
     return judgment, True

@@ -1,4 +1,3 @@
-import hashlib
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -8,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from audit.services import AuditAction, audit_record
+from audit.services import AuditAction, audit_record, texts_digested
 from curation.models import (
     AcceptedTaskEdits,
     Project,
@@ -40,6 +39,8 @@ EDITABLE_FIELDS = (
     "task_type_raw",
     "difficulty",
 )
+# The task's own words, which the audit trail names by digest (topic, view, type and difficulty are labels).
+TEXT_FIELDS = ("instruction", "input", "reference_output")
 _RAW_TO_TERM = {
     "topic_raw": ("topic", VocabularyKind.TOPIC),
     "view_raw": ("view", VocabularyKind.VIEW),
@@ -160,10 +161,6 @@ def seed_task_create(
     return task
 
 
-def _text_digest(text: str) -> dict[str, Any]:
-    return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "length": len(text)}
-
-
 @transaction.atomic
 def seed_task_edit(
     *,
@@ -218,11 +215,10 @@ def seed_task_edit(
     uses.subtract(uses_before)
     vocabulary_uses_add(uses=uses)  # a changed topic, view or type moves the task from one use to another
     after = {**{f: getattr(task, f) for f in [*changed, *reopened]}, "rationale": rationale}
-    if redaction:
-        # The trail is append-only and kept for years: it must not keep the PHI a redaction removes (nor any still
-        # in the new text), so a redaction's texts are named by their digest.
-        before = {f: v if f == "status" else _text_digest(v) for f, v in before.items()}
-        after = {f: v if f in ("status", "rationale") else _text_digest(v) for f, v in after.items()}
+    # The trail is append-only and kept for years: it must not keep PHI an edit or a later redaction removes, so
+    # the task's texts are named by their digest; the texts themselves stay in the task's history.
+    before = texts_digested(before, TEXT_FIELDS)
+    after = texts_digested(after, TEXT_FIELDS)
     audit_record(action=AuditAction.TASK_EDITED, target=task, actor=editor, before=before, after=after)
     # An editor does not also rate the responses to what they edited: their pending ratings go back.
     from curation.services.assignments import assignments_skip_responses_of_edited_task

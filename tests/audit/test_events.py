@@ -1,6 +1,7 @@
 """Every security- or data-relevant action, done through its page or the API, writes exactly one audit event
 naming who did it, from where, to what, and what changed."""
 
+import hashlib
 import io
 import json
 import time
@@ -21,8 +22,8 @@ from curation.models import ImportJob, ItemFlag, Membership, Release, Review, Ta
 from curation.services.releases import release_build, release_create
 from tests.audit.test_every_action import SEEDS
 from tests.default_vocabulary import ensure_default_vocabulary
-from tests.factories import AssignmentFactory, ClinicianFactory, SeedTaskFactory
-from tests.reviews.test_services import SEED_ANSWERS
+from tests.factories import AssignmentFactory, ClinicianFactory, ModelResponseFactory, SeedTaskFactory
+from tests.reviews.test_services import RESPONSE_ANSWERS, SEED_ANSWERS
 
 PASSWORD = "a-good-long-passphrase"
 FORWARDED = {"REMOTE_ADDR": "203.0.113.9"}
@@ -125,6 +126,10 @@ def test_adding_and_removing_a_member_are_events_of_the_project(client, project,
     assert removed.project_id == project.pk and json.loads(removed.before)["email"] == newcomer.email
 
 
+def digest(text: str) -> dict:
+    return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "length": len(text)}
+
+
 def test_a_review_submitted_through_the_api_is_an_event_with_its_answers(client, project, clinician):
     assignment = AssignmentFactory(seed_task=SeedTaskFactory(project=project), reviewer=clinician)
     client.force_login(clinician)
@@ -144,7 +149,7 @@ def test_a_flag_raised_and_cleared_are_events(client, project, clinician, curato
     client.force_login(clinician)
     client.post(reverse("review_flag", args=[project.slug, assignment.pk]), {"kind": "unsafe", "note": "Wrong dose"})
     raised = only_event(AuditAction.FLAG_RAISED)
-    assert raised.actor == clinician and json.loads(raised.after) == {"kind": "unsafe", "note": "Wrong dose"}
+    assert raised.actor == clinician and json.loads(raised.after) == {"kind": "unsafe", "note": digest("Wrong dose")}
     client.force_login(curator)
     flag = ItemFlag.objects.get()
     client.post(reverse("flag_clear", args=[project.slug, flag.pk]), {"note": "Dose corrected"})
@@ -163,8 +168,34 @@ def test_an_edit_of_an_item_records_the_old_and_new_values(client, project, clin
     assert client.post(reverse("task_edit", args=[project.slug, task.pk]), form).status_code == 302
     edited = only_event(AuditAction.TASK_EDITED)
     assert (edited.actor, edited.object_id) == (clinician, str(task.pk))
-    assert json.loads(edited.before) == {"instruction": "Explain angina."}
-    assert json.loads(edited.after) == {"instruction": "Explain stable angina.", "rationale": "More precise"}
+    # The trail names the texts by digest: they stay in the task's history, where a redaction can reach them.
+    assert json.loads(edited.before) == {"instruction": digest("Explain angina.")}
+    assert json.loads(edited.after) == {"instruction": digest("Explain stable angina."), "rationale": "More precise"}
+
+
+def test_the_trail_never_keeps_a_reviewers_own_words_only_their_digest(client, project, clinician):
+    """The trail is kept for years and cannot be changed, so a comment or correction holding PHI must not land
+    in it: free text and corrections are named by SHA-256 and length; choices and scores are kept as given."""
+    answer = ModelResponseFactory(seed_task=SeedTaskFactory(project=project))
+    assignment = AssignmentFactory(seed_task=None, response=answer, reviewer=clinician)
+    client.force_login(clinician)
+    comment = "Patient John Smith, MRN 12345678, reacted badly"
+    answers = {**RESPONSE_ANSWERS, "comment": comment}
+    body = {
+        "assignment": assignment.pk,
+        "answers": answers,
+        "corrected_text": "Rest and fluids.",
+        "submission_key": str(uuid.uuid4()),
+    }
+    response = client.post(reverse("api_review_submit", args=[project.slug]), body, content_type="application/json")
+    assert response.status_code == 201, response.json()
+
+    submitted = only_event(AuditAction.REVIEW_SUBMITTED)
+    assert "John Smith" not in submitted.after and "Rest and fluids" not in submitted.after
+    after = json.loads(submitted.after)
+    assert after["answers"]["comment"] == digest(comment)
+    assert after["answers"]["consensus"] == "aligned" and after["answers"]["correctness"] == 4
+    assert after["corrected_text"] == digest("Rest and fluids.")
 
 
 @pytest.mark.parametrize("route", ["release_download", "api_release_download"])
