@@ -2,6 +2,7 @@
 or changes their terms, and a recount repairs them when rows were written some other way."""
 
 import importlib
+import io
 import json
 
 import pytest
@@ -107,3 +108,15 @@ def test_the_migration_counts_the_rows_a_kept_database_already_has(project, clin
     importlib.import_module("curation.migrations.0019_counts").count_existing_rows(apps, None)
 
     assert kept_counts(project) == before
+
+
+def test_the_demo_counts_the_tasks_and_assignments_it_loads(db):
+    from django.test import override_settings
+
+    from curation.models import Project
+
+    with override_settings(DEBUG=True):  # load_demo runs only with DEBUG on
+        call_command("load_demo", stdout=io.StringIO())
+    for project in Project.objects.all():
+        assert_counts_true(project)
+    assert kept_counts(Project.objects.get(slug="demo"))["tasks"] > 0
