@@ -6,8 +6,6 @@ import math
 from collections.abc import Hashable, Sequence
 from itertools import combinations
 
-import numpy as np
-
 from curation.stats.agreement.bootstrap import (
     CONFIDENCE,
     DRAWS,
@@ -28,6 +26,10 @@ from curation.stats.agreement.coefficients import (
     _gwet,
     _percent_agreement,
 )
+from curation.stats.lazy import lazy_module
+
+# numpy and scipy load at the first computation, not at every process start (curation.stats.lazy).
+np = lazy_module("numpy")
 
 
 def agreement_report(
