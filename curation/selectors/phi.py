@@ -4,7 +4,9 @@ release gate and the figures a release card gives."""
 from collections import Counter
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 
 from curation.models import ModelResponse, Project, Prompt, Review, SeedTask
 from curation.models.phi import PhiFinding, PhiFindingState, PhiScan, PhiScanRun
@@ -87,31 +89,46 @@ def phi_scan_run_querysets(*, run: PhiScanRun) -> list[QuerySet]:
     ]
 
 
-def phi_release_blocked(item_field: str, outer: str = "pk") -> Q:
-    """The items a release leaves out for PHI, as a condition on the outer query's seed task
-    (`item_field` "seed_task") or model response ("response") at `outer` ("pk", or "response_a_id"):
+def phi_release_gate(item_field: str, outer: str = "pk") -> list[Exists]:
+    """What an item must pass to be released, as far as PHI goes, as conditions to AND on the outer
+    query's seed task (`item_field` "seed_task") or model response ("response") at `outer` ("pk", or
+    "response_a_id"). It is left out when:
 
-    - texts not scanned as they are now (no scan, or the content hash changed since);
-    - an open finding in its texts or its current reviews';
-    - a current review not scanned;
-    - for a response to a test prompt: the prompt unscanned, or with an open finding.
+    - its texts are not scanned as they are now (no scan, or the content hash changed since);
+    - an open finding is in its texts or its current reviews';
+    - a current review of it is not scanned;
+    - for a response to a test prompt: the prompt is unscanned, or has an open finding.
+
+    Each condition is one EXISTS or NOT EXISTS, to be passed to `.filter(*conditions)`: at the top
+    of a WHERE clause PostgreSQL turns them into (anti-)joins from the rows the other filters chose,
+    so the gate costs in proportion to the items released; inside an OR (or a NOT of an OR) it could
+    only test them row by row or hash every review and scan of the database first.
     """
     related = "" if outer == "pk" else outer.removesuffix("_id") + "__"
     item = "item_task" if item_field == "seed_task" else "item_response"
-    blocked = (
-        ~_scanned_as_now(item_field, hash_ref=f"{related}content_hash", outer=outer)
-        | Exists(PhiFinding.objects.filter(**{item: OuterRef(outer)}, state=PhiFindingState.OPEN))
-        | Exists(Review.objects.filter(**{item_field: OuterRef(outer)}, is_current=True, phi_scan__isnull=True))
+    unscanned_reviews = Review.objects.filter(**{item_field: OuterRef(outer)}, is_current=True).exclude(
+        Exists(PhiScan.objects.filter(review_id=OuterRef("pk")))
     )
+    # The same test as _scanned_as_now, with the hashes compared inside COALESCE (they are never NULL):
+    # as a plain equality PostgreSQL takes it for a second join condition independent of the owner's,
+    # multiplies their selectivities, expects one item where there are thousands, and then picks
+    # nested loops that read a whole table (the flags, the findings) once per item.
+    scanned = PhiScan.objects.filter(**{item_field: OuterRef(outer)}).filter(
+        Coalesce(Exact(F("content_hash"), OuterRef(f"{related}content_hash")), Value(False))
+    )
+    gate = [
+        Exists(scanned),
+        ~Exists(PhiFinding.objects.filter(**{item: OuterRef(outer)}, state=PhiFindingState.OPEN)),
+        ~Exists(unscanned_reviews),
+    ]
     if item_field == "response":
         prompt = OuterRef(f"{related}prompt_id")
         unscanned_prompt = Prompt.objects.filter(pk=prompt).exclude(_scanned_as_now("prompt"))
-        blocked = (
-            blocked
-            | Exists(unscanned_prompt)
-            | Exists(PhiFinding.objects.filter(prompt_id=prompt, state=PhiFindingState.OPEN))
-        )
-    return Q(blocked)
+        gate += [
+            ~Exists(unscanned_prompt),
+            ~Exists(PhiFinding.objects.filter(prompt_id=prompt, state=PhiFindingState.OPEN)),
+        ]
+    return gate
 
 
 def phi_queue(*, project: Project) -> QuerySet[PhiFinding]:

@@ -42,9 +42,10 @@ from curation.models import (
     SeedTask,
     TaskStatus,
     VocabularyKind,
+    VocabularyTerm,
     VocabularyUse,
 )
-from curation.selectors.phi import phi_release_blocked
+from curation.selectors.phi import phi_release_gate
 from curation.selectors.rounds import round_majority_items
 from curation.stats.item_agreement import item_agreement, scored_keys
 
@@ -54,9 +55,9 @@ if TYPE_CHECKING:  # the definition reads through these selectors; only its type
 ROUND_STATUSES = (RoundStatus.FROZEN, RoundStatus.CLOSED)
 # The filters that name a task's terms: (the vocabulary term, the text the import gave when no term matched).
 TERM_FIELDS = {
-    "topics": ("topic__name", "topic_raw"),
-    "views": ("view__name", "view_raw"),
-    "types": ("task_type__name", "task_type_raw"),
+    "topics": ("topic_id", "topic_raw"),
+    "views": ("view_id", "view_raw"),
+    "types": ("task_type_id", "task_type_raw"),
 }
 TERM_KINDS = {"topics": VocabularyKind.TOPIC, "views": VocabularyKind.VIEW, "types": VocabularyKind.TASK_TYPE}
 
@@ -141,9 +142,12 @@ def _reviewer_count(item_field: str) -> Subquery:
     return Coalesce(Subquery(reviews, output_field=IntegerField()), Value(0))
 
 
-def _blocking_flag(item_field: str, outer: str = "pk") -> Q:
+def _release_gate(item_field: str, outer: str = "pk") -> list[Exists]:
+    """What a seed task or model response (`item_field`, at `outer`) must pass to be released, as
+    conditions for `.filter(*conditions)`: no uncleared unsafe or PHI flag, and the PHI gate
+    (curation.selectors.phi.phi_release_gate: scanned as it is now, no open finding)."""
     flags = ItemFlag.objects.filter(**{item_field: OuterRef(outer)}, kind__in=BLOCKING_FLAG_KINDS, cleared_at=None)
-    return Exists(flags) | phi_release_blocked(item_field, outer)  # open PHI findings, or texts not scanned
+    return [~Exists(flags), *phi_release_gate(item_field, outer)]
 
 
 def _difficulty_and_dates(items: QuerySet, filters: "ReleaseFilters", prefix: str = "") -> QuerySet:
@@ -170,12 +174,16 @@ def release_tasks(*, project: Project, filters: "ReleaseFilters") -> QuerySet[Se
     tasks = SeedTask.objects.filter(project=project, status__in=filters.statuses).filter(
         ~Q(status=TaskStatus.ACCEPTED) | Q(accepted_version=F("version"))
     )
-    for name, (term, raw_field) in TERM_FIELDS.items():
+    for name, (term_field, raw_field) in TERM_FIELDS.items():
         values = getattr(filters, name)
         if values:
-            tasks = tasks.filter(Q(**{f"{term}__in": values}) | Q(**{f"{raw_field}__in": values}))
+            # The terms' ids are read first (one small query) so that both tests are on the task's own
+            # columns, which the (project, term, raw) indexes answer: a test on the joined term's name
+            # could only be made on every task of the statuses.
+            term_ids = list(VocabularyTerm.objects.filter(name__in=values).values_list("pk", flat=True))
+            tasks = tasks.filter(Q(**{f"{term_field}__in": term_ids}) | Q(**{f"{raw_field}__in": values}))
     tasks = _difficulty_and_dates(tasks, filters)
-    tasks = tasks.exclude(_blocking_flag("seed_task")).annotate(n_reviewers=_reviewer_count("seed_task"))
+    tasks = tasks.filter(*_release_gate("seed_task")).annotate(n_reviewers=_reviewer_count("seed_task"))
     if filters.min_reviewers:
         tasks = tasks.filter(n_reviewers__gte=filters.min_reviewers)
     return tasks.select_related("topic", "view", "task_type").order_by("id")
@@ -187,30 +195,28 @@ def release_reviews(*, project: Project, filters: "ReleaseFilters") -> QuerySet[
     Responses to test prompts (which have no curation status, topic or view) are in scope when no
     topic, view or type filter is set, their prompt passes the difficulty and date filters, and
     enough reviewers reviewed the response. Flagged responses are left out like flagged tasks.
+
+    The reviews are found from the items, one part per kind of item (the tasks, their responses,
+    the prompts' responses), and the parts joined with UNION ALL (a review is of one item): each part
+    is a join from the chosen items through an index, where one OR of two IN tests would read every
+    review of the project.
     """
     task_ids = release_tasks(project=project, filters=filters).values("pk")
-    prompts = Q(prompt__project=project)
-    if _names_any_term(filters):
-        prompts = Q(pk__in=[])
-    else:
-        if filters.difficulties:
-            prompts &= Q(prompt__difficulty__in=filters.difficulties)
-        if filters.created_from:
-            prompts &= Q(prompt__created_at__date__gte=filters.created_from)
-        if filters.created_to:
-            prompts &= Q(prompt__created_at__date__lte=filters.created_to)
+    current = Review.objects.filter(project=project, is_current=True).order_by()
+    task_responses = ModelResponse.objects.filter(seed_task__in=task_ids).filter(*_release_gate("response"))
+    parts = [current.filter(seed_task__in=task_ids), current.filter(response__in=task_responses.values("pk"))]
+    if not _names_any_term(filters):
+        prompt_responses = _difficulty_and_dates(
+            ModelResponse.objects.filter(prompt__project=project), filters, prefix="prompt__"
+        )
         if filters.min_reviewers:
-            prompts &= Q(n_reviewers__gte=filters.min_reviewers)
-    responses = (
-        ModelResponse.objects.annotate(n_reviewers=_reviewer_count("response"))
-        .filter(Q(seed_task__in=task_ids) | prompts)
-        .exclude(_blocking_flag("response"))
-        .values("pk")
-    )
-    # Two IN (subquery) tests rather than a join through the response: PostgreSQL hashes each once.
-    reviews = Review.objects.filter(project=project, is_current=True).filter(
-        Q(seed_task__in=task_ids) | Q(response__in=responses)
-    )
+            prompt_responses = prompt_responses.annotate(n_reviewers=_reviewer_count("response")).filter(
+                n_reviewers__gte=filters.min_reviewers
+            )
+        prompt_responses = prompt_responses.filter(*_release_gate("response"))
+        parts.append(current.filter(response__in=prompt_responses.values("pk")))
+    first, *others = (part.values("pk") for part in parts)
+    reviews = Review.objects.filter(pk__in=first.union(*others, all=True))
     return reviews.select_related(
         "schema", "seed_task", "response", "response__seed_task", "response__prompt"
     ).order_by("id")
@@ -223,7 +229,7 @@ def release_round_items(*, filters: "ReleaseFilters", rounds: list[EvaluationRou
         return items.none()
     items = _difficulty_and_dates(items, filters, prefix="prompt__")
     for side in ("response_a_id", "response_b_id"):
-        items = items.exclude(_blocking_flag("response", side))
+        items = items.filter(*_release_gate("response", side))
     return items
 
 

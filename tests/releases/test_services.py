@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +30,7 @@ from curation.services.release_attempts import release_directory
 from curation.services.releases import ReleaseNotRetryable, release_build, release_create, release_retry
 from curation.services.reviews import review_submit
 from curation.services.seed_tasks import seed_task_create, seed_task_set_status
+from curation.services.vocabulary import vocabulary_term_get_or_create
 from tests.data import SEED
 from tests.factories import (
     ClinicianFactory,
@@ -360,6 +363,20 @@ def test_filters_select_by_reviewers_topic_view_type_difficulty_and_date(project
     assert "widen its filters" in _refused(project, filters={"created_to": "2000-01-01"})
 
 
+def test_a_topic_filter_takes_tasks_by_their_terms_name_or_by_the_spelling_no_term_matched(project):
+    cardiology = vocabulary_term_get_or_create(kind="topic", name="Cardiology")
+    by_term = _accepted(project, topic=cardiology, topic_raw="cardio")
+    by_spelling = _accepted(project, topic=None, topic_raw="Heart clinic")
+    _accepted(project, topic=None, topic_raw="Oncology")
+
+    def ids(*topics):
+        return [row["metadata"]["task_id"] for row in _lines(_build(project, filters={"topics": list(topics)}))]
+
+    assert ids("Cardiology") == [by_term.pk]
+    assert ids("Heart clinic") == [by_spelling.pk]
+    assert ids("Cardiology", "Heart clinic") == [by_term.pk, by_spelling.pk]
+
+
 def test_bad_filters_are_refused_with_a_message_naming_each_and_nothing_is_saved(project):
     with pytest.raises(ValidationError) as refused:
         release_create(
@@ -517,6 +534,36 @@ def test_agreement_costs_the_same_number_of_queries_whatever_the_number_of_items
             built = release_build(release_id=release.pk)
         assert built.row_count == project.seed_tasks.count()
         assert {row["metadata"]["agreement"] for row in _lines(built)} == {1.0}
+        return len(queries)
+
+    assert queries_for(3) == queries_for(12)
+
+
+@pytest.mark.parametrize("fmt", ["reviews", "scores_csv", "preference", "chat"])
+def test_a_build_costs_the_same_number_of_queries_whatever_the_number_of_items(project, monkeypatch, fmt):
+    """Tasks, their responses and test prompts' responses, each reviewed (and each response corrected):
+    the build reads them through streamed queries, never a query per item or per chunk."""
+    monkeypatch.setattr(release_builds, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(release_builds, "agreement_per_field", lambda project: None)
+    reviewer = ClinicianFactory()
+
+    def queries_for(n_items):
+        for n in range(n_items):
+            task = _accepted(project)
+            review_submit(reviewer=reviewer, schema=project.seed_schema, seed_task=task, answers=_seed_answers())
+            _correct(
+                project, ModelResponseFactory(seed_task=task, text=f"Answer {n}."), f"Better answer {n}.", reviewer
+            )
+            prompt = PromptFactory(project=project)
+            _correct(
+                project, ModelResponseFactory(seed_task=None, prompt=prompt, text=f"Reply {n}."), f"Fix {n}.", reviewer
+            )
+        release = release_create(project=project, created_by=None, format=fmt, enqueue=False)
+        with CaptureQueriesContext(connection) as queries:
+            built = release_build(release_id=release.pk)
+        assert built.status == "succeeded", built.error
+        rows_per_task = {"reviews": 3, "scores_csv": 3, "preference": 2, "chat": 1}[fmt]  # reviews, corrections, tasks
+        assert built.rows_total == rows_per_task * project.seed_tasks.count()
         return len(queries)
 
     assert queries_for(3) == queries_for(12)
