@@ -227,9 +227,18 @@ def _build_in_snapshot(release: Release, work_dir: Path, on_line: Callable[[int]
     progress = _Progress(release.pk, release.attempts, live=live)
     try:
         with read_transaction():
-            if live and connection.vendor == "postgresql":
+            if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    if live:
+                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    # The build reads every row of its cursors: plan them for the whole result, not
+                    # (PostgreSQL's default for a cursor) for its first tenth, which favours walking a
+                    # whole table in index order over reading the release's rows and sorting them.
+                    cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+                    # Compiling the gate's many joins took longer than running them (7.8 s of a 9.9 s
+                    # count of 90,000 reviews at a million tasks); they are index lookups, not the
+                    # long computations over many rows that JIT compilation pays off for.
+                    cursor.execute("SET LOCAL jit = off")
             project = Project.objects.get(pk=release.project_id)
             filters = ReleaseDefinition.from_release(format=release.format, filters=release.filters).filters
             scope = release_scope(
