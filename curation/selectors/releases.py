@@ -260,22 +260,31 @@ def task_reviews(*, reviews: QuerySet[Review], schemas: list[RatingSchema], chun
 
 
 def release_scope(
-    *, format: str, salt: str, project: Project, filters: "ReleaseFilters", streams_tasks: bool, chunk_size: int
+    *,
+    format: str,
+    salt: str,
+    project: Project,
+    filters: "ReleaseFilters",
+    streams_tasks: bool,
+    chunk_size: int,
+    summary: bool = True,
 ) -> ExportScope:
     """The querysets a release of `format` reads, and a summary of the reviews behind its rows (one grouped query).
 
     For the formats made of tasks (`streams_tasks`: alpaca, chat) the reviews behind the rows are the
     tasks' own reviews; for the review formats they are every review in scope, responses' included.
+    Without `summary` (to count the rows only) neither that summary nor the count of tasks left out
+    for want of an output is read: each passes over every item in scope.
     """
     tasks = release_tasks(project=project, filters=filters)
     reviews = release_reviews(project=project, filters=filters)
     left_out = 0
     if streams_tasks and not filters.include_empty_outputs:
-        left_out = tasks.filter(reference_output="").count()
+        left_out = tasks.filter(reference_output="").count() if summary else 0
         tasks = tasks.exclude(reference_output="")
     own_reviews = Review.objects.filter(project=project, is_current=True, seed_task__in=tasks.values("pk"))
     behind = own_reviews if streams_tasks else reviews
-    groups = list(behind.order_by().values("schema_id", "reviewer_id").annotate(n=Count("id")))
+    groups = list(behind.order_by().values("schema_id", "reviewer_id").annotate(n=Count("id"))) if summary else []
     schema_ids = {group["schema_id"] for group in groups}
     schemas = list(RatingSchema.objects.filter(pk__in=schema_ids).order_by("name", "version", "id"))
     preference = format == ReleaseFormat.PREFERENCE
@@ -334,10 +343,17 @@ def release_row_count(*, project: Project, format: str, filters: "ReleaseFilters
     the tasks under a minimum agreement unless there are more than EXACT_AGREEMENT_COUNT_LIMIT of them."""
     writer = WRITERS[format]
     unit = ROW_UNITS[format]
+    by_agreement = writer.streams_tasks and filters.min_agreement is not None
     scope = release_scope(
-        format=format, salt="", project=project, filters=filters, streams_tasks=writer.streams_tasks, chunk_size=2000
+        format=format,
+        salt="",
+        project=project,
+        filters=filters,
+        streams_tasks=writer.streams_tasks,
+        chunk_size=2000,
+        summary=by_agreement,  # the reviews behind the tasks say whether the count passes over them
     )
-    if writer.streams_tasks and filters.min_agreement is not None and scope.review_count > EXACT_AGREEMENT_COUNT_LIMIT:
+    if by_agreement and scope.review_count > EXACT_AGREEMENT_COUNT_LIMIT:
         return ReleaseRowCount(scope.tasks.count(), unit, exact=False, why="the agreement minimum applies when built")
     rows = writer.count(scope)
     if format == ReleaseFormat.PREFERENCE:
