@@ -13,6 +13,7 @@ import os
 import signal
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,9 @@ SEED_FORM = {
     "a-comment": "Clear and correct.",
 }
 SEED_ANSWERS = {"decision": "accept", "clinical_validity": 4, "clarity": 4, "difficulty": 3}
+# Agreement is computed before the pages are measured up to this many current reviews; above it the job
+# (whose per-reviewer breakdown grows with reviewers x items) is left queued and its pages show that.
+AGREEMENT_MAX_REVIEWS = int(os.environ.get("BENCH_AGREEMENT_MAX_REVIEWS", "100000"))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -114,6 +118,55 @@ class Fixture:
             release_id=Release.objects.filter(project=project).values_list("id", flat=True).first(),
             round_id=EvaluationRound.objects.filter(project=project).values_list("id", flat=True).first(),
         )
+
+
+@contextmanager
+def jobs_left_to_the_worker():
+    """Pages queue whole-project computations for the worker; Celery runs eagerly in this process, where
+    a queued job would run inside the request. Here it is left queued, as a worker would have it."""
+    from curation import jobs
+
+    original = jobs.computation_run_task.delay
+    jobs.computation_run_task.delay = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        jobs.computation_run_task.delay = original
+
+
+def computations(fixture: Fixture) -> list[dict]:
+    """What the worker computes for the pages (the disagreement queue, the round's results, agreement),
+    run once before they are measured, as a worker would have: [{"name", "seconds", "note"}]."""
+    from curation.models import EvaluationRound, Review
+    from curation.services.adjudication import disagreements_refresh
+    from curation.services.agreement import project_agreement_recompute, project_agreement_refresh
+    from curation.services.round_results import round_results_refresh
+
+    done = []
+
+    def timed(name: str, run) -> None:
+        started = time.perf_counter()
+        run()
+        done.append({"name": name, "seconds": time.perf_counter() - started, "note": ""})
+        print(f"  computed {name}: {done[-1]['seconds']:.1f} s", flush=True)
+
+    timed("disagreement queue", lambda: disagreements_refresh(project=fixture.project))
+    timed(
+        "round results",
+        lambda: round_results_refresh(evaluation_round=EvaluationRound.objects.get(pk=fixture.round_id)),
+    )
+    reviews = Review.objects.filter(project=fixture.project, is_current=True).count()
+    if reviews <= AGREEMENT_MAX_REVIEWS:
+        timed("agreement", lambda: project_agreement_refresh(project_id=fixture.project.pk))
+    else:
+        with jobs_left_to_the_worker():
+            project_agreement_recompute(project=fixture.project)
+        note = (
+            f"not computed: {reviews:,} current reviews, above the benchmark's limit of {AGREEMENT_MAX_REVIEWS:,} "
+            "(BENCH_AGREEMENT_MAX_REVIEWS); its page and API were measured with the computation queued"
+        )
+        done.append({"name": "agreement", "seconds": None, "note": note})
+    return done
 
 
 def _next_form_submit(fixture: Fixture) -> tuple[str, dict]:

@@ -84,8 +84,18 @@ def _pages(pages, small_counts) -> list[str]:
         f"- Query counts equal at 10k and 1M: {equal}.",
         f"- Submit + next, server time over {len(submit_next)} rounds: p50 **{p50:.1f} ms** (target < 20 ms: "
         f"{_verdict(p50 < 20)}), p95 {scale_pages.pct(submit_next, 95):.1f} ms.",
-        "",
     ]
+    computed = pages.get("computed") or []
+    if computed:
+        shown = [
+            f"{c['name']} in {c['seconds']:,.1f} s" if c["seconds"] is not None else f"{c['name']} {c['note']}"
+            for c in computed
+        ]
+        lines.append(
+            "- Computed by the worker's jobs, once, before the pages were measured (pages and API read the last "
+            "result and never compute it; a job queued by a page is left queued here): " + "; ".join(shown) + "."
+        )
+    lines.append("")
     return lines
 
 
