@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from curation.apps import PHI_WARM_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
 # Two threads: an import and a release can run at once, and SQLite has one writer anyway.
 WORKER_CONCURRENCY = 2
@@ -65,7 +67,8 @@ def main(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.local")}
     worker = subprocess.Popen(worker_command(), cwd=ROOT, env=env)
-    server = subprocess.Popen(server_command(options.address, reload=not options.noreload), cwd=ROOT, env=env)
+    server_env = {**env, PHI_WARM_ENV: "1"}  # the web server loads the PHI scanner at start, not at the first save
+    server = subprocess.Popen(server_command(options.address, reload=not options.noreload), cwd=ROOT, env=server_env)
     signal.signal(signal.SIGTERM, _interrupt)
     code = 0
     try:

@@ -71,3 +71,34 @@ def test_a_statistic_still_computes_once_numpy_is_first_used():
         "assert report['alpha']['value'] == 1.0, report['alpha']\n"
     )
     assert modules_loaded_by(code, ("numpy",)) == ["numpy"]
+
+
+def test_make_runs_web_server_loads_the_phi_scanner_in_the_background_at_start():
+    """`make run` sets CONCORD_PHI_WARM for its web server, so the first save that scans a text does not wait
+    seconds for Presidio to import; every other process keeps starting without it (the test above)."""
+    from config.embedded import PHI_WARM_ENV
+
+    code = (
+        "import os, time\n"
+        f"os.environ[{PHI_WARM_ENV!r}] = '1'\n"
+        "import django\n"
+        "django.setup()\n"
+        "from curation.phi import scanner\n"
+        "deadline = time.monotonic() + 90\n"
+        "while scanner._engine is None and time.monotonic() < deadline:\n"
+        "    time.sleep(0.1)\n"
+    )
+    assert modules_loaded_by(code, ("presidio_analyzer",)) == ["presidio_analyzer"]
+
+
+def test_runservers_file_watching_parent_does_not_load_the_phi_scanner(monkeypatch):
+    from curation.apps import _serves_requests
+
+    monkeypatch.setattr(sys, "argv", ["manage.py", "runserver", "127.0.0.1:8000"])
+    monkeypatch.delenv("RUN_MAIN", raising=False)
+    assert not _serves_requests()  # the parent only watches files; its child serves
+    monkeypatch.setenv("RUN_MAIN", "true")
+    assert _serves_requests()
+    monkeypatch.setattr(sys, "argv", ["manage.py", "runserver", "--noreload"])
+    monkeypatch.delenv("RUN_MAIN")
+    assert _serves_requests()
