@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from curation.models import Assignment, PhiScan, SeedTask
 from curation.models.phi import PhiScanRun, PhiScanRunStatus
 from curation.phi import SCANNER_VERSION
+from curation.services.assignments import assignment_counts_recount
 from curation.services.imports import import_file
 from tests.factories import AdminFactory, ClinicianFactory, MembershipFactory, ProjectFactory
 
@@ -63,6 +65,8 @@ for n in range(clinicians):
         [Assignment(project=project, seed_task_id=pk, reviewer=user) for pk in tasks[n * items : (n + 1) * items]]
     )
     people.append({"session": session(user), "assignments": [a.pk for a in mine]})
+# Assignments written in bulk here, past the services that keep each reviewer's counts: count them once.
+assignment_counts_recount(project=project)
 print(json.dumps({"project": project.slug, "tasks": SeedTask.objects.filter(project=project).count(),
                   "import_seconds": job.report["seconds"], "admin": session(admin), "clinicians": people}))
 """
@@ -135,7 +139,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _environment(workdir: Path) -> dict[str, str]:
+def embedded_environment(workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CELERY_", "CACHE_URL"))}
     return {
         **env,
@@ -248,6 +252,34 @@ def _admin(load: Load, base: str, slug: str, session_key: str, import_file: Path
         load.failures.append(f"release refused with {response.status_code}")
 
 
+@contextmanager
+def embedded_project(*, workdir: Path, tasks: int, clinicians: int, items: int, env: dict[str, str] | None = None):
+    """A project of `tasks` imported seed tasks and `clinicians` with `items` assignments each, served as
+    `make run` serves it (web server and worker, SQLite, folder queue); yields (base URL, the setup's JSON)."""
+    env = env or embedded_environment(workdir)
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    write_records(workdir / "project.jsonl", tasks, tag="project")
+    args = [str(workdir / "project.jsonl"), str(clinicians), str(items)]
+    out = subprocess.run([python, "-c", SETUP, *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"setting up the project failed:\n{out.stderr[-3000:]}")
+    setup = json.loads(out.stdout.strip().splitlines()[-1])
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(workdir / "server.log", "w")  # noqa: SIM115 - closed after the server stops
+    server = subprocess.Popen(
+        [python, "-m", "config.embedded", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    try:
+        _wait_for(base, server)
+        yield base, setup
+    finally:
+        server.terminate()
+        server.wait(timeout=180)
+        log.close()
+
+
 def run_load(
     *,
     workdir: Path,
@@ -259,25 +291,12 @@ def run_load(
     min_seconds: float = 20.0,
 ) -> Load:
     """Set up a project of `tasks` seed tasks, serve it as `make run` does, and put it under load."""
-    env = _environment(workdir)
+    env = embedded_environment(workdir)
     load = Load()
     python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    write_records(workdir / "project.jsonl", tasks, tag="project")
     write_records(workdir / "upload.jsonl", import_records, tag="upload")
-    args = [str(workdir / "project.jsonl"), str(clinicians), str(items)]
-    out = subprocess.run([python, "-c", SETUP, *args], cwd=ROOT, env=env, capture_output=True, text=True)
-    if out.returncode:
-        raise RuntimeError(f"setting up the project failed:\n{out.stderr[-3000:]}")
-    load.setup = json.loads(out.stdout.strip().splitlines()[-1])
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = open(workdir / "server.log", "w")  # noqa: SIM115 - closed after the server stops
-    server = subprocess.Popen(
-        [python, "-m", "config.embedded", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
-    try:
-        _wait_for(base, server)
+    with embedded_project(workdir=workdir, tasks=tasks, clinicians=clinicians, items=items, env=env) as (base, setup):
+        load.setup = setup
         stop = threading.Event()
         slug = load.setup["project"]
         people = [
@@ -295,10 +314,6 @@ def run_load(
         stop.set()
         for thread in people:
             thread.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=180)
-        log.close()
     expected = json.dumps({"submitted": load.submitted, "drafted": load.drafted})
     out = subprocess.run(
         [python, "-c", CHECK], cwd=ROOT, env=env, input=expected, check=True, capture_output=True, text=True
