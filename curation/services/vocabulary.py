@@ -133,8 +133,10 @@ def _relinked(tasks, *, kind: str, term: VocabularyTerm) -> int:
 def _relink_spelling(*, kind: str, key: str, term: VocabularyTerm) -> int:
     """Point every task (in any project: terms are shared) whose raw value has `key` at `term`."""
     raw_field, link_field = _RAW_FIELDS[kind], _LINK_FIELDS[kind]
-    raws = SeedTask.objects.exclude(**{raw_field: ""}).values_list(raw_field, flat=True).distinct()
-    matching = [raw for raw in raws if normalise_key(raw) == key]
+    # The spellings in use are read from the kept counts (a row per project and spelling), not by grouping
+    # every task of every project.
+    raws = VocabularyUse.objects.filter(kind=kind, tasks__gt=0).exclude(raw="").values_list("raw", flat=True)
+    matching = sorted({raw for raw in raws.distinct() if normalise_key(raw) == key})
     tasks = SeedTask.objects.filter(**{f"{raw_field}__in": matching}).exclude(**{f"{link_field}_id": term.pk})
     return _relinked(tasks, kind=kind, term=term)
 
