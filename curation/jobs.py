@@ -62,6 +62,15 @@ def computation_run_task(computation_id: int) -> str | None:
 
 
 @shared_task
+def overlap_sweep_task(project_id: int) -> int:
+    """Send every item of a project already in dispute to one more reviewer (dynamic overlap turned on)."""
+    from curation.models import Project
+    from curation.services.adjudication import overlap_sweep
+
+    return len(overlap_sweep(project=Project.objects.get(pk=project_id)))
+
+
+@shared_task
 def phi_scan_task(run_id: int) -> str:
     """Scan the texts of a PHI scan run (an import's, or a project's unscanned); a run already started is left."""
     from curation.services.phi import phi_scan_run_execute

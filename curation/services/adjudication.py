@@ -7,6 +7,7 @@ Which items disagree, and what a decision would change, are reads: curation.sele
 """
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -82,16 +83,15 @@ def _require_curator(actor: User, doing: str) -> None:
 @dataclass
 class SettingsChange:
     settings: AdjudicationSettings
-    overlap_turned_on: bool
-    extra_assignments: list[Assignment]  # items already in dispute sent to one more reviewer
+    overlap_turned_on: bool  # then the worker sends the items already in dispute to one more reviewer
 
 
 def adjudication_settings_update(
     *, project: Project, actor: User, rule: str, min_spread: int, dynamic_overlap: bool
 ) -> SettingsChange:
     """Change how the project finds disagreements. Turning dynamic overlap on also sends every item
-    whose first k reviewers already disagree to one more reviewer (`overlap_sweep`), after the settings
-    are saved, one item (and its lock) at a time."""
+    whose first k reviewers already disagree to one more reviewer (`overlap_sweep`): on the worker, once
+    the settings are saved, since finding them reads every review of the project."""
     _require_curator(actor, "change how disagreements are found")
     with transaction.atomic():
         current, _ = AdjudicationSettings.objects.select_for_update().get_or_create(project=project)
@@ -111,10 +111,13 @@ def adjudication_settings_update(
             after={"rule": rule, "min_spread": min_spread, "dynamic_overlap": dynamic_overlap},
         )
     turned_on = dynamic_overlap and not was_on
-    extra = overlap_sweep(project=project) if turned_on else []
+    if turned_on:
+        from curation.jobs import overlap_sweep_task  # jobs import services lazily; this is the other direction
+
+        transaction.on_commit(partial(overlap_sweep_task.delay, project.pk))
     # The queue a worker found follows the old rule: find it again under the new one.
     computation_request(project=project, kind=DISAGREEMENTS)
-    return SettingsChange(settings=current, overlap_turned_on=turned_on, extra_assignments=extra)
+    return SettingsChange(settings=current, overlap_turned_on=turned_on)
 
 
 # --- adjudicating -----------------------------------------------------------------------------------

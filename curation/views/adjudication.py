@@ -377,8 +377,9 @@ def adjudication_settings_edit(request: HttpRequest, slug: str) -> HttpResponse:
         )
         messages.success(request, "Saved. The queue is being found again under the new rule.")
         if change.overlap_turned_on:
-            extra = len(change.extra_assignments)
-            messages.info(request, f"Dynamic overlap is on: {extra} disputed item(s) went to one more reviewer.")
+            messages.info(
+                request, "Dynamic overlap is on: items already in dispute are being sent to one more reviewer."
+            )
         return redirect("adjudication_queue", slug=project.slug)
     return render(
         request,

@@ -701,7 +701,7 @@ def test_concurrent_overlap_checks_add_exactly_one_extra_reviewer():
 
 
 def test_turning_dynamic_overlap_on_sends_items_already_in_dispute_to_one_more_reviewer(
-    client, project, reviewers, curator
+    client, project, reviewers, curator, django_capture_on_commit_callbacks
 ):
     disputed, agreed = SeedTaskFactory(project=project), SeedTaskFactory(project=project)
     rate(reviewers[0], disputed, clinical_validity=1)
@@ -712,14 +712,20 @@ def test_turning_dynamic_overlap_on_sends_items_already_in_dispute_to_one_more_r
     client.force_login(curator)
     url = reverse("adjudication_settings", args=[project.slug])
 
-    client.post(url, {"rule": "spread", "min_spread": "2", "dynamic_overlap": "on"})
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(url, {"rule": "spread", "min_spread": "2", "dynamic_overlap": "on"}, follow=True)
+    # The request only queues the sweep: finding the disputes reads every review of the project.
+    assert not Assignment.objects.exists()
+    assert "being sent to one more reviewer" in response.content.decode()
+    for callback in queued:
+        callback()  # the worker runs the queued jobs
     client.post(url, {"rule": "spread", "min_spread": "2", "dynamic_overlap": "on"})
 
     assert list(Assignment.objects.values_list("reviewer", "seed_task")) == [(spare.pk, disputed.pk)]
 
 
 def test_the_settings_service_sends_items_in_dispute_to_one_more_reviewer_once_when_overlap_turns_on(
-    project, reviewers, curator
+    project, reviewers, curator, django_capture_on_commit_callbacks
 ):
     disputed, agreed = SeedTaskFactory(project=project), SeedTaskFactory(project=project)
     rate(reviewers[0], disputed, clinical_validity=1)
@@ -729,14 +735,13 @@ def test_the_settings_service_sends_items_in_dispute_to_one_more_reviewer_once_w
     spare = member(project)
     rules = {"rule": DisagreementRule.SPREAD, "min_spread": 2}
 
-    off = adjudication_settings_update(project=project, actor=curator, dynamic_overlap=False, **rules)
-    on = adjudication_settings_update(project=project, actor=curator, dynamic_overlap=True, **rules)
-    still_on = adjudication_settings_update(project=project, actor=curator, dynamic_overlap=True, **rules)
+    with django_capture_on_commit_callbacks(execute=True):  # the worker's sweep, run eagerly
+        off = adjudication_settings_update(project=project, actor=curator, dynamic_overlap=False, **rules)
+        on = adjudication_settings_update(project=project, actor=curator, dynamic_overlap=True, **rules)
+        still_on = adjudication_settings_update(project=project, actor=curator, dynamic_overlap=True, **rules)
 
     assert (off.overlap_turned_on, on.overlap_turned_on, still_on.overlap_turned_on) == (False, True, False)
-    assert [(a.reviewer, a.seed_task) for a in on.extra_assignments] == [(spare, disputed)]
-    assert still_on.extra_assignments == []
-    assert Assignment.objects.count() == 1
+    assert list(Assignment.objects.values_list("reviewer", "seed_task")) == [(spare.pk, disputed.pk)]
 
 
 def test_a_clinician_cannot_change_how_disagreements_are_found(project, clinician):
