@@ -79,6 +79,7 @@ def _populate() -> int:
     from curation.models import PhiScan, Project, RatingSchema, Review, SchemaTarget, SeedTask, TaskStatus
     from curation.phi import SCANNER_VERSION
     from curation.schemas.defaults import SEED_REVIEW
+    from curation.services.seed_tasks import seed_tasks_recount
     from curation.services.vocabulary import vocabulary_term_get_or_create
     from curation.text.hashing import content_hash
 
@@ -151,6 +152,8 @@ def _populate() -> int:
             ),
             batch_size=5000,
         )
+        # Tasks written in bulk, past the services that keep the counts a topic filter reads: count them once.
+        seed_tasks_recount(project=project)
     return project.pk
 
 
