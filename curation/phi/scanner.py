@@ -57,14 +57,15 @@ def nlp_config_path() -> Path | None:
 
 
 def _build_engine() -> Any:
+    # Presidio logs at INFO on import ("Using device of type: cpu") and on every analyze call ("Fetching all
+    # recognizers"): noise in a worker's log.
+    logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
     # Presidio (and spaCy under it) take seconds to import: only a scan pays for them, not every process start.
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpEngineProvider, NoOpNlpEngine
 
     from curation.phi.catalogue import build_recognizers
 
-    # Presidio logs every analyze call at INFO ("Fetching all recognizers"): noise in a worker's log.
-    logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
     config = nlp_config_path()
     registry = RecognizerRegistry(recognizers=build_recognizers(), supported_languages=["en"])
     if config is None:
