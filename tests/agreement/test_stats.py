@@ -2,6 +2,7 @@
 
 import json
 import math
+import tracemalloc
 
 import krippendorff
 import numpy as np
@@ -11,10 +12,13 @@ from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
 
 from curation.stats.agreement import (
     LEVELS,
+    NO_VARIATION,
     OUTLIER_MIN_UNITS,
     TOO_FEW_UNITS,
     agreement_report,
+    alpha,
     rater_breakdown,
+    ratings_from_arrays,
     ratings_from_rows,
     slice_breakdown,
 )
@@ -264,3 +268,75 @@ def test_bad_arguments_are_refused_with_a_clear_message():
         agreement_report(np.array([[-1.0, 2.0], [3.0, 4.0]]), "ratio")
     with pytest.raises(ValueError, match="2 rater names for 4 columns"):
         agreement_report(KRIPPENDORFF_2011, raters=["a", "b"])
+
+
+def _sparse_ratings(units, raters, per_unit, seed=4, levels=5):
+    """Long rows of `units` units, each rated by `per_unit` raters drawn from `raters`, around a true value."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(1, levels + 1, units)
+    who = np.argsort(rng.random((units, raters)), axis=1)[:, :per_unit]
+    values = np.clip(truth[:, None] + rng.integers(-1, 2, (units, per_unit)), 1, levels)
+    return np.repeat(np.arange(units), per_unit), who.ravel(), values.ravel().astype(float)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_alpha_without_each_rater_is_alpha_recomputed_on_the_other_raters_ratings(level):
+    x = _noisy_ratings(units=60, raters=5, missing=0.4)
+    x[:3, 4] = 9.0  # the last rater alone gives a value: without them there is one value fewer
+    x[3:6, 0], x[3:6, 1] = NaN, 9.0  # units left with one rating once their other rater is out
+    rows = rater_breakdown(x, level, draws=0)
+    for r, row in enumerate(rows):
+        assert row["alpha_without"] == alpha(np.delete(x, r, axis=1), level, draws=0)["value"]
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_alpha_without_a_rater_is_undefined_when_no_pair_or_no_variation_is_left(level):
+    # Rater 2 is in every pair: without them no unit has two ratings.
+    no_pairs = np.array([[1, NaN, 2], [NaN, 2, 2], [3, NaN, 1], [NaN, 1, NaN]], dtype=float)
+    assert rater_breakdown(no_pairs, level, draws=0)[2]["alpha_without"] is None
+    # Rater 0 gives every value but 2: without them there is nothing to disagree on.
+    one_value = np.array([[1, 2, 2], [3, 2, 2], [NaN, 2, 2], [1, 2, 2]], dtype=float)
+    rows = rater_breakdown(one_value, level, draws=0)
+    assert rows[0]["alpha_without"] is None
+    assert rows[1]["alpha_without"] is not None
+    assert alpha(np.delete(one_value, 0, axis=1), level, draws=0)["undefined"] == NO_VARIATION
+
+
+def test_a_table_of_ratings_gives_the_report_its_matrix_gives():
+    unit, rater, value = _sparse_ratings(units=300, raters=12, per_unit=3)
+    table = ratings_from_arrays(unit * 7 + 1, rater + 100, value)
+    for level in ("nominal", "ordinal"):
+        assert agreement_report(table, level, draws=40, max_pairs=5) == agreement_report(
+            table.matrix, level, draws=40, max_pairs=5
+        )
+        assert rater_breakdown(table, level, draws=40) == rater_breakdown(table.matrix, level, draws=40)
+        labels = np.arange(300) % 3
+        assert slice_breakdown(table, labels, level, draws=40) == slice_breakdown(
+            table.matrix, labels.tolist(), level, draws=40
+        )
+
+
+def test_arrays_become_a_table_in_the_order_units_and_raters_first_give_a_value():
+    table = ratings_from_arrays(
+        np.array([40, 40, 7, 7, 9]), np.array([3, 5, 5, 3, 3]), np.array([NaN, 2.0, 1.0, 0.0, 1.0])
+    )
+    assert table.units.tolist() == [40, 7, 9] and table.raters.tolist() == [5, 3]
+    np.testing.assert_array_equal(table.matrix, [[2.0, NaN], [1.0, 0.0], [NaN, 1.0]])
+    with pytest.raises(ValueError, match="rater 3 rated unit 7 more than once"):
+        ratings_from_arrays(np.array([7, 7, 7]), np.array([3, 5, 3]), np.array([1.0, 2.0, 1.0]))
+
+
+def test_many_raters_cost_their_ratings_not_a_units_by_raters_grid():
+    # 40,000 items x 2,000 raters would be a 640 MB matrix of floats; the ratings are 120,000 entries.
+    unit, rater, value = _sparse_ratings(units=40_000, raters=2_000, per_unit=3)
+    table = ratings_from_arrays(unit, rater, value)
+    tracemalloc.start()
+    try:
+        report = agreement_report(table, "ordinal", draws=10, max_pairs=20)
+        rows = rater_breakdown(table, "ordinal", draws=10)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 160 * 2**20
+    assert report["n_ratings"] == 120_000 and len(report["cohen_kappa"]) == 20
+    assert len(rows) == 2_000 and all(row["alpha_without"] is not None for row in rows)

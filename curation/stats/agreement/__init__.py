@@ -1,10 +1,14 @@
 """Inter-rater agreement with bootstrap confidence intervals, vectorised over units and draws.
 
-Input is a units x raters matrix of numbers with NaN for "not rated" (`ratings_from_rows` builds one
-from long `(unit, rater, value)` rows, coding text labels in a given order). Every coefficient is a
-function of per-unit sufficient statistics (value counts, sums, coincidences), so a bootstrap draw
-is a vector of unit weights (how often each unit was drawn) and all draws of a coefficient are a
-handful of matrix products: no Python loop over draws or units.
+Input is a `RatingsTable`, the ratings alone (unit, rater and value of each, never a units x raters
+grid): `ratings_from_rows` builds one from long `(unit, rater, value)` rows, coding text labels in a
+given order, and `ratings_from_arrays` from aligned arrays. A units x raters matrix of numbers with
+NaN for "not rated" is taken too. Every coefficient is a function of per-unit sufficient statistics
+(value counts, sums, coincidences), so a bootstrap draw is a vector of unit weights (how often each
+unit was drawn) and all draws of a coefficient are a handful of matrix products: no Python loop over
+draws or units. What concerns each rater (their match with the others, alpha without them, Cohen's
+kappa of a pair) is a sum over that rater's own ratings, so the work and the memory grow with the
+number of ratings, not with units x raters.
 
 Coefficients and their conventions:
 
@@ -32,6 +36,7 @@ from curation.stats.agreement.bootstrap import (
     TOO_FEW_UNITS,
     Estimate,
     RatingsTable,
+    ratings_from_arrays,
     ratings_from_rows,
 )
 from curation.stats.agreement.breakdowns import rater_breakdown, slice_breakdown
@@ -52,6 +57,7 @@ __all__ = [
     "agreement_report",
     "alpha",
     "rater_breakdown",
+    "ratings_from_arrays",
     "ratings_from_rows",
     "slice_breakdown",
 ]

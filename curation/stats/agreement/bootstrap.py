@@ -61,18 +61,29 @@ def _clean(x: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class RatingsTable:
-    """A units x raters matrix built from long rows, with the labels of its rows, columns and codes."""
+    """Ratings as three aligned arrays, one entry per rating (which unit, which rater, what value), with
+    the labels of the units, the raters and the codes. Only the ratings are held, never a units x raters
+    grid: a million items rated by three hundred people are three million entries, not 300 million."""
 
-    matrix: np.ndarray
-    units: list[Hashable]
-    raters: list[Hashable]
+    units: Sequence[Hashable]
+    raters: Sequence[Hashable]
     categories: list[Hashable] | None  # the label of code k, when values were coded
+    unit_index: np.ndarray  # position in `units` of each rating's unit
+    rater_index: np.ndarray  # position in `raters` of each rating's rater
+    values: np.ndarray  # each rating's value (its code, when values were coded)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The units x raters matrix with NaN for "not rated", for callers with few units."""
+        matrix = np.full((len(self.units), len(self.raters)), np.nan)
+        matrix[self.unit_index, self.rater_index] = self.values
+        return matrix
 
 
 def ratings_from_rows(
     rows: Iterable[tuple[Hashable, Hashable, object]], *, order: Sequence[Hashable] | None = None
 ) -> RatingsTable:
-    """Rows `(unit, rater, value)` to a matrix. With `order`, values are coded by their position in it
+    """Rows `(unit, rater, value)` to a table. With `order`, values are coded by their position in it
     (so ordinal labels keep their order); without, values must be numbers. None values are skipped.
 
     Raises ValueError when a rater rates a unit twice or a value is not in `order`.
@@ -94,43 +105,95 @@ def ratings_from_rows(
             cells[(u, r)] = codes[value]
         else:
             cells[(u, r)] = float(value)  # type: ignore[arg-type]
-    matrix = np.full((len(units), len(raters)), np.nan)
-    if cells:
-        index = np.array(list(cells.keys()))
-        matrix[index[:, 0], index[:, 1]] = list(cells.values())
-    return RatingsTable(matrix, list(units), list(raters), list(order) if order is not None else None)
+    index = np.array(list(cells.keys()), dtype=np.int64).reshape(-1, 2)
+    return RatingsTable(
+        list(units),
+        list(raters),
+        list(order) if order is not None else None,
+        index[:, 0],
+        index[:, 1],
+        np.array(list(cells.values()), dtype=float),
+    )
+
+
+def ratings_from_arrays(
+    units: np.ndarray, raters: np.ndarray, values: np.ndarray, *, categories: Sequence[Hashable] | None = None
+) -> RatingsTable:
+    """A table from aligned arrays, one entry per rating: the unit's and the rater's ids (integers) and
+    the value (already coded when `categories` names the codes), NaN for "not rated", which is skipped.
+    Units and raters keep the order in which they first appear with a value, as in `ratings_from_rows`;
+    `units` and `raters` of the table are arrays of the ids.
+
+    Raises ValueError when a rater rates a unit twice.
+    """
+    units, raters, values = np.asarray(units), np.asarray(raters), np.asarray(values, dtype=float)
+    rated = ~np.isnan(values)
+    units, raters, values = units[rated], raters[rated], values[rated]
+    unit_ids, unit_index = _first_seen(units)
+    rater_ids, rater_index = _first_seen(raters)
+    cell = unit_index.astype(np.int64) * max(len(rater_ids), 1) + rater_index
+    order = np.argsort(cell, kind="stable")
+    repeated = np.flatnonzero(cell[order][1:] == cell[order][:-1])
+    if repeated.size:
+        row = order[repeated + 1].min()  # the first rating, in the given order, of a cell rated before
+        raise ValueError(f"rater {raters[row].item()!r} rated unit {units[row].item()!r} more than once")
+    return RatingsTable(
+        unit_ids, rater_ids, list(categories) if categories is not None else None, unit_index, rater_index, values
+    )
+
+
+def _first_seen(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ids in the order they first appear, and each entry's position among them."""
+    distinct, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    rank = np.empty(distinct.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(distinct.size)
+    return distinct[np.argsort(first, kind="stable")], rank[inverse.ravel()]
+
+
+def _ratings_of(ratings: np.ndarray | RatingsTable) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(unit, rater, value) of every rating and the number of raters, from a table or a units x raters matrix."""
+    if isinstance(ratings, RatingsTable):
+        unit, rater, value = ratings.unit_index, ratings.rater_index, np.asarray(ratings.values, dtype=float)
+        n_raters = len(ratings.raters)
+    else:
+        x = np.asarray(ratings, dtype=float)
+        if x.ndim != 2:
+            raise ValueError("ratings must be a units x raters matrix")
+        unit, rater = np.nonzero(~np.isnan(x))
+        value, n_raters = x[unit, rater], x.shape[1]
+    if np.isinf(value).any():
+        raise ValueError("ratings must be finite numbers or NaN for missing")
+    return unit, rater, value, n_raters
 
 
 class _Prepared:
-    """Per-unit statistics of one matrix, over the units that have at least one rating."""
+    """Per-unit statistics of one set of ratings, over the units that have at least one rating, and each
+    rater's ratings (by unit). Memory is units x categories plus ratings, never units x raters."""
 
-    def __init__(self, matrix: np.ndarray, level: str):
+    def __init__(self, ratings: np.ndarray | RatingsTable, level: str):
         if level not in LEVELS:
             raise ValueError(f"level must be one of {', '.join(LEVELS)} (got {level!r})")
-        x = np.asarray(matrix, dtype=float)
-        if x.ndim != 2:
-            raise ValueError("ratings must be a units x raters matrix")
-        if np.isinf(x).any():
-            raise ValueError("ratings must be finite numbers or NaN for missing")
-        observed = ~np.isnan(x)
-        keep = observed.any(axis=1)
-        x, observed = x[keep], observed[keep]
+        unit, rater, value, n_raters = _ratings_of(ratings)
+        # Units without a rating are dropped; the others keep their order (bootstrap draws index them).
+        kept, unit = np.unique(unit, return_inverse=True)
+        unit = unit.ravel()
         self.level = level
-        self.n_raters = x.shape[1]
-        self.values = np.unique(x[observed])
+        self.n_raters = n_raters
+        self.values = np.unique(value)
         if level == "ratio" and (self.values < 0).any():
             raise ValueError("the ratio level needs non-negative values")
         self.k = len(self.values)
-        self.n = x.shape[0]
-        codes = np.full(x.shape, -1, dtype=np.int64)
-        codes[observed] = np.searchsorted(self.values, x[observed])
-        self.codes = codes
-        self.observed = observed
-        self.m = observed.sum(axis=1).astype(float)
+        self.n = kept.size
+        code = np.searchsorted(self.values, value)
+        # Each rater's ratings, by unit: rater r's are [rater_ptr[r], rater_ptr[r + 1]).
+        order = np.lexsort((unit, rater))
+        self.rater_unit = unit[order]
+        self.rater_code = code[order]
+        self.rater_ptr = np.concatenate([[0], np.cumsum(np.bincount(rater, minlength=n_raters))]).astype(np.int64)
+        self.m = np.bincount(unit, minlength=self.n).astype(float)
         self.pairable = self.m >= 2
         self.n_pairable = int(self.pairable.sum())
-        rows = np.nonzero(observed)[0]
-        flat = rows * self.k + codes[observed]
+        flat = unit * self.k + code
         self.counts = np.bincount(flat, minlength=self.n * self.k).reshape(self.n, self.k).astype(float)
         p = self.pairable.astype(float)
         self.p = p
@@ -143,6 +206,15 @@ class _Prepared:
         sizes = self.m[self.pairable]
         self.same_size = sizes.size > 0 and bool((sizes == sizes[0]).all())
         self.size_range = (int(sizes.min()), int(sizes.max())) if sizes.size else (0, 0)
+
+    def rated_by(self, rater: int) -> tuple[np.ndarray, np.ndarray]:
+        """The units one rater rated, ascending, and the code of each of their ratings."""
+        span = slice(self.rater_ptr[rater], self.rater_ptr[rater + 1])
+        return self.rater_unit[span], self.rater_code[span]
+
+    def rater_of_rating(self) -> np.ndarray:
+        """The rater of each rating, aligned with `rater_unit` and `rater_code`."""
+        return np.repeat(np.arange(self.n_raters), np.diff(self.rater_ptr))
 
 
 def _chunks(n_units: int, draws: int, seed: int, chunk: int) -> Iterator[np.ndarray]:

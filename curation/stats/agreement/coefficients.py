@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from curation.stats.agreement.bootstrap import (
@@ -10,6 +11,7 @@ from curation.stats.agreement.bootstrap import (
     NO_VARIATION,
     SEED,
     TOO_FEW_UNITS,
+    RatingsTable,
     StatFn,
     _divide,
     _estimate,
@@ -147,12 +149,11 @@ def _cohen_weights(k: int) -> dict[str, np.ndarray]:
 
 
 def _cohen_pair(prep: _Prepared, a: int, b: int, kinds: Sequence[str]) -> tuple[StatFn, int]:
-    both = prep.observed[:, a] & prep.observed[:, b]
-    rows = np.flatnonzero(both)
+    units_a, codes_a = prep.rated_by(a)
+    units_b, codes_b = prep.rated_by(b)
+    rows, in_a, in_b = np.intersect1d(units_a, units_b, assume_unique=True, return_indices=True)
     k = prep.k
-    table_t = sparse.csr_matrix(
-        (np.ones(rows.size), (prep.codes[rows, a] * k + prep.codes[rows, b], rows)), shape=(k * k, prep.n)
-    )
+    table_t = sparse.csr_matrix((np.ones(rows.size), (codes_a[in_a] * k + codes_b[in_b], rows)), shape=(k * k, prep.n))
     weights = _cohen_weights(k)
     key = f"cohen:{a}:{b}"
 
@@ -188,9 +189,210 @@ def _common_undefined(prep: _Prepared) -> str | None:
     return None
 
 
-def alpha(matrix: np.ndarray, level: str = "nominal", *, draws: int = DRAWS, seed: int = SEED) -> dict:
+def alpha(matrix: np.ndarray | RatingsTable, level: str = "nominal", *, draws: int = DRAWS, seed: int = SEED) -> dict:
     """Krippendorff's alpha alone (with its CI), for callers that need nothing else."""
     prep = _Prepared(matrix, level)
     point, boot = _run(prep, [_alpha(prep)], draws, seed, cells_per_draw=prep.k * prep.k)
     undefined = _common_undefined(prep) or (NO_VARIATION if prep.k < 2 else None)
     return _estimate(point["alpha"], boot["alpha"], prep.n_pairable, CONFIDENCE, undefined).as_dict()
+
+
+# Bounds the work arrays of `alpha_without_each`: the raters x categories (or categories^2) sums of a
+# block of raters, and the pairs of categories within the units of a run of ratings.
+_WITHOUT_CELLS = 4_000_000
+
+
+def alpha_without_each(prep: _Prepared) -> np.ndarray:
+    """Krippendorff's alpha with each rater's ratings left out, for every rater at once: NaN where it is
+    undefined (fewer than two pairable units or two values left, or no expected disagreement).
+
+    Alpha is a function of sums over units, so leaving rater r out changes only the terms of the units r
+    rated: each of those units' term is taken out and the term of the unit without r's rating put in.
+    The work is proportional to the ratings, where recomputing alpha for each rater would be raters x
+    ratings. The value counts left, on which "undefined" turns, are integers and counted exactly.
+
+    The sums are the same as a recomputation's up to their last bits, which can still decide how a value
+    lying on a rounding boundary is reported; such a value (and one whose expected disagreement is
+    near a cut-off) is recomputed without the rater, so the report is the one recomputing would give.
+    """
+    n_raters, k = prep.n_raters, prep.k
+    out = np.full(n_raters, np.nan)
+    if n_raters == 0 or k < 2:  # no variation even before anyone is left out
+        return out
+    by_pairs = prep.level in ("ordinal", "ratio")
+    block = max(1, _WITHOUT_CELLS // (k * k if by_pairs else k))
+    if by_pairs:
+        whole = np.asarray(_coincidences(prep).sum(axis=0)).ravel()
+        sums = None
+    else:
+        # Nominal terms need only the counts of each unit's values; interval ones their centred sums.
+        v = prep.values - prep.values.mean() if prep.level == "interval" else np.zeros(k)
+        sums = (v, prep.counts @ v, prep.counts @ (v**2), (prep.counts**2).sum(axis=1))
+        whole = _unit_disagreement(prep.level, prep.m, *sums[1:])[prep.pairable].sum()
+    for first in range(0, n_raters, block):
+        raters = np.arange(first, min(first + block, n_raters))
+        left = _LeftOut(prep, raters)
+        value, doubtful = left.pairs_alpha(whole) if sums is None else left.sums_alpha(whole, *sums)
+        undefined = (left.pairable_units < 2) | (left.n_values < 2)
+        value[undefined] = np.nan
+        for r in np.flatnonzero(~undefined & (doubtful | _near_rounding(value))):
+            value[r] = _alpha_recomputed_without(prep, first + int(r))
+        out[raters] = value
+    return out
+
+
+def _near_rounding(value: np.ndarray) -> np.ndarray:
+    """Values whose rounding to six decimals (`_clean`) its last bits could change, zero's sign included."""
+    scaled = np.abs(np.nan_to_num(value, nan=1.0)) * 1e6
+    return (scaled < 0.5 + 1e-4) | (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-4)
+
+
+def _alpha_recomputed_without(prep: _Prepared, rater: int) -> float:
+    """Alpha of the ratings without one rater's, computed from scratch as for any ratings (NaN if undefined)."""
+    others = np.ones(prep.rater_unit.size, dtype=bool)
+    others[prep.rater_ptr[rater] : prep.rater_ptr[rater + 1]] = False
+    raters = prep.rater_of_rating()[others]
+    table = RatingsTable(
+        range(prep.n),
+        range(prep.n_raters - 1),
+        None,
+        prep.rater_unit[others],
+        raters - (raters > rater),
+        prep.values[prep.rater_code[others]],
+    )
+    left = _Prepared(table, prep.level)
+    if _common_undefined(left) is not None or left.k < 2:
+        return math.nan
+    return float(_alpha(left)(np.ones((left.n, 1)))["alpha"][0])
+
+
+def _doubtful(expected: np.ndarray) -> np.ndarray:
+    """Expected disagreements close enough to `_divide`'s cut-off for the last bits to decide "undefined"
+    (an exact zero is exact: it comes from value counts, which are integers)."""
+    return (expected != 0) & (np.abs(expected) < 1e-6)
+
+
+def _unit_disagreement(level: str, m, s1, s2, sq):
+    """A pairable unit's observed disagreement (its coincidences weighted by distance, over m - 1) from
+    its number of ratings m, sum and sum of squares of (centred) values, and sum of squared value counts."""
+    safe = np.where(m >= 2, m - 1, 1.0)
+    if level == "nominal":
+        return (m**2 - sq) / safe
+    return (2 * m * s2 - 2 * s1**2) / safe
+
+
+class _LeftOut:
+    """A block of consecutive raters, each left out in turn: their ratings and the value counts left."""
+
+    def __init__(self, prep: _Prepared, raters: np.ndarray):
+        k, first, self.size = prep.k, int(raters[0]), raters.size
+        self.prep = prep
+        span = slice(prep.rater_ptr[first], prep.rater_ptr[first + self.size])
+        self.unit, self.code = prep.rater_unit[span], prep.rater_code[span]
+        self.rater = np.repeat(np.arange(self.size), np.diff(prep.rater_ptr[first : first + self.size + 1]))
+        self.m = prep.m[self.unit]  # the number of ratings of each rated unit, the rater's included
+        self.stays = self.m >= 3  # a unit of two ratings is not pairable without one of them
+        leaves = self.m == 2
+        own = np.bincount(self.rater * k + self.code, minlength=self.size * k).reshape(self.size, k)
+        self.present = (prep.counts.sum(axis=0)[None, :] - own) > 0
+        self.n_values = self.present.sum(axis=1)
+        self.pairable_units = prep.n_pairable - np.bincount(self.rater[leaves], minlength=self.size)
+        # Pairable value counts left: a unit of three or more loses the rater's rating, a unit of two both.
+        lost = np.bincount(self.rater[self.stays] * k + self.code[self.stays], minlength=self.size * k)
+        pairs_lost = sparse.csr_matrix(
+            (np.ones(int(leaves.sum())), (self.rater[leaves], self.unit[leaves])), shape=(self.size, prep.n)
+        )
+        self.nk = prep.pairable_counts.sum(axis=0)[None, :] - lost.reshape(self.size, k) - pairs_lost @ prep.counts
+        self.n = self.nk.sum(axis=1)
+
+    def sums_alpha(self, whole: float, v, s1, s2, sq) -> tuple[np.ndarray, np.ndarray]:
+        """Nominal and interval alpha: each unit's disagreement is a function of a few sums over its ratings."""
+        prep, unit = self.prep, self.unit
+        before = _unit_disagreement(prep.level, self.m, s1[unit], s2[unit], sq[unit])
+        gone = v[self.code]
+        after = _unit_disagreement(
+            prep.level,
+            self.m - 1,
+            s1[unit] - gone,
+            s2[unit] - gone**2,
+            sq[unit] - 2 * prep.counts[unit, self.code] + 1,
+        )
+        change = np.where(self.stays, after, 0.0) - np.where(self.m >= 2, before, 0.0)
+        observed = whole + np.bincount(self.rater, weights=change, minlength=self.size)
+        nk, n = self.nk, self.n
+        if prep.level == "nominal":
+            expected = n**2 - (nk**2).sum(axis=1)
+        else:
+            # As in `_alpha`: values centred on the mean of the values there are, and the same guard
+            # against the difference of two nearly equal sums.
+            centre = (self.present * prep.values[None, :]).sum(axis=1) / np.maximum(self.n_values, 1)
+            centred = prep.values[None, :] - centre[:, None]
+            t1, t2 = (nk * centred).sum(axis=1), (nk * centred**2).sum(axis=1)
+            raw = 2 * n * t2 - 2 * t1**2
+            scale = np.maximum(2 * n * t2, 1e-300)
+            expected = np.where(raw > 1e-9 * scale, raw, 0.0)
+            return 1 - _divide((n - 1) * observed, expected), _doubtful(expected) | (np.abs(raw / scale - 1e-9) < 1e-10)
+        return 1 - _divide((n - 1) * observed, expected), _doubtful(expected)
+
+    def pairs_alpha(self, whole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Ordinal and ratio alpha, from each rater's coincidence matrix left (the whole one, less the
+        coincidences of the units they rated, plus those of the same units without their rating)."""
+        prep, k, nk, n = self.prep, self.prep.k, self.nk, self.n
+        o = (whole[None, :] + self._coincidence_change()).reshape(self.size, k, k)
+        absent = nk == 0  # a value no pairable unit has left: its row and column are zero, not rounding residue
+        o[absent[:, :, None] | absent[:, None, :]] = 0.0
+        if prep.level == "ratio":
+            vk, vl = np.meshgrid(prep.values, prep.values, indexing="ij")
+            delta = np.nan_to_num(_divide(vk - vl, vk + vl) ** 2)  # two zeros are the same value: distance 0
+            observed = (o * delta[None]).sum(axis=(1, 2))
+            expected = np.einsum("bk,kl,bl->b", nk, delta, nk)
+        else:
+            lo = np.minimum.outer(np.arange(k), np.arange(k))
+            hi = np.maximum.outer(np.arange(k), np.arange(k))
+            cum = np.cumsum(nk, axis=1)
+            between = cum[:, hi] - cum[:, lo] + nk[:, lo]
+            deltas = (between - (nk[:, :, None] + nk[:, None, :]) / 2) ** 2
+            observed = (o * deltas).sum(axis=(1, 2))
+            expected = np.einsum("bk,bkl,bl->b", nk, deltas, nk)
+        return 1 - _divide((n - 1) * observed, expected), _doubtful(expected)
+
+    def _coincidence_change(self) -> np.ndarray:
+        """Per rater (rows) the change of the coincidence matrix (k*k columns) when they are left out:
+        for each unit they rated, minus its coincidences, plus those of the unit without their rating."""
+        prep, k = self.prep, self.prep.k
+        unit_of, cat_of = np.nonzero(prep.counts)  # each unit's values, by unit
+        count_of = prep.counts[unit_of, cat_of]
+        start = np.concatenate([[0], np.cumsum(np.bincount(unit_of, minlength=prep.n))])
+        rated = np.flatnonzero(self.m >= 2)
+        width = (start[self.unit + 1] - start[self.unit])[rated]
+        change = np.zeros(self.size * k * k)
+        for part in _runs(width**2, _WITHOUT_CELLS):
+            which = rated[part]
+            reps = width[part] ** 2
+            rating = np.repeat(which, reps)
+            j = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+            w = np.repeat(width[part], reps)
+            base = start[self.unit[rating]]
+            a, b = base + j // w, base + j % w
+            same = a == b
+            na, nb, m = count_of[a], count_of[b], self.m[rating]
+            before = (na * nb - np.where(same, na, 0.0)) / (m - 1)
+            gone = self.code[rating]
+            na_left = na - (cat_of[a] == gone)
+            nb_left = nb - (cat_of[b] == gone)
+            after = (na_left * nb_left - np.where(same, na_left, 0.0)) / np.where(m >= 3, m - 2, 1.0)
+            term = np.where(m >= 3, after, 0.0) - before
+            cell = self.rater[rating] * k * k + cat_of[a] * k + cat_of[b]
+            change += np.bincount(cell, weights=term, minlength=self.size * k * k)
+        return change.reshape(self.size, k * k)
+
+
+def _runs(sizes: np.ndarray, limit: int):
+    """Consecutive runs of indices into `sizes` whose sizes add up to at most `limit` (or one index)."""
+    total = np.cumsum(sizes)
+    begin = 0
+    while begin < sizes.size:
+        before = total[begin - 1] if begin else 0
+        end = max(begin + 1, int(np.searchsorted(total, before + limit, side="right")))
+        yield slice(begin, end)
+        begin = end

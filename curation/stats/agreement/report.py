@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
-from itertools import combinations
 
 from curation.stats.agreement.bootstrap import (
     CONFIDENCE,
     DRAWS,
     NO_VARIATION,
     SEED,
+    RatingsTable,
     StatFn,
     _estimate,
     _jsonable,
@@ -30,10 +30,11 @@ from curation.stats.lazy import lazy_module
 
 # numpy and scipy load at the first computation, not at every process start (curation.stats.lazy).
 np = lazy_module("numpy")
+sparse = lazy_module("scipy.sparse")
 
 
 def agreement_report(
-    matrix: np.ndarray,
+    matrix: np.ndarray | RatingsTable,
     level: str = "nominal",
     *,
     raters: Sequence[Hashable] | None = None,
@@ -94,15 +95,24 @@ def _rater_pairs(
 ) -> tuple[list[tuple[int, int, int]], int]:
     """(a, b, shared units) for the pairs of raters who rated a unit in common (the `max_pairs` sharing
     the most, if given), in rater order, and how many such pairs there are; adds their kappas to `stats`."""
-    observed = prep.observed.astype(np.float32)
-    shared = np.rint(observed.T @ observed).astype(np.int64)  # every pair's shared units in one product
-    found = [(a, b, int(shared[a, b])) for a, b in combinations(range(prep.n_raters), 2) if shared[a, b]]
-    kept = found
-    if max_pairs is not None and len(found) > max_pairs:
-        kept = sorted(sorted(found, key=lambda pair: -pair[2])[:max_pairs])
+    incidence = sparse.csr_matrix(
+        (np.ones(prep.rater_unit.size, dtype=np.int64), (prep.rater_of_rating(), prep.rater_unit)),
+        shape=(prep.n_raters, prep.n),
+    )
+    # Every pair's shared units in one sparse product: work grows with the pairs within units, not with
+    # raters x units.
+    shared = sparse.triu(incidence @ incidence.T, k=1).tocoo()
+    order = np.lexsort((shared.col, shared.row))  # pairs in rater order, as combinations() gives them
+    a_of, b_of, n_of = shared.row[order], shared.col[order], shared.data[order]
+    keep = n_of > 0
+    a_of, b_of, n_of = a_of[keep], b_of[keep], n_of[keep]
+    chosen = np.arange(n_of.size)
+    if max_pairs is not None and n_of.size > max_pairs:
+        chosen = np.sort(np.argsort(-n_of, kind="stable")[:max_pairs])
+    kept = [(int(a_of[i]), int(b_of[i]), int(n_of[i])) for i in chosen]
     for a, b, _ in kept:
         stats.append(_cohen_pair(prep, a, b, kinds)[0])
-    return kept, len(found)
+    return kept, int(n_of.size)
 
 
 def _fleiss_undefined(prep: _Prepared) -> str | None:
