@@ -58,7 +58,6 @@ def _append(*, head: AuditChainHead, event: AuditEvent) -> AuditEvent:
     return event
 
 
-@transaction.atomic
 def audit_record(
     *,
     action: str,
@@ -93,7 +92,10 @@ def audit_record(
         before="" if before is None else canonical_json(before),
         after="" if after is None else canonical_json(after),
     )
-    return _append(head=_locked_head(), event=event)
+    # No savepoint of its own: the event commits or rolls back with the action it records, and a savepoint's
+    # release would be one more round trip while holding the chain head, which every writer queues on.
+    with transaction.atomic(savepoint=False):
+        return _append(head=_locked_head(), event=event)
 
 
 def audit_retention_cutoff() -> Any:

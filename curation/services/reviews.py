@@ -90,13 +90,6 @@ def review_submit(
     )
     review.save()
     phi_item_scan(owner=review)  # a comment or correction holding PHI flags the item at once
-    audit_record(
-        action=AuditAction.REVIEW_SUBMITTED,
-        target=review,
-        actor=reviewer,
-        before=previous and {"id": previous.pk, **_audited_texts(schema, previous.answers, previous.corrected_text)},
-        after={**_audited_texts(schema, cleaned, corrected_text), "version": review.version},
-    )
     if assignment is not None and assignment.status != AssignmentStatus.DONE:
         old_status = assignment.status
         assignment.status = AssignmentStatus.DONE
@@ -106,6 +99,15 @@ def review_submit(
     from curation.services.adjudication import overlap_after_review
 
     overlap_after_review(review=review)
+    # Last: the audit trail's chain head is one row every submit locks until it commits, so every
+    # other write of the submit is done before it is taken and the lock is held only to commit.
+    audit_record(
+        action=AuditAction.REVIEW_SUBMITTED,
+        target=review,
+        actor=reviewer,
+        before=previous and {"id": previous.pk, **_audited_texts(schema, previous.answers, previous.corrected_text)},
+        after={**_audited_texts(schema, cleaned, corrected_text), "version": review.version},
+    )
     return review
 
 
@@ -226,6 +228,8 @@ def review_submission_record(
         original=assignment.response.text if assignment.response_id else "", text=corrected_text
     )
     schema = _schema_for(assignment=assignment, reviewer=reviewer, corrected_text=corrected_text)
+    # Before the review is recorded, which takes the audit chain's lock (see review_submit).
+    ReviewDraft.objects.filter(assignment=assignment).delete()
     review = review_submit(
         reviewer=reviewer,
         schema=schema,
@@ -241,7 +245,6 @@ def review_submission_record(
             item_flag_raise(
                 reviewer=reviewer, seed_task=assignment.seed_task, response=assignment.response, kind=kind, note=""
             )
-    ReviewDraft.objects.filter(assignment=assignment).delete()
     return ReviewSubmission(review=review, created=True)
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from curation.models import Assignment, AssignmentStatus, ItemFlag, Review, ReviewDraft, TaskStatus
 from curation.selectors.reviews import attention_flags, review_progress
@@ -244,6 +245,22 @@ def test_a_double_click_or_a_retry_makes_one_review_and_marks_the_assignment_don
     assert assignment.status == AssignmentStatus.DONE and assignment.completed_at is not None
     assert not ReviewDraft.objects.exists(), "the draft goes once the review is in"
     assert review_progress(user=clinician, project=project) == {"pending": 0, "done": 1, "skipped": 0, "assigned": 1}
+
+
+def test_a_submit_takes_the_audit_chain_last_so_concurrent_submits_wait_only_for_its_commit(project, clinician):
+    # Every submit locks the one chain-head row until it commits: any write after the lock lengthens
+    # the queue of every other reviewer's submit.
+    assignment = AssignmentFactory(seed_task=SeedTaskFactory(project=project), reviewer=clinician)
+    review_draft_save(assignment=assignment, answers={"clarity": 3})
+    with CaptureQueriesContext(connection) as queries:
+        review_submit_for_assignment(assignment_id=assignment.pk, reviewer=clinician, answers=SEED_ANSWERS)
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    locked = max(i for i, sql in enumerate(statements) if sql.startswith("SELECT") and "audit_auditchainhead" in sql)
+    after = [sql.split("(")[0].split(" SET ")[0].replace('"', "").strip() for sql in statements[locked + 1 :]]
+    assert after == ["INSERT INTO audit_auditevent", "UPDATE audit_auditchainhead"]
+    assert not ReviewDraft.objects.exists() and Review.objects.get().assignment_id == assignment.pk
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.DONE
 
 
 def test_a_new_submission_of_a_done_item_is_a_new_version(project, clinician):
