@@ -15,7 +15,8 @@ last one with its age; it is stale once a review newer than those it covered arr
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+from array import array
 from typing import Any
 
 from django.utils import timezone
@@ -26,7 +27,15 @@ from curation.schemas.definitions import field_level, field_options, is_prompt_r
 from curation.selectors.agreement import AGREEMENT_REVIEW_COLUMNS, agreement_data_version, agreement_reviews_of
 from curation.selectors.computations import LatestResult, computation_of, latest_result
 from curation.services.computations import ComputationOutcome, computation_refresh, computation_request
-from curation.stats.agreement import DRAWS, SEED, agreement_report, rater_breakdown, ratings_from_rows, slice_breakdown
+from curation.stats.agreement import (
+    DRAWS,
+    SEED,
+    agreement_report,
+    rater_breakdown,
+    ratings_from_arrays,
+    slice_breakdown,
+)
+from curation.stats.lazy import lazy_module
 
 SLICES = (("topic", "Topic"), ("view", "View"), ("task_type", "Task type"), ("difficulty", "Difficulty"))
 NO_SLICE = "(not set)"
@@ -35,6 +44,8 @@ NO_SLICE = "(not set)"
 INLINE_LIMIT = 3000
 _SELECTED, _NOT_SELECTED = "selected", "not selected"
 KIND = ComputationKind.AGREEMENT
+# numpy loads with the first computation, not when the pages import this module (curation.stats.lazy).
+np = lazy_module("numpy")
 # Cohen's kappa for this many pairs of reviewers per field, those sharing the most items: 300 reviewers
 # make 44,850 pairs, each with its bootstrap, which would be most of the report and of the job's time.
 PAIRS_KEPT = 20
@@ -91,23 +102,35 @@ def _rater_names(ids: set[int]) -> dict[int, str]:
     return {pk: name or email for pk, name, email in User.objects.filter(pk__in=ids).values_list("pk", "name", "email")}
 
 
+# Reviews are read from a server-side cursor this many at a time, and kept only as the few numbers
+# each comparison needs (the answers themselves are not kept): memory grows with ratings, not rows.
+READ_CHUNK = 20_000
+
+
 def project_agreement_compute(*, project: Project, draws: int = DRAWS, seed: int = SEED) -> dict[str, Any]:
     """Every form's agreement, field by field, with per-rater and per-slice breakdowns (JSON-ready).
 
-    Reads the reviews in one query; the statistics run over all units at once (curation.stats.agreement).
+    Reads the reviews in one streamed query; the statistics run over all units at once
+    (curation.stats.agreement), each from the ratings alone.
     """
     column = {name: i for i, name in enumerate(AGREEMENT_REVIEW_COLUMNS)}
-    by_schema: dict[int, list[tuple]] = defaultdict(list)
+    schemas = {s.pk: s for s in RatingSchema.objects.filter(project=project)}
+    forms: dict[int, _FormRatings] = {}
     latest, n_reviews = 0, 0
-    for row in agreement_reviews_of(project=project):
-        by_schema[row[column["schema_id"]]].append(row)
+    for row in agreement_reviews_of(project=project).iterator(chunk_size=READ_CHUNK):
+        schema_id = row[column["schema_id"]]
+        form = forms.get(schema_id)
+        if form is None:
+            if schema_id not in schemas:  # a form of another project: read as before, from its own fields
+                schemas[schema_id] = RatingSchema.objects.get(pk=schema_id)
+            form = forms[schema_id] = _FormRatings(schemas[schema_id], column)
+        form.add(row)
         latest, n_reviews = max(latest, row[column["id"]]), n_reviews + 1
-    schemas = {s.pk: s for s in RatingSchema.objects.filter(pk__in=by_schema.keys())}
-    names = _rater_names({row[column["reviewer_id"]] for rows in by_schema.values() for row in rows})
-    result_schemas = []
-    for schema_id in sorted(by_schema, key=lambda pk: (schemas[pk].name, -schemas[pk].version)):
-        schema, rows = schemas[schema_id], by_schema[schema_id]
-        result_schemas.append(_schema_agreement(schema, rows, column, names, draws, seed))
+    names = _rater_names(set().union(*(form.reviewer_ids() for form in forms.values())))
+    result_schemas = [
+        _schema_agreement(forms[schema_id], names, draws, seed)
+        for schema_id in sorted(forms, key=lambda pk: (schemas[pk].name, -schemas[pk].version))
+    ]
     return {
         "project": project.slug,
         "computed_at": timezone.now().isoformat(),
@@ -119,62 +142,113 @@ def project_agreement_compute(*, project: Project, draws: int = DRAWS, seed: int
     }
 
 
-def _schema_agreement(
-    schema: RatingSchema, rows: list[tuple], column: dict, names: dict[int, str], draws: int, seed: int
-) -> dict:
-    """One rating form's report: every comparable field's coefficients, per rater and per slice of items."""
+class _FormRatings:
+    """One form's current reviews, kept as columns of numbers: each review's item and reviewer, the
+    value it gives in each comparison (coded; NaN where it gives none) and its item's slices (coded)."""
 
-    def unit_of(row):
-        return ("t", row[column["seed_task_id"]]) if row[column["seed_task_id"]] else ("r", row[column["response_id"]])
+    def __init__(self, schema: RatingSchema, column: dict[str, int]):
+        self.schema, self.column = schema, column
+        self.comparisons: list[tuple[dict, dict]] = []
+        self.skipped: list[dict] = []
+        for field in schema.fields:
+            reason = _skipped(field)
+            if reason:
+                self.skipped.append(
+                    {"key": field["key"], "label": field.get("label") or field["key"], "reason": reason}
+                )
+                continue
+            self.comparisons += [(field, comparison) for comparison in _comparisons(field)]
+        self.codes = [
+            {label: float(i) for i, label in enumerate(c["order"])} if c["order"] is not None else None
+            for _, c in self.comparisons
+        ]
+        self.units = array("q")  # a seed task t as 2t, a model response r as 2r + 1
+        self.reviewers = array("q")
+        self.values = [array("d") for _ in self.comparisons]
+        self.invalid: dict[int, tuple[int, object]] = {}  # comparison -> (review's position, value)
+        self.slice_labels: list[dict[str, int]] = [{} for _ in SLICES]
+        self.slices = [array("q") for _ in SLICES]
 
-    unit_slices = _unit_slices(rows, column, unit_of)
-    raters_per_unit: dict[tuple, int] = defaultdict(int)
-    for row in rows:
-        raters_per_unit[unit_of(row)] += 1
-    fields, skipped = [], []
-    slice_tables: dict[str, dict[str, dict]] = {name: {} for name, _ in SLICES}
-    for field in schema.fields:
-        reason = _skipped(field)
-        if reason:
-            skipped.append({"key": field["key"], "label": field.get("label") or field["key"], "reason": reason})
-            continue
-        for comparison in _comparisons(field):
-            table = ratings_from_rows(
-                (
-                    (unit_of(row), row[column["reviewer_id"]], comparison["read"](row[column["answers"]]))
-                    for row in rows
-                ),
-                order=comparison["order"],
+    def add(self, row: tuple) -> None:
+        column = self.column
+        task, response = row[column["seed_task_id"]], row[column["response_id"]]
+        self.units.append(2 * task if task else 2 * response + 1)
+        self.reviewers.append(row[column["reviewer_id"]])
+        answers = row[column["answers"]]
+        for i, (_, comparison) in enumerate(self.comparisons):
+            value, codes = comparison["read"](answers), self.codes[i]
+            if value is None:
+                coded = math.nan
+            elif codes is None:
+                coded = float(value)
+            elif value in codes:
+                coded = codes[value]
+            else:
+                self.invalid.setdefault(i, (len(self.units) - 1, value))
+                coded = math.nan
+            self.values[i].append(coded)
+        for labels, codes, (name, _) in zip(self.slice_labels, self.slices, SLICES, strict=True):
+            label = row[column[name]]
+            label = str(label) if label not in (None, "") else NO_SLICE
+            codes.append(labels.setdefault(label, len(labels)))
+
+    def reviewer_ids(self) -> set[int]:
+        return set(np.unique(np.frombuffer(self.reviewers, dtype=np.int64)).tolist())
+
+    def table(self, i: int):
+        """The ratings of comparison i (refusing a value its options do not have, as `ratings_from_rows`)."""
+        units, reviewers = np.frombuffer(self.units, dtype=np.int64), np.frombuffer(self.reviewers, dtype=np.int64)
+        if i in self.invalid:
+            at, value = self.invalid[i]
+            unit = ("t", int(units[at]) // 2) if units[at] % 2 == 0 else ("r", int(units[at]) // 2)
+            raise ValueError(
+                f"value {value!r} of rater {int(reviewers[at])!r} on unit {unit!r} is not one of {list(self.codes[i])}"
             )
-            fields.append(_field_report(field, comparison, table, names, draws, seed))
-            _add_slices(slice_tables, comparison["key"], table, unit_slices, comparison["level"], draws, seed)
+        _, comparison = self.comparisons[i]
+        return ratings_from_arrays(
+            units, reviewers, np.frombuffer(self.values[i], dtype=float), categories=comparison["order"]
+        )
+
+    def unit_slices(self) -> tuple[np.ndarray, list[np.ndarray], list[list[str]]]:
+        """The items (unit ids, ascending), each item's slice in each of SLICES (coded), and the labels
+        of the codes. An item's slices are those of its task, the same on each of its reviews."""
+        units, first = np.unique(np.frombuffer(self.units, dtype=np.int64), return_index=True)
+        codes = [np.frombuffer(c, dtype=np.int64)[first] for c in self.slices]
+        return units, codes, [list(labels) for labels in self.slice_labels]
+
+
+def _schema_agreement(form: _FormRatings, names: dict[int, str], draws: int, seed: int) -> dict:
+    """One rating form's report: every comparable field's coefficients, per rater and per slice of items."""
+    units = np.frombuffer(form.units, dtype=np.int64)
+    reviews_per_unit = np.unique(units, return_counts=True)[1]
+    slice_units, slice_codes, slice_labels = form.unit_slices()
+    fields = []
+    slice_tables: dict[str, dict[str, dict]] = {name: {} for name, _ in SLICES}
+    for i, (field, comparison) in enumerate(form.comparisons):
+        table = form.table(i)
+        fields.append(_field_report(field, comparison, table, names, draws, seed))
+        at = np.searchsorted(slice_units, table.units)
+        for (name, _), codes, labels in zip(SLICES, slice_codes, slice_labels, strict=True):
+            for entry in slice_breakdown(table, codes[at], comparison["level"], draws=draws, seed=seed):
+                label = labels[entry["slice"]]
+                row = slice_tables[name].setdefault(label, {"slice": label, "fields": {}})
+                row["fields"][comparison["key"]] = {"n_units": entry["n_units"], "alpha": entry["alpha"]}
     return {
-        "schema_id": schema.pk,
-        "schema": str(schema),
-        "target": schema.target,
-        "n_reviews": len(rows),
-        "n_units": len(raters_per_unit),
-        "n_units_multi": sum(1 for n in raters_per_unit.values() if n >= 2),
+        "schema_id": form.schema.pk,
+        "schema": str(form.schema),
+        "target": form.schema.target,
+        "n_reviews": int(units.size),
+        "n_units": int(reviews_per_unit.size),
+        "n_units_multi": int((reviews_per_unit >= 2).sum()),
         "fields": fields,
-        "skipped": skipped,
+        "skipped": form.skipped,
         "slices": _sorted_slices(slice_tables),
     }
 
 
-def _unit_slices(rows: list[tuple], column: dict, unit_of) -> dict[tuple, dict[str, str]]:
-    """Each reviewed item's topic, view, type and difficulty (NO_SLICE where it has none)."""
-    unit_slices: dict[tuple, dict[str, str]] = {}
-    for row in rows:
-        unit_slices.setdefault(
-            unit_of(row),
-            {name: str(row[column[name]]) if row[column[name]] not in (None, "") else NO_SLICE for name, _ in SLICES},
-        )
-    return unit_slices
-
-
 def _field_report(field: dict, comparison: dict, table, names: dict[int, str], draws: int, seed: int) -> dict:
     level = comparison["level"]
-    rater_labels = [names.get(r, str(r)) for r in table.raters]
+    rater_labels = [names.get(r, str(r)) for r in table.raters.tolist()]
     n_categories = len(comparison["order"]) if comparison["order"] is not None else None
     return {
         "key": comparison["key"],
@@ -183,7 +257,7 @@ def _field_report(field: dict, comparison: dict, table, names: dict[int, str], d
         "level": level,
         "note": _note(field),
         "report": agreement_report(
-            table.matrix,
+            table,
             level,
             raters=rater_labels,
             n_categories=n_categories,
@@ -191,17 +265,8 @@ def _field_report(field: dict, comparison: dict, table, names: dict[int, str], d
             seed=seed,
             max_pairs=PAIRS_KEPT,
         ),
-        "raters": rater_breakdown(table.matrix, level, raters=rater_labels, draws=draws, seed=seed),
+        "raters": rater_breakdown(table, level, raters=rater_labels, draws=draws, seed=seed),
     }
-
-
-def _add_slices(slice_tables: dict, key: str, table, unit_slices: dict, level: str, draws: int, seed: int) -> None:
-    """Alpha of one field within each slice, added to the slice tables under the field's key."""
-    for name, _ in SLICES:
-        labels = [unit_slices[unit][name] for unit in table.units]
-        for entry in slice_breakdown(table.matrix, labels, level, draws=draws, seed=seed):
-            row = slice_tables[name].setdefault(entry["slice"], {"slice": entry["slice"], "fields": {}})
-            row["fields"][key] = {"n_units": entry["n_units"], "alpha": entry["alpha"]}
 
 
 def _sorted_slices(slice_tables: dict[str, dict[str, dict]]) -> dict[str, list[dict]]:
