@@ -221,15 +221,17 @@ def _chunks(n_units: int, draws: int, seed: int, chunk: int) -> Iterator[np.ndar
     """Bootstrap unit weights, units x draws: column j counts how often each unit was drawn in resample j.
 
     Units run down the rows so that every product with per-unit statistics reads contiguous memory.
+    Resample after resample draws the generator's next n_units integers, however the draws are chunked;
+    counting them one resample at a time keeps the work arrays to one resample beside the chunk.
     """
     rng = np.random.default_rng(seed)
     done = 0
     while done < draws:
         b = min(chunk, draws - done)
-        idx = rng.integers(0, n_units, size=(b, n_units))
-        idx *= b
-        idx += np.arange(b)[:, None]
-        yield np.bincount(idx.ravel(), minlength=b * n_units).reshape(n_units, b).astype(float)
+        weights = np.empty((n_units, b))
+        for j in range(b):
+            weights[:, j] = np.bincount(rng.integers(0, n_units, size=n_units), minlength=n_units)
+        yield weights
         done += b
 
 
