@@ -15,8 +15,10 @@ from curation.stats.agreement import (
     NO_VARIATION,
     OUTLIER_MIN_UNITS,
     TOO_FEW_UNITS,
+    AgreementBatch,
     agreement_report,
     alpha,
+    bootstrap,
     rater_breakdown,
     ratings_from_arrays,
     ratings_from_rows,
@@ -340,3 +342,34 @@ def test_many_raters_cost_their_ratings_not_a_units_by_raters_grid():
     assert peak < 160 * 2**20
     assert report["n_ratings"] == 120_000 and len(report["cohen_kappa"]) == 20
     assert len(rows) == 2_000 and all(row["alpha_without"] is not None for row in rows)
+
+
+def test_a_batch_gives_each_report_its_single_call_and_draws_the_weights_of_the_same_units_once(monkeypatch):
+    unit, rater, value = _sparse_ratings(units=400, raters=9, per_unit=3)
+    fields = [ratings_from_arrays(unit, rater, np.clip(value + shift, 1, 5)) for shift in (0, 1, -1)]
+    labels = np.arange(400) % 4  # four slices of 100 items
+    monkeypatch.setattr(bootstrap, "_MEMO_CELLS", 0)  # no remembered weights: count every generation
+    generated = []
+    chunks = bootstrap._chunks
+    monkeypatch.setattr(bootstrap, "_chunks", lambda *args: generated.append(args) or chunks(*args))
+
+    batch = AgreementBatch(draws=30, seed=9)
+    asked = [
+        (
+            batch.agreement_report(table, "ordinal", max_pairs=4),
+            batch.rater_breakdown(table, "ordinal"),
+            batch.slice_breakdown(table, labels, "ordinal"),
+        )
+        for table in fields
+    ]
+    with pytest.raises(RuntimeError, match="call run"):
+        asked[0][0]()
+    batch.run()
+    assert len(generated) == 2  # 400 items for the reports and breakdowns, 100 for every slice
+
+    generated.clear()
+    for table, (report, raters, slices) in zip(fields, asked, strict=True):
+        assert report() == agreement_report(table, "ordinal", draws=30, seed=9, max_pairs=4)
+        assert raters() == rater_breakdown(table, "ordinal", draws=30, seed=9)
+        assert slices() == slice_breakdown(table, labels, "ordinal", draws=30, seed=9)
+    assert len(generated) == 3 * 3  # alone, each call draws its own (a call's equal slices share theirs)

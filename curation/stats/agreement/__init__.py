@@ -8,7 +8,8 @@ NaN for "not rated" is taken too. Every coefficient is a function of per-unit su
 unit was drawn) and all draws of a coefficient are a handful of matrix products: no Python loop over
 draws or units. What concerns each rater (their match with the others, alpha without them, Cohen's
 kappa of a pair) is a sum over that rater's own ratings, so the work and the memory grow with the
-number of ratings, not with units x raters.
+number of ratings, not with units x raters. `AgreementBatch` computes many reports together, so that
+those over the same units generate their bootstrap draws once.
 
 Coefficients and their conventions:
 
@@ -25,6 +26,7 @@ The bootstrap resamples units (every unit with at least one rating) with a fixed
 the percentile interval. A value that cannot be computed is `value=None` with the reason in
 `undefined`; NaN never leaves this module."""
 
+from curation.stats.agreement.batch import AgreementBatch
 from curation.stats.agreement.bootstrap import (
     CONFIDENCE,
     DRAWS,
@@ -52,6 +54,7 @@ __all__ = [
     "OUTLIER_MIN_UNITS",
     "SEED",
     "TOO_FEW_UNITS",
+    "AgreementBatch",
     "Estimate",
     "RatingsTable",
     "agreement_report",

@@ -166,6 +166,27 @@ def _ratings_of(ratings: np.ndarray | RatingsTable) -> tuple[np.ndarray, np.ndar
     return unit, rater, value, n_raters
 
 
+def _as_table(ratings: np.ndarray | RatingsTable, level: str) -> RatingsTable:
+    """The ratings as a table, refused (as `_Prepared` would refuse them) when they cannot be compared
+    at `level`: the checks of a report, made when it is asked for rather than when it runs."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)} (got {level!r})")
+    if isinstance(ratings, RatingsTable):
+        table = ratings
+    else:
+        x = np.asarray(ratings, dtype=float)
+        if x.ndim != 2:
+            raise ValueError("ratings must be a units x raters matrix")
+        unit, rater = np.nonzero(~np.isnan(x))
+        table = RatingsTable(range(x.shape[0]), range(x.shape[1]), None, unit, rater, x[unit, rater])
+    values = np.asarray(table.values, dtype=float)
+    if np.isinf(values).any():
+        raise ValueError("ratings must be finite numbers or NaN for missing")
+    if level == "ratio" and (values < 0).any():
+        raise ValueError("the ratio level needs non-negative values")
+    return table
+
+
 class _Prepared:
     """Per-unit statistics of one set of ratings, over the units that have at least one rating, and each
     rater's ratings (by unit). Memory is units x categories plus ratings, never units x raters."""
@@ -277,12 +298,113 @@ def _run(prep: _Prepared, stats: list[StatFn], draws: int, seed: int, cells_per_
     point = {name: float(v[0]) for fn in stats for name, v in fn(ones).items()}
     boot: dict[str, list[np.ndarray]] = {name: [] for name in point}
     if draws > 0 and prep.n > 0:
-        chunk = max(1, min(_MAX_CHUNK, _CELLS_PER_CHUNK // max(cells_per_draw, prep.n)))
-        for w in _weights(prep.n, draws, seed, chunk):
+        for w in _weights(prep.n, draws, seed, _chunk(prep.n, cells_per_draw)):
             for fn in stats:
                 for name, v in fn(w).items():
                     boot[name].append(v)
     return point, {name: np.concatenate(parts) if parts else np.array([]) for name, parts in boot.items()}
+
+
+def _chunk(n_units: int, cells_per_draw: int) -> int:
+    """How many draws a chunk of weights holds for a statistic of `cells_per_draw` cells a draw."""
+    return max(1, min(_MAX_CHUNK, _CELLS_PER_CHUNK // max(cells_per_draw, n_units, 1)))
+
+
+# The statistics of the jobs run together over one stream of draws hold about this much memory at most
+# (as estimated by each job); more jobs of the same draws run in further passes.
+_PASS_BYTES = 512 * 2**20
+
+# A job's build: given the prepared statistics shared within a pass (keyed by the job), its statistics
+# and the function that turns their point estimates and draws into its result.
+JobBuild: TypeAlias = "Callable[[dict], tuple[list[StatFn], Callable[[dict, dict], object]]]"
+
+
+@dataclass(eq=False)
+class _Job:
+    """One report's bootstrap, to be run over the draws of `n_units` units in chunks of `chunk` with any
+    other job over the same: the draws, and so the weights, depend on nothing else (seed and number of
+    draws being the same), and each job sees exactly the weight matrices it would see alone."""
+
+    n_units: int
+    chunk: int
+    cost: int  # bytes its statistics hold while it runs, estimated
+    build: JobBuild
+    result: object = None
+
+
+def _run_jobs(jobs: Sequence[_Job], draws: int, seed: int) -> None:
+    """Run every job, generating the weights of each (units, chunk) once for all the jobs that use them;
+    each job's `result` is then what its statistics give. Jobs are built (their statistics computed)
+    one pass at a time and dropped after it, so memory holds one pass's statistics, not all."""
+    groups: dict[tuple[int, int], list[_Job]] = {}
+    for job in jobs:
+        groups.setdefault((job.n_units, job.chunk), []).append(job)
+    for (n_units, chunk), group in groups.items():
+        for part in _passes(group):
+            shared: dict = {}
+            built = [job.build(shared) for job in part]
+            shared.clear()
+            ones = np.ones((n_units, 1))
+            points = [{name: float(v[0]) for fn in stats for name, v in fn(ones).items()} for stats, _ in built]
+            boots: list[dict[str, list[np.ndarray]]] = [{name: [] for name in point} for point in points]
+            if draws > 0 and n_units > 0:
+                for w in _weights(n_units, draws, seed, chunk):
+                    for (stats, _), boot in zip(built, boots, strict=True):
+                        for fn in stats:
+                            for name, v in fn(w).items():
+                                boot[name].append(v)
+            for job, (_, finish), point, boot in zip(part, built, points, boots, strict=True):
+                job.result = finish(
+                    point, {name: np.concatenate(parts) if parts else np.array([]) for name, parts in boot.items()}
+                )
+            del built
+
+
+def _prepared(shared: dict, table: RatingsTable, level: str) -> _Prepared:
+    """The prepared statistics of a table, made once for consecutive jobs of a pass on the same table
+    (a report and its per-rater breakdown); only the last table's are kept, with the table itself so
+    that its id is not reused while they are."""
+    key = (id(table), level)
+    if key not in shared:
+        shared.clear()
+        shared[key] = (table, _Prepared(table, level))
+    return shared[key][1]
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The ratings a job reads when it runs, and what is known of them before: a slice's table is made
+    only when its job runs, so that the tables of many slices are never held at once."""
+
+    table: Callable[[], RatingsTable]
+    n_units: int  # units with a rating
+    n_values: int  # distinct values
+    n_raters: int
+    n_ratings: int
+
+    @classmethod
+    def of(cls, table: RatingsTable) -> _Source:
+        rated = np.count_nonzero(np.bincount(table.unit_index, minlength=len(table.units)))
+        return cls(lambda: table, int(rated), int(np.unique(table.values).size), len(table.raters), len(table.values))
+
+    def cost(self) -> int:
+        """Bytes a report's statistics hold while its draws run, roughly: a few per-unit arrays, one
+        per value, and the coincidences of the units' ratings."""
+        return 8 * self.n_units * (2 * self.n_values + 6) + 32 * self.n_ratings
+
+
+def _passes(group: list[_Job]) -> Iterator[list[_Job]]:
+    """The jobs in runs whose estimated memory stays within _PASS_BYTES (a larger job runs alone)."""
+    part: list[_Job] = []
+    held = 0
+    for job in group:
+        if part and held + job.cost > _PASS_BYTES:
+            yield part
+            part, held = [], 0
+        part.append(job)
+        held += job.cost
+    if part:
+        yield part
 
 
 def _estimate(point: float, draws: np.ndarray, n_units: int, confidence: float, undefined: str | None) -> Estimate:

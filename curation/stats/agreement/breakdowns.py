@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 from curation.stats.agreement.bootstrap import (
     CONFIDENCE,
@@ -12,16 +12,21 @@ from curation.stats.agreement.bootstrap import (
     SEED,
     RatingsTable,
     StatFn,
+    _as_table,
+    _chunk,
     _clean,
     _divide,
     _estimate,
+    _Job,
     _jsonable,
     _Prepared,
-    _run,
+    _prepared,
+    _run_jobs,
+    _Source,
     _wsum,
 )
 from curation.stats.agreement.coefficients import _alpha, _check, _common_undefined, alpha_without_each
-from curation.stats.agreement.report import agreement_report
+from curation.stats.agreement.report import _report_job
 from curation.stats.lazy import lazy_module
 
 # numpy and scipy load at the first computation, not at every process start (curation.stats.lazy).
@@ -46,36 +51,70 @@ def rater_breakdown(
     A rater is an outlier when they share at least `outlier_min_units` units with other raters and
     leaving them out raises alpha by `outlier_gain` or more.
     """
-    prep = _Prepared(matrix, level)
-    _check(draws, confidence)
-    names = list(raters) if raters is not None else list(range(prep.n_raters))
-    overall = _alpha_value(
-        _alpha(prep)(np.ones((prep.n, 1)))["alpha"][0], _common_undefined(prep) is not None or prep.k < 2
+    job = _rater_job(
+        _Source.of(_as_table(matrix, level)),
+        level,
+        raters=raters,
+        draws=draws,
+        confidence=confidence,
+        outlier_gain=outlier_gain,
+        outlier_min_units=outlier_min_units,
     )
-    stats, counted = _rater_statistics(prep, level)
-    point, boot = _run(prep, stats, draws, seed, cells_per_draw=prep.n_raters)
-    without_each = alpha_without_each(prep) if prep.n_raters > 2 else None
-    result = []
-    for r in range(prep.n_raters):
-        undefined = "shares no unit with another rater" if counted[r] == 0 else None
-        without_value = _alpha_value(without_each[r]) if without_each is not None else None
-        gain = without_value - overall if without_value is not None and overall is not None else None
-        result.append(
-            {
-                "rater": _jsonable(names[r]),
-                "n_units": counted[r],
-                "agreement_with_others": _estimate(
-                    point[f"match:{r}"], boot[f"match:{r}"], counted[r], confidence, undefined
-                ).as_dict(),
-                "mean_distance_from_others": _estimate(
-                    point[f"distance:{r}"], boot[f"distance:{r}"], counted[r], confidence, undefined
-                ).as_dict(),
-                "alpha_without": without_value,
-                "alpha_gain_without": _clean(gain),
-                "outlier": gain is not None and gain >= outlier_gain and counted[r] >= outlier_min_units,
-            }
+    _run_jobs([job], draws, seed)
+    return job.result  # type: ignore[return-value]
+
+
+def _rater_job(
+    source: _Source,
+    level: str,
+    *,
+    raters: Sequence[Hashable] | None,
+    draws: int,
+    confidence: float,
+    outlier_gain: float,
+    outlier_min_units: int,
+) -> _Job:
+    """`rater_breakdown` as a job to run with others, its arguments checked now."""
+    _check(draws, confidence)
+    names = list(raters) if raters is not None else list(range(source.n_raters))
+
+    def build(shared: dict):
+        prep = _prepared(shared, source.table(), level)
+        overall = _alpha_value(
+            _alpha(prep)(np.ones((prep.n, 1)))["alpha"][0], _common_undefined(prep) is not None or prep.k < 2
         )
-    return result
+        stats, counted = _rater_statistics(prep, level)
+        without_each = alpha_without_each(prep) if prep.n_raters > 2 else None
+
+        n_raters = prep.n_raters
+
+        def finish(point: dict, boot: dict) -> list[dict]:
+            result = []
+            for r in range(n_raters):
+                undefined = "shares no unit with another rater" if counted[r] == 0 else None
+                without_value = _alpha_value(without_each[r]) if without_each is not None else None
+                gain = without_value - overall if without_value is not None and overall is not None else None
+                result.append(
+                    {
+                        "rater": _jsonable(names[r]),
+                        "n_units": counted[r],
+                        "agreement_with_others": _estimate(
+                            point[f"match:{r}"], boot[f"match:{r}"], counted[r], confidence, undefined
+                        ).as_dict(),
+                        "mean_distance_from_others": _estimate(
+                            point[f"distance:{r}"], boot[f"distance:{r}"], counted[r], confidence, undefined
+                        ).as_dict(),
+                        "alpha_without": without_value,
+                        "alpha_gain_without": _clean(gain),
+                        "outlier": gain is not None and gain >= outlier_gain and counted[r] >= outlier_min_units,
+                    }
+                )
+            return result
+
+        return stats, finish
+
+    # Its statistics hold three sparse raters x units matrices, an entry per pairable rating.
+    return _Job(source.n_units, _chunk(source.n_units, source.n_raters), 40 * source.n_ratings, build)
 
 
 def _alpha_value(value: float, undefined: bool = False) -> float | None:
@@ -112,14 +151,16 @@ def _rater_statistics(prep: _Prepared, level: str) -> tuple[list[StatFn], list[i
         by_rater(distance_of),
     )
 
+    n_units, n_raters = prep.n, prep.n_raters  # the statistic keeps these, not `prep`
+
     def sums(matrix: sparse.csr_matrix, w: np.ndarray) -> np.ndarray:
         """Each rater's weighted sum: the sparse product adds a rater's terms in unit order, as the
         einsum of `_wsum` does over many draws; over one column einsum adds them in another order, so
         there each rater's dense vector goes through `_wsum` itself and the sums stay the same."""
         if w.shape[1] > 1:
             return np.asarray(matrix @ w)
-        dense, out = np.zeros(prep.n), np.empty((prep.n_raters, 1))
-        for r in range(prep.n_raters):
+        dense, out = np.zeros(n_units), np.empty((n_raters, 1))
+        for r in range(n_raters):
             span = slice(matrix.indptr[r], matrix.indptr[r + 1])
             dense[matrix.indices[span]] = matrix.data[span]
             out[r] = _wsum(dense, w)
@@ -131,7 +172,7 @@ def _rater_statistics(prep: _Prepared, level: str) -> tuple[list[StatFn], list[i
         matches = _divide(sums(match, w), units, tol=0.5)
         distances = _divide(sums(distance, w), units, tol=0.5)
         out = {}
-        for r in range(prep.n_raters):
+        for r in range(n_raters):
             out[f"match:{r}"] = matches[r]
             out[f"distance:{r}"] = distances[r]
         return out
@@ -153,48 +194,87 @@ def slice_breakdown(
 
     Slices come back largest first; units without a label fall in the slice None.
     """
-    table = matrix if isinstance(matrix, RatingsTable) else _table_of(np.asarray(matrix, dtype=float))
-    if len(slices) != len(table.units):
-        raise ValueError(f"{len(slices)} slice labels for {len(table.units)} units")
+    jobs, finish = _slice_jobs(matrix, slices, level, draws=draws, seed=seed, confidence=confidence)
+    _run_jobs(jobs, draws, seed)
+    return finish()
+
+
+def _slice_jobs(
+    matrix: np.ndarray | RatingsTable,
+    slices: Sequence[Hashable] | np.ndarray,
+    level: str,
+    *,
+    draws: int,
+    seed: int,
+    confidence: float,
+) -> tuple[list[_Job], Callable[[], list[dict]]]:
+    """`slice_breakdown` as one job per slice to run with others, and what gathers their results."""
+    if not isinstance(matrix, RatingsTable):
+        matrix = np.asarray(matrix, dtype=float)
+    n_rows = len(matrix.units) if isinstance(matrix, RatingsTable) else matrix.shape[0]
+    if len(slices) != n_rows:
+        raise ValueError(f"{len(slices)} slice labels for {n_rows} units")
     labels, group = _groups(slices)
-    # Each slice's ratings, its units numbered in their order in the table (as the rows of x[rows]).
-    group_of_rating = group[table.unit_index]
-    order = np.argsort(group_of_rating, kind="stable")
-    bounds = np.searchsorted(group_of_rating[order], np.arange(len(labels) + 1))
-    unit_order = np.argsort(group, kind="stable")
-    position = np.empty(len(group), dtype=np.int64)
+    if not labels:
+        return [], list
+    table = _as_table(matrix, level)
+    # Each slice is the units labelled with it, numbered in their order in the table (as rows of x[rows]).
     sizes = np.bincount(group, minlength=len(labels))
-    position[unit_order] = np.arange(len(group)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    out = []
-    for g, label in enumerate(labels):
-        mine = order[bounds[g] : bounds[g + 1]]
-        part = RatingsTable(
-            range(int(sizes[g])),
-            table.raters,
-            None,
-            position[table.unit_index[mine]],
-            table.rater_index[mine],
-            table.values[mine],
+    position = np.empty(len(group), dtype=np.int64)
+    position[np.argsort(group, kind="stable")] = np.arange(len(group)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    group_of_rating = group[table.unit_index]
+    rated = np.bincount(group[np.unique(table.unit_index)], minlength=len(labels))
+    ratings_in = np.bincount(group_of_rating, minlength=len(labels))
+    k = int(np.unique(table.values).size)
+    jobs = []
+    for g in range(len(labels)):
+
+        def part(g: int = g) -> RatingsTable:
+            mine = np.flatnonzero(group_of_rating == g)
+            return RatingsTable(
+                range(int(sizes[g])),
+                table.raters,
+                None,
+                position[table.unit_index[mine]],
+                table.rater_index[mine],
+                table.values[mine],
+            )
+
+        # The distinct values of a slice matter for its chunk of draws only when their square outnumbers
+        # its units; otherwise the table's own bound them.
+        n_values = k if k * k <= rated[g] else int(np.unique(part().values).size)
+        source = _Source(part, int(rated[g]), n_values, len(table.raters), int(ratings_in[g]))
+        jobs.append(
+            _report_job(
+                source,
+                level,
+                raters=None,
+                n_categories=None,
+                draws=draws,
+                seed=seed,
+                confidence=confidence,
+                pairs=False,
+                max_pairs=None,
+            )
         )
-        report = agreement_report(part, level, draws=draws, seed=seed, confidence=confidence, pairs=False)
-        entry = {
-            "slice": _jsonable(label),
-            "n_units": report["n_units"],
-            "alpha": report["alpha"],
-            "percent_agreement": report["percent_agreement"],
-        }
-        if level == "nominal":
-            entry["gwet_ac1"] = report["gwet_ac1"]
-        out.append(entry)
-    out.sort(key=lambda e: (-e["n_units"], str(e["slice"])))
-    return out
 
+    def finish() -> list[dict]:
+        out = []
+        for label, job in zip(labels, jobs, strict=True):
+            report = job.result
+            entry = {
+                "slice": _jsonable(label),
+                "n_units": report["n_units"],
+                "alpha": report["alpha"],
+                "percent_agreement": report["percent_agreement"],
+            }
+            if level == "nominal":
+                entry["gwet_ac1"] = report["gwet_ac1"]
+            out.append(entry)
+        out.sort(key=lambda e: (-e["n_units"], str(e["slice"])))
+        return out
 
-def _table_of(x: np.ndarray) -> RatingsTable:
-    if x.ndim != 2:
-        raise ValueError("ratings must be a units x raters matrix")
-    unit, rater = np.nonzero(~np.isnan(x))
-    return RatingsTable(range(x.shape[0]), range(x.shape[1]), None, unit, rater, x[unit, rater])
+    return jobs, finish
 
 
 def _groups(slices: Sequence[Hashable] | np.ndarray) -> tuple[list[Hashable], np.ndarray]:

@@ -25,12 +25,16 @@ from curation.stats.lazy import lazy_module
 np = lazy_module("numpy")
 sparse = lazy_module("scipy.sparse")
 
-# Statistics, each a function of unit weights w (units x draws) returning one value per draw.
+# Statistics, each a function of unit weights w (units x draws) returning one value per draw. Each
+# keeps the per-unit arrays it reads, not the prepared statistics: those are dropped once the
+# statistics of a pass are made, while the statistics stay for all its draws.
 
 
 def _percent_agreement(prep: _Prepared) -> StatFn:
+    agreement, p = prep.unit_agreement, prep.p
+
     def fn(w):
-        return {"percent_agreement": _divide(_wsum(prep.unit_agreement, w), _wsum(prep.p, w), tol=0.5)}
+        return {"percent_agreement": _divide(_wsum(agreement, w), _wsum(p, w), tol=0.5)}
 
     return fn
 
@@ -49,9 +53,10 @@ def _alpha(prep: _Prepared) -> StatFn:
     safe = np.where(prep.pairable, prep.m - 1, 1.0)
     if level == "nominal":
         obs_u = prep.p * (prep.m**2 - (prep.counts**2).sum(axis=1)) / safe
+        counts_t = prep.pairable_counts_t
 
         def fn(w):
-            nk = _wsum(prep.pairable_counts_t, w)
+            nk = _wsum(counts_t, w)
             n = _wsum(n_vals, w)
             expected = n**2 - (nk**2).sum(axis=0)
             return {"alpha": 1 - _divide((n - 1) * (_wsum(obs_u, w)), expected)}
@@ -120,9 +125,11 @@ def _coincidences(prep: _Prepared) -> sparse.csr_matrix:
 
 
 def _fleiss(prep: _Prepared) -> StatFn:
+    agreement, p, counts_t = prep.unit_agreement, prep.p, prep.pairable_counts_t
+
     def fn(w):
-        p_bar = _divide(_wsum(prep.unit_agreement, w), _wsum(prep.p, w), tol=0.5)
-        share = _wsum(prep.pairable_counts_t, w)
+        p_bar = _divide(_wsum(agreement, w), _wsum(p, w), tol=0.5)
+        share = _wsum(counts_t, w)
         share = share / np.maximum(share.sum(axis=0, keepdims=True), 1e-300)
         pe = (share**2).sum(axis=0)
         return {"fleiss_kappa": _divide(p_bar - pe, 1 - pe)}
@@ -132,9 +139,10 @@ def _fleiss(prep: _Prepared) -> StatFn:
 
 def _gwet(prep: _Prepared, n_categories: int) -> StatFn:
     shares_t = np.ascontiguousarray((prep.counts / np.maximum(prep.m, 1)[:, None]).T)
+    agreement, p = prep.unit_agreement, prep.p
 
     def fn(w):
-        pa = _divide(_wsum(prep.unit_agreement, w), _wsum(prep.p, w), tol=0.5)
+        pa = _divide(_wsum(agreement, w), _wsum(p, w), tol=0.5)
         pi = (_wsum(shares_t, w)) / w.sum(axis=0, keepdims=True)
         pe = (pi * (1 - pi)).sum(axis=0) / (n_categories - 1)
         return {"gwet_ac1": _divide(pa - pe, 1 - pe)}

@@ -12,10 +12,15 @@ from curation.stats.agreement.bootstrap import (
     SEED,
     RatingsTable,
     StatFn,
+    _as_table,
+    _chunk,
     _estimate,
+    _Job,
     _jsonable,
     _Prepared,
-    _run,
+    _prepared,
+    _run_jobs,
+    _Source,
 )
 from curation.stats.agreement.coefficients import (
     _alpha,
@@ -52,42 +57,92 @@ def agreement_report(
     unit (`n_rater_pairs` of them), or, with `max_pairs`, for that many pairs sharing the most units:
     300 raters make 44,850 pairs, each with its own bootstrap.
     """
-    prep = _Prepared(matrix, level)
+    job = _report_job(
+        _Source.of(_as_table(matrix, level)),
+        level,
+        raters=raters,
+        n_categories=n_categories,
+        draws=draws,
+        seed=seed,
+        confidence=confidence,
+        pairs=pairs,
+        max_pairs=max_pairs,
+    )
+    _run_jobs([job], draws, seed)
+    return job.result  # type: ignore[return-value]
+
+
+def _report_job(
+    source: _Source,
+    level: str,
+    *,
+    raters: Sequence[Hashable] | None,
+    n_categories: int | None,
+    draws: int,
+    seed: int,
+    confidence: float,
+    pairs: bool,
+    max_pairs: int | None,
+) -> _Job:
+    """`agreement_report` as a job to run with others, its arguments checked now."""
     _check(draws, confidence)
-    names = list(raters) if raters is not None else list(range(prep.n_raters))
-    if len(names) != prep.n_raters:
-        raise ValueError(f"{len(names)} rater names for {prep.n_raters} columns")
-    q = n_categories if n_categories is not None else prep.k
+    names = list(raters) if raters is not None else list(range(source.n_raters))
+    if len(names) != source.n_raters:
+        raise ValueError(f"{len(names)} rater names for {source.n_raters} columns")
     kinds = ["unweighted"] if level == "nominal" else ["unweighted", "linear", "quadratic"]
-    stats: list[StatFn] = [_percent_agreement(prep), _alpha(prep), _fleiss(prep)]
-    if level == "nominal":
-        stats.append(_gwet(prep, max(q, 2)))
-    pair_list, n_pairs = _rater_pairs(prep, kinds, stats, max_pairs) if pairs else ([], 0)
-    point, boot = _run(prep, stats, draws, seed, cells_per_draw=prep.k * prep.k * max(1, len(pair_list)))
 
-    def est(name: str, undefined: str | None, n_units: int = prep.n_pairable) -> dict:
-        return _estimate(point[name], boot[name], n_units, confidence, undefined).as_dict()
+    def build(shared: dict):
+        prep = _prepared(shared, source.table(), level)
+        q = n_categories if n_categories is not None else prep.k
+        stats: list[StatFn] = [_percent_agreement(prep), _alpha(prep), _fleiss(prep)]
+        if level == "nominal":
+            stats.append(_gwet(prep, max(q, 2)))
+        pair_list, n_pairs = _rater_pairs(prep, kinds, stats, max_pairs) if pairs else ([], 0)
 
-    common = _common_undefined(prep)
-    no_variation = NO_VARIATION if prep.k < 2 else None
-    report = {
-        "level": level,
-        "n_units": prep.n_pairable,
-        "n_units_rated": prep.n,
-        "n_raters": prep.n_raters,
-        "n_ratings": int(prep.m.sum()),
-        "draws": draws,
-        "seed": seed,
-        "confidence": confidence,
-        "alpha": est("alpha", common or no_variation),
-        "percent_agreement": est("percent_agreement", common),
-        "fleiss_kappa": est("fleiss_kappa", common or _fleiss_undefined(prep) or no_variation),
-    }
-    if level == "nominal":
-        report["gwet_ac1"] = est("gwet_ac1", common or ("only one category" if q < 2 else None))
-    report["n_rater_pairs"] = n_pairs
-    report["cohen_kappa"] = [_cohen_entry(names, a, b, shared, kinds, point, est) for a, b, shared in pair_list]
-    return report
+        # What the report says besides its estimates, kept rather than `prep`, which the pass drops.
+        counts = {
+            "level": level,
+            "n_units": prep.n_pairable,
+            "n_units_rated": prep.n,
+            "n_raters": prep.n_raters,
+            "n_ratings": int(prep.m.sum()),
+        }
+        common = _common_undefined(prep)
+        no_variation = NO_VARIATION if prep.k < 2 else None
+        fleiss_undefined = common or _fleiss_undefined(prep) or no_variation
+
+        def finish(point: dict, boot: dict) -> dict:
+            def est(name: str, undefined: str | None, n_units: int = counts["n_units"]) -> dict:
+                return _estimate(point[name], boot[name], n_units, confidence, undefined).as_dict()
+
+            report = {
+                **counts,
+                "draws": draws,
+                "seed": seed,
+                "confidence": confidence,
+                "alpha": est("alpha", common or no_variation),
+                "percent_agreement": est("percent_agreement", common),
+                "fleiss_kappa": est("fleiss_kappa", fleiss_undefined),
+            }
+            if level == "nominal":
+                report["gwet_ac1"] = est("gwet_ac1", common or ("only one category" if q < 2 else None))
+            report["n_rater_pairs"] = n_pairs
+            report["cohen_kappa"] = [_cohen_entry(names, a, b, n, kinds, point, est) for a, b, n in pair_list]
+            return report
+
+        return stats, finish
+
+    # The chunk of draws follows the cells a draw holds (values^2 for each pair kept) once they
+    # outnumber the units; below that only the units count, and the pairs need not be found now.
+    n_units, square = source.n_units, source.n_values * source.n_values
+    cells = square
+    if pairs:
+        most = source.n_raters * (source.n_raters - 1) // 2
+        cells *= max(1, most if max_pairs is None else min(max_pairs, most))
+        if cells > n_units:  # few units: find the pairs (a small table, prepared twice)
+            kept = _rater_pairs(_Prepared(source.table(), level), kinds, [], max_pairs)[0]
+            cells = square * max(1, len(kept))
+    return _Job(n_units, _chunk(n_units, cells), source.cost(), build)
 
 
 def _rater_pairs(
