@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
@@ -27,14 +28,7 @@ from curation.schemas.definitions import field_level, field_options, is_prompt_r
 from curation.selectors.agreement import AGREEMENT_REVIEW_COLUMNS, agreement_data_version, agreement_reviews_of
 from curation.selectors.computations import LatestResult, computation_of, latest_result
 from curation.services.computations import ComputationOutcome, computation_refresh, computation_request
-from curation.stats.agreement import (
-    DRAWS,
-    SEED,
-    agreement_report,
-    rater_breakdown,
-    ratings_from_arrays,
-    slice_breakdown,
-)
+from curation.stats.agreement import DRAWS, SEED, AgreementBatch, RatingsTable, ratings_from_arrays
 from curation.stats.lazy import lazy_module
 
 SLICES = (("topic", "Topic"), ("view", "View"), ("task_type", "Task type"), ("difficulty", "Difficulty"))
@@ -195,7 +189,7 @@ class _FormRatings:
     def reviewer_ids(self) -> set[int]:
         return set(np.unique(np.frombuffer(self.reviewers, dtype=np.int64)).tolist())
 
-    def table(self, i: int):
+    def table(self, i: int) -> RatingsTable:
         """The ratings of comparison i (refusing a value its options do not have, as `ratings_from_rows`)."""
         units, reviewers = np.frombuffer(self.units, dtype=np.int64), np.frombuffer(self.reviewers, dtype=np.int64)
         if i in self.invalid:
@@ -218,18 +212,33 @@ class _FormRatings:
 
 
 def _schema_agreement(form: _FormRatings, names: dict[int, str], draws: int, seed: int) -> dict:
-    """One rating form's report: every comparable field's coefficients, per rater and per slice of items."""
+    """One rating form's report: every comparable field's coefficients, per rater and per slice of items.
+
+    The fields with their per-rater breakdowns are computed together, then the slices one kind at a
+    time: within each step the reports over the same items share their bootstrap draws
+    (AgreementBatch), and a step holds only its own statistics.
+    """
     units = np.frombuffer(form.units, dtype=np.int64)
     reviews_per_unit = np.unique(units, return_counts=True)[1]
     slice_units, slice_codes, slice_labels = form.unit_slices()
-    fields = []
+    tables = [form.table(i) for i in range(len(form.comparisons))]
+    batch = AgreementBatch(draws=draws, seed=seed)
+    pending = [
+        _field_report(batch, field, comparison, table, names)
+        for (field, comparison), table in zip(form.comparisons, tables, strict=True)
+    ]
+    batch.run()
+    fields = [report() for report in pending]
     slice_tables: dict[str, dict[str, dict]] = {name: {} for name, _ in SLICES}
-    for i, (field, comparison) in enumerate(form.comparisons):
-        table = form.table(i)
-        fields.append(_field_report(field, comparison, table, names, draws, seed))
-        at = np.searchsorted(slice_units, table.units)
-        for (name, _), codes, labels in zip(SLICES, slice_codes, slice_labels, strict=True):
-            for entry in slice_breakdown(table, codes[at], comparison["level"], draws=draws, seed=seed):
+    for (name, _), codes, labels in zip(SLICES, slice_codes, slice_labels, strict=True):
+        batch = AgreementBatch(draws=draws, seed=seed)
+        by_slice = []
+        for (_, comparison), table in zip(form.comparisons, tables, strict=True):
+            unit_slices = codes[np.searchsorted(slice_units, table.units)]
+            by_slice.append((comparison, batch.slice_breakdown(table, unit_slices, comparison["level"])))
+        batch.run()
+        for comparison, entries in by_slice:
+            for entry in entries():
                 label = labels[entry["slice"]]
                 row = slice_tables[name].setdefault(label, {"slice": label, "fields": {}})
                 row["fields"][comparison["key"]] = {"n_units": entry["n_units"], "alpha": entry["alpha"]}
@@ -246,26 +255,23 @@ def _schema_agreement(form: _FormRatings, names: dict[int, str], draws: int, see
     }
 
 
-def _field_report(field: dict, comparison: dict, table, names: dict[int, str], draws: int, seed: int) -> dict:
+def _field_report(
+    batch: AgreementBatch, field: dict, comparison: dict, table: RatingsTable, names: dict[int, str]
+) -> Callable[[], dict]:
+    """One field's report and per-rater breakdown, asked of the batch; the function gives them once it ran."""
     level = comparison["level"]
     rater_labels = [names.get(r, str(r)) for r in table.raters.tolist()]
     n_categories = len(comparison["order"]) if comparison["order"] is not None else None
-    return {
+    report = batch.agreement_report(table, level, raters=rater_labels, n_categories=n_categories, max_pairs=PAIRS_KEPT)
+    raters = batch.rater_breakdown(table, level, raters=rater_labels)
+    return lambda: {
         "key": comparison["key"],
         "label": comparison["label"],
         "kind": field["kind"],
         "level": level,
         "note": _note(field),
-        "report": agreement_report(
-            table,
-            level,
-            raters=rater_labels,
-            n_categories=n_categories,
-            draws=draws,
-            seed=seed,
-            max_pairs=PAIRS_KEPT,
-        ),
-        "raters": rater_breakdown(table, level, raters=rater_labels, draws=draws, seed=seed),
+        "report": report(),
+        "raters": raters(),
     }
 
 
