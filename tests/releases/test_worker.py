@@ -71,11 +71,13 @@ def test_killing_a_real_worker_mid_build_leaves_a_release_the_next_reader_starts
     try:
         with running_worker(queue=queue) as worker:
             created = release_create(project=project, created_by=admin, format="alpaca")
-            reached = wait_until(lambda: now_release().rows_written > 0, interval=0.02)
+            # Killed as soon as the worker has claimed the build: a build of 40,000 rows now takes about a
+            # second, so waiting for its first progress report (every half second) could let it finish first.
+            reached = wait_until(lambda: now_release().status == ReleaseStatus.RUNNING, interval=0.01)
             worker.kill()
             worker.wait(timeout=15)
         killed = now_release()
-        assert reached, f"the worker never started writing: {killed.status}"
+        assert reached, f"the worker never started the build: {killed.status}"
         assert killed.status == ReleaseStatus.RUNNING and killed.attempts == 1
         assert killed.leased_until > timezone.now(), "the lease of a build killed a moment ago is still live"
         assert client.get(reverse("api_release_detail", args=[project.slug, created.pk])).json()["status"] == "running"
