@@ -137,8 +137,14 @@ def ratings_from_arrays(
     if repeated.size:
         row = order[repeated + 1].min()  # the first rating, in the given order, of a cell rated before
         raise ValueError(f"rater {raters[row].item()!r} rated unit {units[row].item()!r} more than once")
+    index = np.int32 if max(len(unit_ids), len(rater_ids)) < 2**31 else np.int64  # a third less memory a rating
     return RatingsTable(
-        unit_ids, rater_ids, list(categories) if categories is not None else None, unit_index, rater_index, values
+        unit_ids,
+        rater_ids,
+        list(categories) if categories is not None else None,
+        unit_index.astype(index),
+        rater_index.astype(index),
+        values,
     )
 
 
@@ -221,12 +227,17 @@ class _Prepared:
         safe_pairs = np.where(self.pairable, self.m * (self.m - 1), 1.0)
         # Share of agreeing ordered pairs per unit: percent agreement and Fleiss' per-unit P_i.
         self.unit_agreement = p * ((self.counts * (self.counts - 1)).sum(axis=1) / safe_pairs)
-        self.pairable_counts = self.counts * p[:, None]
-        self.pairable_counts_t = np.ascontiguousarray(self.pairable_counts.T)
+        self.pairable_counts_t = np.ascontiguousarray((self.counts * p[:, None]).T)
         self.pairable_m = self.m * p
         sizes = self.m[self.pairable]
         self.same_size = sizes.size > 0 and bool((sizes == sizes[0]).all())
         self.size_range = (int(sizes.min()), int(sizes.max())) if sizes.size else (0, 0)
+
+    @property
+    def pairable_counts(self) -> np.ndarray:
+        """Units x values counts of the pairable units (zero rows for the others), made when asked for:
+        it is needed while statistics are made, not while they run."""
+        return self.counts * self.p[:, None]
 
     def rated_by(self, rater: int) -> tuple[np.ndarray, np.ndarray]:
         """The units one rater rated, ascending, and the code of each of their ratings."""

@@ -219,18 +219,21 @@ def _slice_jobs(
         return [], list
     table = _as_table(matrix, level)
     # Each slice is the units labelled with it, numbered in their order in the table (as rows of x[rows]).
+    # The jobs keep these two per-unit arrays (small integers) until they run; a slice's ratings are
+    # found when its job runs.
+    index = np.int32 if len(group) < 2**31 else np.int64
     sizes = np.bincount(group, minlength=len(labels))
-    position = np.empty(len(group), dtype=np.int64)
+    position = np.empty(len(group), dtype=index)
     position[np.argsort(group, kind="stable")] = np.arange(len(group)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    group_of_rating = group[table.unit_index]
+    group = group.astype(index)
     rated = np.bincount(group[np.unique(table.unit_index)], minlength=len(labels))
-    ratings_in = np.bincount(group_of_rating, minlength=len(labels))
+    ratings_in = np.bincount(group[table.unit_index], minlength=len(labels))
     k = int(np.unique(table.values).size)
     jobs = []
     for g in range(len(labels)):
 
         def part(g: int = g) -> RatingsTable:
-            mine = np.flatnonzero(group_of_rating == g)
+            mine = np.flatnonzero(group[table.unit_index] == g)
             return RatingsTable(
                 range(int(sizes[g])),
                 table.raters,

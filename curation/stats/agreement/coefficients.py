@@ -65,8 +65,9 @@ def _alpha(prep: _Prepared) -> StatFn:
     if level == "interval":
         # Centred values keep the sums of squares well conditioned; differences are unchanged.
         v = prep.values - prep.values.mean() if prep.k else prep.values
-        s1 = prep.pairable_counts @ v
-        s2 = prep.pairable_counts @ (v**2)
+        pairable_counts = prep.pairable_counts
+        s1 = pairable_counts @ v
+        s2 = pairable_counts @ (v**2)
         obs_u = prep.p * (2 * prep.m * s2 - 2 * s1**2) / safe
 
         def fn(w):
@@ -112,8 +113,9 @@ def _alpha(prep: _Prepared) -> StatFn:
 
 def _coincidences(prep: _Prepared) -> sparse.csr_matrix:
     """Units x (k*k) coincidences: (n_uc * n_uc' - [c == c'] n_uc) / (m_u - 1) for pairable units."""
-    unit, cat = np.nonzero(prep.pairable_counts)
-    count = prep.pairable_counts[unit, cat]
+    pairable_counts = prep.pairable_counts
+    unit, cat = np.nonzero(pairable_counts)
+    count = pairable_counts[unit, cat]
     per_unit = np.bincount(unit, minlength=prep.n)
     start = np.concatenate([[0], np.cumsum(per_unit)[:-1]])
     reps = per_unit[unit]
@@ -205,9 +207,11 @@ def alpha(matrix: np.ndarray | RatingsTable, level: str = "nominal", *, draws: i
     return _estimate(point["alpha"], boot["alpha"], prep.n_pairable, CONFIDENCE, undefined).as_dict()
 
 
-# Bounds the work arrays of `alpha_without_each`: the raters x categories (or categories^2) sums of a
-# block of raters, and the pairs of categories within the units of a run of ratings.
+# Bound the work arrays of `alpha_without_each`: the raters x categories (or categories^2) sums of a
+# block of raters, the ratings of a block, and the pairs of categories within the units of a run of them.
 _WITHOUT_CELLS = 4_000_000
+_WITHOUT_RATINGS = 1_000_000
+_WITHOUT_PAIRS = 1_000_000
 
 
 def alpha_without_each(prep: _Prepared) -> np.ndarray:
@@ -228,7 +232,7 @@ def alpha_without_each(prep: _Prepared) -> np.ndarray:
     if n_raters == 0 or k < 2:  # no variation even before anyone is left out
         return out
     by_pairs = prep.level in ("ordinal", "ratio")
-    block = max(1, _WITHOUT_CELLS // (k * k if by_pairs else k))
+    most = max(1, _WITHOUT_CELLS // (k * k if by_pairs else k))
     if by_pairs:
         whole = np.asarray(_coincidences(prep).sum(axis=0)).ravel()
         sums = None
@@ -237,8 +241,11 @@ def alpha_without_each(prep: _Prepared) -> np.ndarray:
         v = prep.values - prep.values.mean() if prep.level == "interval" else np.zeros(k)
         sums = (v, prep.counts @ v, prep.counts @ (v**2), (prep.counts**2).sum(axis=1))
         whole = _unit_disagreement(prep.level, prep.m, *sums[1:])[prep.pairable].sum()
-    for first in range(0, n_raters, block):
-        raters = np.arange(first, min(first + block, n_raters))
+    first = 0
+    while first < n_raters:
+        # As many raters as fit the bounds (one at least), their ratings being consecutive.
+        end = int(np.searchsorted(prep.rater_ptr, prep.rater_ptr[first] + _WITHOUT_RATINGS, side="right")) - 1
+        raters = np.arange(first, min(max(end, first + 1), first + most, n_raters))
         left = _LeftOut(prep, raters)
         value, doubtful = left.pairs_alpha(whole) if sums is None else left.sums_alpha(whole, *sums)
         undefined = (left.pairable_units < 2) | (left.n_values < 2)
@@ -246,6 +253,7 @@ def alpha_without_each(prep: _Prepared) -> np.ndarray:
         for r in np.flatnonzero(~undefined & (doubtful | _near_rounding(value))):
             value[r] = _alpha_recomputed_without(prep, first + int(r))
         out[raters] = value
+        first = int(raters[-1]) + 1
     return out
 
 
@@ -310,7 +318,7 @@ class _LeftOut:
         pairs_lost = sparse.csr_matrix(
             (np.ones(int(leaves.sum())), (self.rater[leaves], self.unit[leaves])), shape=(self.size, prep.n)
         )
-        self.nk = prep.pairable_counts.sum(axis=0)[None, :] - lost.reshape(self.size, k) - pairs_lost @ prep.counts
+        self.nk = prep.pairable_counts_t.sum(axis=1)[None, :] - lost.reshape(self.size, k) - pairs_lost @ prep.counts
         self.n = self.nk.sum(axis=1)
 
     def sums_alpha(self, whole: float, v, s1, s2, sq) -> tuple[np.ndarray, np.ndarray]:
@@ -374,7 +382,7 @@ class _LeftOut:
         rated = np.flatnonzero(self.m >= 2)
         width = (start[self.unit + 1] - start[self.unit])[rated]
         change = np.zeros(self.size * k * k)
-        for part in _runs(width**2, _WITHOUT_CELLS):
+        for part in _runs(width**2, _WITHOUT_PAIRS):
             which = rated[part]
             reps = width[part] ** 2
             rating = np.repeat(which, reps)
