@@ -122,7 +122,7 @@ def project_agreement_compute(*, project: Project, draws: int = DRAWS, seed: int
         latest, n_reviews = max(latest, row[column["id"]]), n_reviews + 1
     names = _rater_names(set().union(*(form.reviewer_ids() for form in forms.values())))
     result_schemas = [
-        _schema_agreement(forms[schema_id], names, draws, seed)
+        _schema_agreement(forms.pop(schema_id), names, draws, seed)  # a form's columns go once it is done
         for schema_id in sorted(forms, key=lambda pk: (schemas[pk].name, -schemas[pk].version))
     ]
     return {
@@ -158,7 +158,8 @@ class _FormRatings:
         ]
         self.units = array("q")  # a seed task t as 2t, a model response r as 2r + 1
         self.reviewers = array("q")
-        self.values = [array("d") for _ in self.comparisons]
+        # Codes of choices are small whole numbers, exact in single precision; numbers keep double.
+        self.values = [array("d" if codes is None else "f") for codes in self.codes]
         self.invalid: dict[int, tuple[int, object]] = {}  # comparison -> (review's position, value)
         self.slice_labels: list[dict[str, int]] = [{} for _ in SLICES]
         self.slices = [array("q") for _ in SLICES]
@@ -199,9 +200,8 @@ class _FormRatings:
                 f"value {value!r} of rater {int(reviewers[at])!r} on unit {unit!r} is not one of {list(self.codes[i])}"
             )
         _, comparison = self.comparisons[i]
-        return ratings_from_arrays(
-            units, reviewers, np.frombuffer(self.values[i], dtype=float), categories=comparison["order"]
-        )
+        values = np.frombuffer(self.values[i], dtype=np.float64 if self.codes[i] is None else np.float32)
+        return ratings_from_arrays(units, reviewers, values.astype(np.float64), categories=comparison["order"])
 
     def unit_slices(self) -> tuple[np.ndarray, list[np.ndarray], list[list[str]]]:
         """The items (unit ids, ascending), each item's slice in each of SLICES (coded), and the labels
