@@ -156,22 +156,6 @@ def _first_seen(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distinct[np.argsort(first, kind="stable")], rank[inverse.ravel()]
 
 
-def _ratings_of(ratings: np.ndarray | RatingsTable) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """(unit, rater, value) of every rating and the number of raters, from a table or a units x raters matrix."""
-    if isinstance(ratings, RatingsTable):
-        unit, rater, value = ratings.unit_index, ratings.rater_index, np.asarray(ratings.values, dtype=float)
-        n_raters = len(ratings.raters)
-    else:
-        x = np.asarray(ratings, dtype=float)
-        if x.ndim != 2:
-            raise ValueError("ratings must be a units x raters matrix")
-        unit, rater = np.nonzero(~np.isnan(x))
-        value, n_raters = x[unit, rater], x.shape[1]
-    if np.isinf(value).any():
-        raise ValueError("ratings must be finite numbers or NaN for missing")
-    return unit, rater, value, n_raters
-
-
 def _as_table(ratings: np.ndarray | RatingsTable, level: str) -> RatingsTable:
     """The ratings as a table, refused (as `_Prepared` would refuse them) when they cannot be compared
     at `level`: the checks of a report, made when it is asked for rather than when it runs."""
@@ -198,17 +182,15 @@ class _Prepared:
     rater's ratings (by unit). Memory is units x categories plus ratings, never units x raters."""
 
     def __init__(self, ratings: np.ndarray | RatingsTable, level: str):
-        if level not in LEVELS:
-            raise ValueError(f"level must be one of {', '.join(LEVELS)} (got {level!r})")
-        unit, rater, value, n_raters = _ratings_of(ratings)
+        table = _as_table(ratings, level)
+        unit, rater, value = table.unit_index, table.rater_index, np.asarray(table.values, dtype=float)
+        n_raters = len(table.raters)
         # Units without a rating are dropped; the others keep their order (bootstrap draws index them).
         kept, unit = np.unique(unit, return_inverse=True)
         unit = unit.ravel()
         self.level = level
         self.n_raters = n_raters
         self.values = np.unique(value)
-        if level == "ratio" and (self.values < 0).any():
-            raise ValueError("the ratio level needs non-negative values")
         self.k = len(self.values)
         self.n = kept.size
         code = np.searchsorted(self.values, value)
@@ -325,8 +307,8 @@ def _chunk(n_units: int, cells_per_draw: int) -> int:
 # (as estimated by each job); more jobs of the same draws run in further passes.
 _PASS_BYTES = 512 * 2**20
 
-# A job's build: given the prepared statistics shared within a pass (keyed by the job), its statistics
-# and the function that turns their point estimates and draws into its result.
+# A job's build: given a dict in which the jobs of a pass share prepared statistics (`_prepared`), its
+# statistics and the function that turns their point estimates and draws into its result.
 JobBuild: TypeAlias = "Callable[[dict], tuple[list[StatFn], Callable[[dict, dict], object]]]"
 
 
