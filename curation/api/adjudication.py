@@ -12,7 +12,8 @@ from curation.api.params import query_flag
 from curation.api.parsers import JSON_ONLY
 from curation.models import GoldLabel, ReasonCode
 from curation.pagination import ApiCursorPagination
-from curation.selectors.adjudication import adjudication_settings_of, disputed_items_of, schema_for_item
+from curation.selectors.adjudication import adjudication_settings_of, schema_for_item
+from curation.selectors.disagreements import disputed_items_of
 from curation.services.adjudication import (
     AdjudicationConflict,
     disagreements_latest,

@@ -23,7 +23,7 @@ class DisagreementRule(models.TextChoices):
 class AdjudicationSettings(models.Model):
     """How a project decides which items need a curator, and whether a disagreement earns one more reviewer.
 
-    A project without a row uses the defaults below (see curation.services.adjudication.adjudication_settings_of).
+    A project without a row uses the defaults below (see curation.selectors.adjudication.adjudication_settings_of).
     A safety flag (unsafe or PHI) sends an item to the queue under every rule.
     """
 

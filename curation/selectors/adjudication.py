@@ -1,29 +1,24 @@
-"""Reads for adjudication: which items need a curator and why, what a bulk decision would change, and
-which form an item is adjudicated under. The item page's views of an item are
+"""Reads for adjudication: the project's rule for finding disagreements, which items it finds and
+why, and the form and the disagreement an item is adjudicated under. The queue a worker last found
+is curation.selectors.disagreements; what a bulk decision would change is
+curation.selectors.dataset_decisions; the item page's views of an item are
 curation.selectors.adjudication_item.
 
 Raw reviews are only read: the comparisons themselves are curation.stats.disagreement.
 """
 
-import hashlib
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q
 
-from curation.filters import SeedTaskFilter
 from curation.models import (
     BLOCKING_FLAG_KINDS,
     FLAG_ANSWER_FIELD,
-    AcceptanceAction,
     AdjudicationSettings,
-    Computation,
-    ComputationKind,
-    DisputedItem,
     FlagKind,
     GoldLabel,
     ItemFlag,
@@ -32,10 +27,8 @@ from curation.models import (
     RatingSchema,
     Review,
     SeedTask,
-    TaskStatus,
 )
 from curation.schemas.definitions import field_options
-from curation.selectors.computations import computation_of
 from curation.stats.disagreement import FieldDisagreement, field_disagreement
 
 SAFETY_KINDS = BLOCKING_FLAG_KINDS
@@ -331,59 +324,7 @@ def disagreements_detect(
     ]
 
 
-# --- what a worker found: the queue the pages and the API read ---------------------------------------
-
-
-def disagreements_data_version(*, project: Project, rules: AdjudicationSettings, changes: int) -> str:
-    """The version of the data disagreements are found from, in one query of two index look-ups: the
-    latest review and flag ids (reviews and flags are added, never edited; a cleared flag bumps
-    `changes`), and the rule."""
-    latest = (
-        Project.objects.filter(pk=project.pk)
-        .annotate(
-            review=Subquery(Review.objects.filter(project=OuterRef("pk")).order_by("-id").values("id")[:1]),
-            flag=Subquery(ItemFlag.objects.filter(project=OuterRef("pk")).order_by("-id").values("id")[:1]),
-        )
-        .values_list("review", "flag")
-        .first()
-    )
-    review, flag = latest or (None, None)
-    return f"reviews:{review or 0}:flags:{flag or 0}:changes:{changes}:rule:{rules.rule}:{rules.min_spread}"
-
-
-def disputed_items_of(*, project: Project, generation: int, include_settled: bool = False) -> QuerySet[DisputedItem]:
-    """The disputed items a worker found in its run `generation`, in queue order (by `position`), with
-    what the queue shows of each item."""
-    rows = DisputedItem.objects.filter(project=project, generation=generation, position__isnull=False)
-    if not include_settled:
-        rows = rows.filter(settled=False)
-    return rows.select_related("schema", "seed_task", "response__seed_task", "response__prompt").order_by("position")
-
-
-def disagreements_last_counted(*, project_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """Per project, the disagreements to settle when a worker last looked and when that was
-    (`{"to_settle", "at"}`, `at` a datetime); projects never looked at are missing. One query."""
-    rows = Computation.objects.filter(
-        project_id__in=list(project_ids), kind=ComputationKind.DISAGREEMENTS, computed_at__isnull=False
-    ).values_list("project_id", "computed_at", "summary")
-    return {pk: {"to_settle": summary.get("to_settle", 0), "at": at} for pk, at, summary in rows}
-
-
-def disagreement_after(*, project: Project, current: Disagreement) -> DisputedItem | None:
-    """Where a curator goes once `current` is settled: the next item still to settle in the queue a
-    worker last found (wrapping round to the most severe), or None when nothing is left."""
-    computation = computation_of(project=project, kind=ComputationKind.DISAGREEMENTS)
-    if computation is None or not computation.generation:
-        return None
-    queue = disputed_items_of(project=project, generation=computation.generation)
-    same = {"schema_id": current.schema.pk, "seed_task": current.seed_task, "response": current.response}
-    here = (
-        DisputedItem.objects.filter(project=project, generation=computation.generation, **same)
-        .values_list("position", flat=True)
-        .first()
-    )
-    others = queue.exclude(**same)
-    return (others.filter(position__gt=here).first() if here else None) or others.first()
+# --- the item page ----------------------------------------------------------------------------------
 
 
 def disagreement_for_item(
@@ -412,72 +353,6 @@ def disagreement_for_item(
         .prefetch_related("reviews")
         .first(),
     )
-
-
-# --- what a decision would change -------------------------------------------------------------------
-
-
-def decision_status(action: str) -> str:
-    """The task status an accept or reject decision sets."""
-    if action not in AcceptanceAction.values:
-        raise ValidationError({"action": f"must be one of {', '.join(AcceptanceAction.values)}"})
-    return TaskStatus.ACCEPTED if action == AcceptanceAction.ACCEPT else TaskStatus.REJECTED
-
-
-def seed_tasks_matching(*, project: Project, filter_params: dict[str, Any]) -> QuerySet[SeedTask]:
-    """The project's tasks the task-list filter selects; a value the filter cannot use raises
-    ValidationError keyed by filter field."""
-    task_filter = SeedTaskFilter(filter_params, queryset=SeedTask.objects.filter(project=project))
-    if not task_filter.is_valid():
-        raise ValidationError({k: " ".join(v) for k, v in task_filter.errors.items()})
-    return task_filter.qs
-
-
-def disputed_task_ids(*, project: Project, task_ids: list[int]) -> set[int]:
-    """Which of the seed tasks `task_ids` have an open disagreement now (found from their own reviews,
-    a chunk of tasks at a time, not from the queue a worker last computed, which may be stale)."""
-    disputed: set[int] = set()
-    for start in range(0, len(task_ids), SCAN_CHUNK):
-        chunk = task_ids[start : start + SCAN_CHUNK]
-        found = disagreement_scan(project=project, seed_task_ids=chunk)
-        disputed.update(d.seed_task_id for d in found if d.seed_task_id and not d.settled)
-    return disputed
-
-
-def tasks_fingerprint(task_ids: Iterable[int]) -> str:
-    return hashlib.sha256(",".join(str(i) for i in sorted(task_ids)).encode()).hexdigest()[:32]
-
-
-@dataclass
-class DecisionPreview:
-    task_ids: list[int]
-    matched: int
-    already: int
-    disputed: int
-
-    @property
-    def fingerprint(self) -> str:
-        return tasks_fingerprint(self.task_ids)
-
-
-def seed_tasks_decision_preview(
-    *, project: Project, action: str, tasks: QuerySet[SeedTask], skip_disputed: bool = True
-) -> DecisionPreview:
-    """Which of `tasks` (of the project) a bulk decision would change: those not already in the target
-    status and, unless asked otherwise, without an open disagreement."""
-    status = decision_status(action)
-    matched = list(tasks.filter(project=project).order_by("pk").values_list("pk", "status"))
-    pending = [pk for pk, current in matched if current != status]
-    disputed = disputed_task_ids(project=project, task_ids=pending) if skip_disputed else set()
-    return DecisionPreview(
-        task_ids=[pk for pk in pending if pk not in disputed],
-        matched=len(matched),
-        already=len(matched) - len(pending),
-        disputed=len(disputed),
-    )
-
-
-# --- the item page ----------------------------------------------------------------------------------
 
 
 def schema_for_item(

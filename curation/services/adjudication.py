@@ -40,15 +40,14 @@ from curation.schemas.definitions import clean_answers, free_text_keys
 from curation.selectors.adjudication import (
     FoundDispute,
     adjudication_settings_of,
-    decision_status,
     disagreement_scan,
-    disagreements_data_version,
     disagreements_detect,
     fields_in_dispute,
-    seed_tasks_decision_preview,
 )
 from curation.selectors.assignments import pending_counts_of
 from curation.selectors.computations import LatestResult, computation_of, latest_result
+from curation.selectors.dataset_decisions import decision_status, seed_tasks_decision_preview
+from curation.selectors.disagreements import disagreements_data_version
 from curation.services.assignments import assignment_counts_add
 from curation.services.computations import ComputationOutcome, computation_refresh, computation_request
 from curation.services.seed_tasks import seed_task_set_status

@@ -25,17 +25,14 @@ from curation.forms.adjudication import (
 from curation.models import AcceptanceAction, AcceptanceEvent, GoldLabel, ModelResponse, Project, RatingSchema, SeedTask
 from curation.pagination import KeysetPage, page_from_request
 from curation.selectors.adjudication import (
-    DecisionPreview,
     Disagreement,
     adjudication_settings_of,
-    disagreement_after,
     disagreement_for_item,
-    disputed_items_of,
     schema_for_item,
-    seed_tasks_decision_preview,
-    seed_tasks_matching,
 )
 from curation.selectors.adjudication_item import field_rows, review_columns, soft_label_rows, text_edits
+from curation.selectors.dataset_decisions import DecisionPreview, seed_tasks_decision_preview, seed_tasks_matching
+from curation.selectors.disagreements import disagreement_after, disputed_items_of
 from curation.selectors.seed_tasks import seed_tasks_of
 from curation.services.adjudication import (
     AdjudicationConflict,

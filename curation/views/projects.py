@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from curation.selectors.adjudication import disagreements_last_counted
+from curation.selectors.disagreements import disagreements_last_counted
 from curation.selectors.projects import projects_for_curators, projects_with_my_queue, rounds_to_judge
 from curation.selectors.system import last_job_finished, people_counts, worker_status
 from curation.services.agreement import project_agreement_last_summaries

@@ -20,7 +20,8 @@ from curation.models import (
     Review,
     TaskStatus,
 )
-from curation.selectors.adjudication import disagreements_detect, seed_tasks_decision_preview, seed_tasks_matching
+from curation.selectors.adjudication import disagreements_detect
+from curation.selectors.dataset_decisions import seed_tasks_decision_preview, seed_tasks_matching
 from curation.services.adjudication import (
     AdjudicationConflict,
     adjudication_settings_update,

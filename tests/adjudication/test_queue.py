@@ -18,7 +18,8 @@ from curation.models import (
     Review,
 )
 from curation.selectors import adjudication as adjudication_selectors
-from curation.selectors.adjudication import disagreements_detect, disagreements_last_counted
+from curation.selectors.adjudication import disagreements_detect
+from curation.selectors.disagreements import disagreements_last_counted, disputed_items_of
 from curation.services import adjudication as adjudication_service
 from curation.services.adjudication import adjudication_settings_update, disagreements_refresh, gold_label_adjudicate
 from curation.services.computations import computation_run
@@ -287,7 +288,7 @@ def test_a_search_replaces_the_previous_rows_and_a_failed_one_leaves_them_shown(
     failed = Computation.objects.get()
     assert failed.status == ComputationStatus.FAILED and "disk full" in failed.error
     assert failed.generation == computation.generation
-    shown = adjudication_selectors.disputed_items_of(project=project, generation=failed.generation)
+    shown = disputed_items_of(project=project, generation=failed.generation)
     assert [d.seed_task_id for d in shown] == [first.pk, second.pk]
 
 
