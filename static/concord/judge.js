@@ -52,15 +52,11 @@
     return true;
   }
 
-  // A criterion of the prompt's rubric takes the grading page's keys: 1 or y met, 0 or n not met, and
-  // the next criterion comes up, so a rubric is marked without leaving the home row.
-  var MARKS = { "1": "1", y: "1", "0": "0", n: "0" };
+  // A criterion of the prompt's rubric takes the grading page's keys (criteria.js), and the next
+  // criterion comes up, so a rubric is marked without leaving the home row.
   function markCriterion(key) {
     var field = fields()[current];
-    if (!field || field.dataset.kind !== "criterion" || !MARKS[key]) return false;
-    var option = field.querySelector("input[value='" + MARKS[key] + "']");
-    if (!option || option.disabled) return false;
-    if (!option.checked) option.click(); // click fires change: the draft saves
+    if (!field || field.dataset.kind !== "criterion" || !window.concordMarkCriterion(field, key)) return false;
     focusField(current + 1);
     return true;
   }

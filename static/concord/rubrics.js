@@ -28,10 +28,8 @@
     document.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); grade.requestSubmit(); return; }
       if (isTyping(e.target) || e.altKey || e.ctrlKey || e.metaKey || !items.length) return;
-      var value = { "1": "1", y: "1", "0": "0", n: "0" }[e.key];
-      if (value) {
+      if (window.concordMarkCriterion(items[current], e.key)) {
         e.preventDefault();
-        items[current].querySelector("input[value='" + value + "']").checked = true;
         focus(current + 1);
       } else if (e.key === "j") { e.preventDefault(); focus(current + 1); }
       else if (e.key === "k") { e.preventDefault(); focus(current - 1); }
