@@ -114,5 +114,9 @@
 
   function start() { if (fields().length) focusField(0); }
   document.addEventListener("DOMContentLoaded", start);
-  document.addEventListener("htmx:afterSettle", start);
+  // The next item's form takes the focus as it is swapped in, not when htmx settles it a moment later:
+  // by then a quick judge may already be answering, and the focus would jump back to the first question.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target && event.target.id === "judge-item") start();
+  });
 })();

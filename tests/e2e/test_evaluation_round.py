@@ -7,6 +7,7 @@ Data: AlpaCare / MedInstruct (CC BY-NC 4.0), read in place from ../shared/data/a
 """
 
 import json
+import time
 from io import StringIO
 
 import pytest
@@ -148,6 +149,10 @@ def test_a_round_over_real_prompts_is_set_up_judged_blind_and_ranked(
         page.goto(base + reverse("round_detail", args=[project.slug, evaluation_round.pk]))
         page.get_by_role("link", name="Start judging").click()
         page.wait_for_url(judge_url)
+        # htmx settles a swapped-in item a moment after showing it. The page's timers wait for the test
+        # here, so the keys land before that moment, as a quick judge's do, and the focus must stay put.
+        page.clock.install()
+        page.clock.pause_at(time.time() + 60)
         for n in range(5):
             progress = page.get_by_test_id("judge-progress")
             assert progress.inner_text().startswith(f"{n} of 9")
@@ -167,6 +172,7 @@ def test_a_round_over_real_prompts_is_set_up_judged_blind_and_ranked(
                 )
                 for key in first:
                     page.keyboard.press(key)
+                page.clock.run_for(1000)
                 expected = {"a", "b"} if n % 2 == 0 else {"b"}
                 assert checked_values(page, "overall") | checked_values(page, "correctness") == expected
                 assert checked_values(page, "overall") and checked_values(page, "correctness")
