@@ -1,5 +1,6 @@
-"""Writes of PHI scanning: scan a text's owner, record its findings, keep its PHI flag in step, and a
-curator's decision on each finding (not PHI, or redacted into a new revision).
+"""Writes of PHI scanning: scan a text's owner, record its findings and keep its PHI flag in step, on
+every save of a text and in background runs over the texts an import brought or a project's unscanned
+texts. A curator's decisions on the findings are in curation.services.phi_findings.
 
 An owner is a seed task, a test prompt, a model response or a review (curation.models.phi). Scanning
 an owner replaces its open findings with those of its current text; a span a curator cleared as not
@@ -10,7 +11,6 @@ import hashlib
 from functools import partial
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
@@ -19,10 +19,9 @@ from accounts.models import User
 from audit.services import AuditAction, audit_record
 from curation.models import FlagKind, ItemFlag, ModelResponse, Prompt, Review, SeedTask
 from curation.models.phi import PhiFinding, PhiFindingState, PhiScan, PhiScanRun, PhiScanRunStatus
-from curation.phi import SCANNER_VERSION, Finding, PhiKind, phi_redact, phi_scan
-from curation.selectors.phi import phi_field_text, phi_owner_texts, phi_scan_run_querysets
+from curation.phi import SCANNER_VERSION, Finding, phi_scan
+from curation.selectors.phi import phi_owner_texts, phi_scan_run_querysets
 
-REASON_LIMIT = 2_000
 SCAN_CHUNK = 200
 FLAG_NOTE = "The PHI scanner found protected health information; a curator clears or redacts it on the PHI page."
 FLAG_LIFTED_NOTE = "Every PHI finding on this item was cleared as not PHI or redacted."
@@ -60,7 +59,7 @@ def _project_id_of(owner: Owner) -> int:
     return owner.project_id
 
 
-def _revision_of(owner: Owner) -> int:
+def revision_of(owner: Owner) -> int:
     return owner.version if isinstance(owner, SeedTask | Review) else 1
 
 
@@ -97,7 +96,7 @@ def phi_item_scan(*, owner: Owner) -> list[PhiFinding]:
     # takes four (savepoint, select, update, release): this runs on a clinician's every save.
     if not PhiScan.objects.filter(**{field: owner}).update(**scan):
         PhiScan.objects.create(**{field: owner}, **scan)
-    _flag_sync(project_id=project_id, has_open=True if found else None, **item)
+    phi_flag_sync(project_id=project_id, has_open=True if found else None, **item)
     return found
 
 
@@ -116,7 +115,7 @@ def _new_finding(owner: Owner, field: str, name: str, finding: Finding, digest: 
         **{field: owner},
         **_item_of(owner),
         field=name,
-        revision=_revision_of(owner),
+        revision=revision_of(owner),
         kind=finding.kind.value,
         start=finding.start,
         end=finding.end,
@@ -127,7 +126,7 @@ def _new_finding(owner: Owner, field: str, name: str, finding: Finding, digest: 
     )
 
 
-def _flag_sync(
+def phi_flag_sync(
     *,
     project_id: int,
     item_task_id: int | None = None,
@@ -139,7 +138,8 @@ def _flag_sync(
 
     The scanner's flag is the one with no `raised_by`; a reviewer's PHI flag is theirs and a curator
     clears it on the attention list. `has_open` is True when the caller has just recorded open findings on
-    the item; otherwise the item's findings (of every text it has) are looked up.
+    the item; otherwise the item's findings (of every text it has) are looked up. A curator's decision
+    (curation.services.phi_findings) calls it with the curator as `actor`, who lifts the flag.
     """
     if item_task_id is None and item_response_id is None:
         return
@@ -276,7 +276,7 @@ def _unchanged(chunk: list[Owner]) -> set[int]:
 
 
 def _flags_sync(owners: list[Owner]) -> None:
-    """_flag_sync for the items of a chunk's owners, called only for those whose flag must change: two
+    """phi_flag_sync for the items of a chunk's owners, called only for those whose flag must change: two
     queries per kind of item find them."""
     for key, flag_key in (("item_task_id", "seed_task_id"), ("item_response_id", "response_id")):
         project_of = {}
@@ -300,7 +300,7 @@ def _flags_sync(owners: list[Owner]) -> None:
         )
         for item_id in sorted(project_of):
             if (item_id in with_open) != (item_id in flagged):
-                _flag_sync(project_id=project_of[item_id], **{key: item_id}, has_open=item_id in with_open)
+                phi_flag_sync(project_id=project_of[item_id], **{key: item_id}, has_open=item_id in with_open)
 
 
 def _chunks(queryset: QuerySet) -> Any:
@@ -311,144 +311,3 @@ def _chunks(queryset: QuerySet) -> Any:
             return
         yield chunk
         last = chunk[-1].pk
-
-
-# --- A curator's decisions ---
-
-
-def _require_curator(user: User) -> None:
-    if not (user.is_authenticated and user.is_curator):
-        raise PermissionDenied("Only curators and admins decide on PHI findings.")
-
-
-def _locked_open(finding_id: int) -> PhiFinding:
-    finding = PhiFinding.objects.select_for_update().get(pk=finding_id)
-    if finding.state != PhiFindingState.OPEN:
-        raise ValidationError(
-            {"__all__": f"This finding was already {finding.get_state_display().lower()} by {finding.decided_by}."}
-        )
-    return finding
-
-
-def _decided(finding: PhiFinding, *, state: str, curator: User, reason: str) -> None:
-    finding.state, finding.reason, finding.decided_by, finding.decided_at = state, reason, curator, timezone.now()
-    finding.save(update_fields=["state", "reason", "decided_by", "decided_at"])
-
-
-def _described(finding: PhiFinding) -> dict[str, Any]:
-    """What the audit trail keeps about a finding: where and what kind, never the characters found."""
-    owner = finding.owner
-    return {
-        "owner": f"{owner._meta.model_name} {owner.pk}",
-        "field": finding.field,
-        "revision": finding.revision,
-        "kind": finding.kind,
-        "span": [finding.start, finding.end],
-    }
-
-
-@transaction.atomic
-def phi_finding_clear(*, finding_id: int, curator: User, reason: str) -> PhiFinding:
-    """A curator says the span is not PHI, and why; the last open finding of an item lifts its PHI flag."""
-    _require_curator(curator)
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why this is not protected health information."})
-    if len(reason) > REASON_LIMIT:
-        raise ValidationError({"reason": f"Keep it to {REASON_LIMIT} characters (this one has {len(reason)})."})
-    finding = _locked_open(finding_id)
-    _decided(finding, state=PhiFindingState.CLEARED, curator=curator, reason=reason)
-    audit_record(
-        action=AuditAction.PHI_CLEARED, target=finding, actor=curator, after={**_described(finding), "reason": reason}
-    )
-    _flag_sync(
-        project_id=finding.project_id,
-        item_task_id=finding.item_task_id,
-        item_response_id=finding.item_response_id,
-        actor=curator,
-    )
-    return finding
-
-
-@transaction.atomic
-def phi_finding_redact(*, finding_id: int, curator: User) -> PhiFinding:
-    """Replace the span with its kind in brackets ("[DATE]") as a new revision of the text, and rescan it.
-
-    A seed task gets a new version through the edit service, with the redaction as its rationale; a
-    review a new version that supersedes it; a prompt or model response (which have no revisions) is
-    changed in place, and the finding and the audit trail keep where and what was replaced.
-    """
-    _require_curator(curator)
-    finding = _locked_open(finding_id)
-    owner = type(finding.owner).objects.select_for_update().get(pk=finding.owner.pk)
-    text = phi_field_text(owner, finding.field)
-    if _revision_of(owner) != finding.revision or span_hash(text[finding.start : finding.end]) != finding.span_hash:
-        phi_item_scan(owner=owner)
-        raise ValidationError({"__all__": "The text changed since this was found; it has been scanned again."})
-    span = Finding(PhiKind(finding.kind), finding.start, finding.end, finding.score, finding.recognizer)
-    redacted = phi_redact(text, [span])
-    _decided(finding, state=PhiFindingState.REDACTED, curator=curator, reason="")
-    revision = _write_redaction(owner=owner, field=finding.field, text=redacted, curator=curator, kind=finding.kind)
-    audit_record(
-        action=AuditAction.PHI_REDACTED,
-        target=finding,
-        actor=curator,
-        after={**_described(finding), "placeholder": f"[{finding.kind}]", "new_revision": revision},
-    )
-    _flag_sync(
-        project_id=finding.project_id,
-        item_task_id=finding.item_task_id,
-        item_response_id=finding.item_response_id,
-        actor=curator,
-    )
-    return finding
-
-
-def _write_redaction(*, owner: Owner, field: str, text: str, curator: User, kind: str) -> int:
-    """Write the redacted text as the owner's next revision and rescan it; returns the new revision."""
-    if isinstance(owner, SeedTask):
-        # seed_tasks imports this module for its save hook: a top-level import here would be a cycle.
-        from curation.services.seed_tasks import seed_task_edit
-
-        task = seed_task_edit(
-            task_id=owner.pk,
-            editor=curator,
-            expected_version=owner.version,
-            changes={field: text},
-            rationale=f"Redacted {kind} (protected health information) in {field}",
-            redaction=True,
-        )
-        if not PhiScan.objects.filter(seed_task=task, content_hash=task.content_hash).exists():
-            phi_item_scan(owner=task)
-        return task.version
-    if isinstance(owner, Review):
-        owner = _review_redacted(review=owner, field=field, text=text)
-    else:
-        setattr(owner, field, text)
-        owner.save(update_fields=[field])
-    phi_item_scan(owner=owner)
-    return _revision_of(owner)
-
-
-def _review_redacted(*, review: Review, field: str, text: str) -> Review:
-    """A review is never changed: the redacted one is its next version, by the same reviewer."""
-    answers = dict(review.answers)
-    if field.startswith("answers."):
-        answers[field.removeprefix("answers.")] = text
-    review.is_current = False
-    review.save(update_fields=["is_current"])
-    successor = Review(
-        project_id=review.project_id,
-        schema_id=review.schema_id,
-        reviewer_id=review.reviewer_id,
-        assignment_id=review.assignment_id,
-        seed_task_id=review.seed_task_id,
-        response_id=review.response_id,
-        answers=answers,
-        corrected_text=text if field == "corrected_text" else review.corrected_text,
-        version=review.version + 1,
-        supersedes=review,
-        submitted_at=review.submitted_at,
-    )
-    successor.save()
-    return successor

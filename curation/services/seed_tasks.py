@@ -177,7 +177,7 @@ def seed_task_edit(
     when the task has moved on since the editor loaded it (the caller shows both versions and nothing is
     overwritten), and ValidationError for a missing rationale, a bad value, or an accepted task in a
     project that refuses such edits. An edit of an accepted task otherwise returns it to review. A `redaction`
-    (curation.services.phi replacing PHI by its kind) returns an accepted task to review in every project.
+    (curation.services.phi_findings replacing PHI by its kind) returns an accepted task to review in every project.
     """
     rationale = rationale.strip()
     if not rationale:

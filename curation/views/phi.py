@@ -14,7 +14,8 @@ from curation.models import TaskStatus
 from curation.models.phi import PhiFinding, PhiScanRunStatus
 from curation.pagination import page_from_request
 from curation.selectors.phi import QUEUE_ORDERING, phi_counts, phi_queue, phi_queue_texts, phi_runs_of
-from curation.services.phi import phi_finding_clear, phi_finding_redact, phi_scan_run_queue
+from curation.services.phi import phi_scan_run_queue
+from curation.services.phi_findings import phi_finding_clear, phi_finding_redact
 
 QUEUE_PAGE_SIZE = 25
 

@@ -15,7 +15,8 @@ from django.urls import reverse
 from curation.models import FlagKind, ItemFlag, Release, SeedTask, TaskStatus
 from curation.models.phi import PhiFinding, PhiFindingState, PhiScan
 from curation.phi import SCANNER_VERSION
-from curation.services.phi import phi_finding_clear, phi_item_scan
+from curation.services.phi import phi_item_scan
+from curation.services.phi_findings import phi_finding_clear
 from curation.services.releases import release_build, release_create
 from curation.services.reviews import review_submit
 from curation.text.hashing import content_hash

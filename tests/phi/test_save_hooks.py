@@ -2,7 +2,7 @@
 
 from curation.models import FlagKind, ItemFlag, SeedTask
 from curation.models.phi import PhiFinding, PhiFindingState
-from curation.services.phi import phi_finding_clear
+from curation.services.phi_findings import phi_finding_clear
 from curation.services.seed_tasks import seed_task_edit
 
 

@@ -13,6 +13,7 @@ from curation.selectors.phi import phi_unscanned_tasks
 from curation.services import phi as phi_service
 from curation.services.imports import import_file
 from curation.services.phi import phi_scan_run_execute
+from curation.services.phi_findings import phi_finding_clear
 from tests.factories import CuratorFactory, ProjectFactory, SeedTaskFactory
 from tests.phi.conftest import CLEAN, WITH_PHI
 
@@ -136,7 +137,7 @@ def test_a_text_edited_while_its_chunk_is_scanned_is_left_to_the_save_that_chang
 
 def test_a_run_does_not_raise_again_a_span_cleared_as_not_phi(project, scanned_task, curator):
     for finding in PhiFinding.objects.filter(seed_task=scanned_task):
-        phi_service.phi_finding_clear(finding_id=finding.pk, curator=curator, reason="A fictional patient.")
+        phi_finding_clear(finding_id=finding.pk, curator=curator, reason="A fictional patient.")
     PhiScan.objects.filter(seed_task=scanned_task).delete()  # unscanned again, as after a scanner upgrade
 
     run = phi_scan_run_execute(run_id=PhiScanRun.objects.create(project=project).pk)

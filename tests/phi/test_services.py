@@ -10,7 +10,8 @@ from audit.models import AuditAction, AuditEvent
 from curation.models import AcceptedTaskEdits, FlagKind, ItemFlag, SeedTask, TaskStatus
 from curation.models.phi import PhiFinding, PhiFindingState, PhiScan
 from curation.phi import SCANNER_VERSION
-from curation.services.phi import phi_finding_clear, phi_finding_redact, phi_item_scan
+from curation.services.phi import phi_item_scan
+from curation.services.phi_findings import phi_finding_clear, phi_finding_redact
 from curation.services.reviews import review_submit
 from tests.factories import ModelResponseFactory, PromptFactory
 from tests.phi.conftest import WITH_PHI

@@ -25,7 +25,8 @@ from curation.models import (
 )
 from curation.services import release_builds
 from curation.services.imports import import_file
-from curation.services.phi import phi_finding_clear, phi_item_scan
+from curation.services.phi import phi_item_scan
+from curation.services.phi_findings import phi_finding_clear
 from curation.services.release_attempts import release_directory
 from curation.services.releases import ReleaseNotRetryable, release_build, release_create, release_retry
 from curation.services.reviews import review_submit
