@@ -138,8 +138,8 @@ def computations(fixture: Fixture) -> list[dict]:
     """What the worker computes for the pages (the disagreement queue, the round's results, agreement),
     run once before they are measured, as a worker would have: [{"name", "seconds", "note"}]."""
     from curation.models import EvaluationRound, Review
-    from curation.services.adjudication import disagreements_refresh
     from curation.services.agreement import project_agreement_recompute, project_agreement_refresh
+    from curation.services.disagreements import disagreements_refresh
     from curation.services.round_results import round_results_refresh
 
     done = []

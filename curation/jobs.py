@@ -65,7 +65,7 @@ def computation_run_task(computation_id: int) -> str | None:
 def overlap_sweep_task(project_id: int) -> int:
     """Send every item of a project already in dispute to one more reviewer (dynamic overlap turned on)."""
     from curation.models import Project
-    from curation.services.adjudication import overlap_sweep
+    from curation.services.dynamic_overlap import overlap_sweep
 
     return len(overlap_sweep(project=Project.objects.get(pk=project_id)))
 

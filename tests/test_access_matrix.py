@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import Invitation
 from accounts.services import api_token_create
 from curation.models import ImportJob, ItemFlag, PhiFinding
-from curation.services.adjudication import disagreements_refresh
+from curation.services.disagreements import disagreements_refresh
 from curation.services.round_results import round_results_refresh
 from tests.factories import AssignmentFactory, ModelResponseFactory, SeedTaskFactory
 

@@ -14,13 +14,9 @@ from curation.models import GoldLabel, ReasonCode
 from curation.pagination import ApiCursorPagination
 from curation.selectors.adjudication import adjudication_settings_of, schema_for_item
 from curation.selectors.disagreements import disputed_items_of
-from curation.services.adjudication import (
-    AdjudicationConflict,
-    disagreements_latest,
-    disagreements_recompute,
-    gold_label_adjudicate,
-)
+from curation.services.adjudication import AdjudicationConflict, gold_label_adjudicate
 from curation.services.assignments import ITEM_KINDS
+from curation.services.disagreements import disagreements_latest, disagreements_recompute
 
 
 class FieldDisagreementOut(serializers.Serializer):

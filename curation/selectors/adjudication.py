@@ -143,7 +143,7 @@ class Disagreement(_Severity):
 @dataclass
 class FoundDispute(_Severity):
     """A disputed item as a scan of the whole project finds it: ids and values only, so a worker can
-    hold every one of a large project's disputes (curation.services.adjudication.disputed_items_run)."""
+    hold every one of a large project's disputes (curation.services.disagreements.disputed_items_run)."""
 
     schema_id: int
     seed_task_id: int | None

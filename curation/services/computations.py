@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 # imported, because those features queue their computations through this module.
 COMPUTERS = {
     ComputationKind.AGREEMENT: "curation.services.agreement.project_agreement_run",
-    ComputationKind.DISAGREEMENTS: "curation.services.adjudication.disputed_items_run",
+    ComputationKind.DISAGREEMENTS: "curation.services.disagreements.disputed_items_run",
     ComputationKind.ROUND_RESULTS: "curation.services.round_results.round_results_run",
 }
 

@@ -96,7 +96,7 @@ def review_submit(
         assignment.completed_at = timezone.now()
         assignment.save(update_fields=["status", "completed_at"])
         assignment_status_counted(assignment=assignment, old=old_status)
-    from curation.services.adjudication import overlap_after_review
+    from curation.services.dynamic_overlap import overlap_after_review
 
     overlap_after_review(review=review)
     # Last: the audit trail's chain head is one row every submit locks until it commits, so every

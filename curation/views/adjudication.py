@@ -34,15 +34,9 @@ from curation.selectors.adjudication_item import field_rows, review_columns, sof
 from curation.selectors.dataset_decisions import DecisionPreview, seed_tasks_decision_preview, seed_tasks_matching
 from curation.selectors.disagreements import disagreement_after, disputed_items_of
 from curation.selectors.seed_tasks import seed_tasks_of
-from curation.services.adjudication import (
-    AdjudicationConflict,
-    adjudication_settings_update,
-    disagreements_latest,
-    disagreements_recompute,
-    gold_label_adjudicate,
-    seed_task_decide,
-    seed_tasks_decide_by_filter,
-)
+from curation.services.adjudication import AdjudicationConflict, adjudication_settings_update, gold_label_adjudicate
+from curation.services.dataset_decisions import seed_task_decide, seed_tasks_decide_by_filter
+from curation.services.disagreements import disagreements_latest, disagreements_recompute
 from curation.stats.disagreement import majority_answers
 
 QUEUE_PAGE_SIZE = 50

@@ -22,15 +22,10 @@ from curation.models import (
 )
 from curation.selectors.adjudication import disagreements_detect
 from curation.selectors.dataset_decisions import seed_tasks_decision_preview, seed_tasks_matching
-from curation.services.adjudication import (
-    AdjudicationConflict,
-    adjudication_settings_update,
-    disagreements_refresh,
-    gold_label_adjudicate,
-    overlap_extend,
-    seed_task_decide,
-    seed_tasks_decide_by_filter,
-)
+from curation.services.adjudication import AdjudicationConflict, adjudication_settings_update, gold_label_adjudicate
+from curation.services.dataset_decisions import seed_task_decide, seed_tasks_decide_by_filter
+from curation.services.disagreements import disagreements_refresh
+from curation.services.dynamic_overlap import overlap_extend
 from curation.services.reviews import review_submit
 from curation.stats.disagreement import majority_answers
 from tests.adjudication.answers import RESPONSE_AGREED, SEED_AGREED

@@ -9,7 +9,7 @@ from django.urls import reverse
 from curation.models import FLAG_ANSWER_FIELD, FlagKind, ItemFlag, SeedTask
 from curation.selectors.adjudication import disagreements_detect
 from curation.selectors.adjudication_item import value_labels
-from curation.services.adjudication import disagreements_refresh
+from curation.services.disagreements import disagreements_refresh
 from curation.services.reviews import review_submit
 from curation.text.diffs import side_by_side_diff_html
 from tests.adjudication.answers import RESPONSE_AGREED, SEED_AGREED

@@ -20,9 +20,10 @@ from curation.models import (
 from curation.selectors import adjudication as adjudication_selectors
 from curation.selectors.adjudication import disagreements_detect
 from curation.selectors.disagreements import disagreements_last_counted, disputed_items_of
-from curation.services import adjudication as adjudication_service
-from curation.services.adjudication import adjudication_settings_update, disagreements_refresh, gold_label_adjudicate
+from curation.services import disagreements as disagreements_service
+from curation.services.adjudication import adjudication_settings_update, gold_label_adjudicate
 from curation.services.computations import computation_run
+from curation.services.disagreements import disagreements_refresh
 from curation.services.flags import item_flag_clear, item_flag_raise
 from curation.services.reviews import review_submit
 from tests.adjudication.answers import SEED_AGREED
@@ -280,7 +281,7 @@ def test_a_search_replaces_the_previous_rows_and_a_failed_one_leaves_them_shown(
         yield from adjudication_selectors.disagreement_scan(**kwargs)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(adjudication_service, "disagreement_scan", broken)
+    monkeypatch.setattr(disagreements_service, "disagreement_scan", broken)
     Computation.objects.update(status=ComputationStatus.QUEUED)
     with pytest.raises(RuntimeError):
         computation_run(computation_id=computation.pk)

@@ -38,7 +38,7 @@ def test_a_boolean_query_parameter_other_than_true_or_false_is_refused_by_name(c
 
 @pytest.mark.parametrize("value", ["true", "false", "1", "0"])
 def test_a_boolean_query_parameter_reads_true_and_false(client, project, curator, value):
-    from curation.services.adjudication import disagreements_refresh
+    from curation.services.disagreements import disagreements_refresh
 
     disagreements_refresh(project=project)
     client.force_login(curator)

@@ -20,8 +20,8 @@ from curation.models import (
     RoundStatus,
 )
 from curation.selectors.system import celery_app
-from curation.services.adjudication import disagreements_refresh
 from curation.services.agreement import project_agreement_refresh
+from curation.services.disagreements import disagreements_refresh
 from curation.services.reviews import review_submit
 from curation.services.rounds import pairwise_schema_for
 from tests.factories import (

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from curation.models import AcceptanceAction, AcceptedTaskEdits, ReleaseStatus, SeedTask, TaskEditors, TaskStatus
-from curation.services.adjudication import seed_task_decide
 from curation.services.assignments import assignment_next
+from curation.services.dataset_decisions import seed_task_decide
 from curation.services.releases import release_build, release_create
 from curation.services.seed_tasks import seed_task_edit
 from tests.factories import AssignmentFactory, ClinicianFactory, MembershipFactory, SeedTaskFactory
