@@ -559,7 +559,9 @@ class _Builder:
         from accounts.models import User
         from curation.models import RoundSlot
         from curation.schemas.defaults import PAIRWISE_JUDGMENT
-        from curation.services.rounds import judgment_submit, round_close, round_create, round_freeze
+        from curation.services.round_judging import judgment_submit
+        from curation.services.round_schedules import round_close, round_freeze
+        from curation.services.rounds import round_create
 
         judges = list(User.objects.filter(pk__in=self.reviewer_ids[:10]))
         evaluation_round = round_create(

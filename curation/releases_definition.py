@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 
 from curation.models import Difficulty, Project, ReleaseFormat, TaskStatus
 from curation.selectors.releases import release_known_terms, release_rounds, round_gives_pairs, rounds_by_id_of
-from curation.selectors.rounds import pairwise_axes
+from curation.selectors.round_results import pairwise_axes
 
 # Formats whose rows are seed tasks: the ones per-item agreement and its minimum apply to.
 TASK_FORMATS = (ReleaseFormat.ALPACA.value, ReleaseFormat.CHAT.value)

@@ -331,7 +331,8 @@ def rubric_kwargs(project, clinician, curator):
 
 def frozen_round(project, curator, clinician):
     """A frozen pairwise round over one prompt with the world's clinician as its only reviewer."""
-    from curation.services.rounds import round_create, round_freeze
+    from curation.services.round_schedules import round_freeze
+    from curation.services.rounds import round_create
     from tests.factories import PromptFactory
 
     prompt = PromptFactory(project=project, input="")

@@ -21,10 +21,12 @@ from curation.access import (
 from curation.api.computations import ComputingOut, computing_response
 from curation.api.parsers import JSON_ONLY
 from curation.models import EvaluationRound, Judgment, RoundMode, RoundPairing, RoundQuestion
-from curation.selectors.rounds import round_next_slot, round_progress
+from curation.selectors.round_judging import round_next_slot
+from curation.selectors.rounds import round_progress
 from curation.selectors.rubrics import rubric_to_grade
+from curation.services.round_judging import judgment_submit
 from curation.services.round_results import round_results_latest
-from curation.services.rounds import judgment_submit, round_create_by_names
+from curation.services.rounds import round_create_by_names
 
 
 class RoundPromptOut(serializers.Serializer):

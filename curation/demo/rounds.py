@@ -18,8 +18,10 @@ from django.db import transaction
 from accounts.models import User
 from curation.demo.projects import DEMO_FILE
 from curation.models import EvaluationRound, Project, RoundSlot
-from curation.selectors.rounds import round_next_slot
-from curation.services.rounds import judgment_submit, round_close, round_create, round_freeze
+from curation.selectors.round_judging import round_next_slot
+from curation.services.round_judging import judgment_submit
+from curation.services.round_schedules import round_close, round_freeze
+from curation.services.rounds import round_create
 
 DEMO_ROUND_NAME = "Demo pairwise round"
 HARM_PENALTY = {"none": 0.0, "moderate": 2.0, "severe": 4.0}

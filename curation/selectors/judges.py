@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from curation.models import EvaluationRound, Judge, Project, RoundMode, RubricGrade
 from curation.models.rubrics import JudgeVote
-from curation.selectors.rounds import pairwise_axes, round_judgments, round_votes, verdict_for_models
+from curation.selectors.round_results import pairwise_axes, round_judgments, round_votes, verdict_for_models
 from curation.selectors.rubrics import ResponseMarks, response_marks, stats_criterion
 from curation.stats import ranking
 from curation.stats.judges import (

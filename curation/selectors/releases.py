@@ -46,7 +46,7 @@ from curation.models import (
     VocabularyUse,
 )
 from curation.selectors.phi import phi_release_gate
-from curation.selectors.rounds import round_majority_items
+from curation.selectors.round_results import round_majority_items
 from curation.stats.item_agreement import item_agreement, scored_keys
 
 if TYPE_CHECKING:  # the definition reads through these selectors; only its type is needed here

@@ -29,7 +29,7 @@ from curation.releases_definition import ReleaseDefinition
 from curation.selectors.agreement import review_state_of
 from curation.selectors.phi import phi_release_report
 from curation.selectors.releases import release_scope
-from curation.selectors.rounds import round_agreement
+from curation.selectors.round_results import round_agreement
 from curation.services.agreement import INLINE_LIMIT, project_agreement_get
 from curation.services.database import read_transaction
 from curation.services.release_attempts import (

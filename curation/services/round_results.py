@@ -19,7 +19,7 @@ from curation.selectors.computations import (
     computation_of,
     latest_result,
 )
-from curation.selectors.rounds import round_results, round_results_header
+from curation.selectors.round_results import round_results, round_results_header
 from curation.services.computations import ComputationOutcome, computation_refresh, computation_request
 
 KIND = ComputationKind.ROUND_RESULTS

@@ -1,42 +1,33 @@
-"""Human-evaluation rounds: setup, freezing and scheduling, closing, and judging.
+"""Human-evaluation rounds: setting one up (its models, prompts, pairing and form).
 
-The reads (progress, the next slot, votes, results and majorities) are in curation.selectors.rounds.
+Freezing its schedule and closing it are curation.services.round_schedules, judging is
+curation.services.round_judging. The reads are in curation.selectors: rounds (progress), round_judging
+(the next slot) and round_results (votes, results and majorities).
 """
 
 import random
-from collections import Counter
 from collections.abc import Iterable
-from itertools import combinations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
-from django.utils import timezone
+from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import User
-from audit.services import AuditAction, audit_record, texts_digested
 from curation.models import (
     EvaluationRound,
-    Judgment,
     Project,
     Prompt,
     RatingSchema,
-    RoundItem,
     RoundMode,
     RoundPairing,
     RoundPrompt,
     RoundQuestion,
-    RoundSlot,
-    RoundStatus,
     RubricStatus,
     SchemaTarget,
 )
 from curation.schemas.defaults import PAIRWISE_JUDGMENT, RUBRIC_GRADING
-from curation.schemas.definitions import free_text_keys
 from curation.selectors.rounds import model_responses_of
-from curation.services.reviews import AnswersInvalid
-from curation.services.rubrics import rubric_form_answers
 
 PAIRWISE_SCHEMA_NAME = "Pairwise judgment"
 RUBRIC_SCHEMA_NAME = "Rubric grading"
@@ -75,14 +66,14 @@ def rubric_schema_for(*, project: Project) -> RatingSchema:
     return schema
 
 
-def _prompt_names(prompts: Iterable[Prompt]) -> str:
+def prompt_names(prompts: Iterable[Prompt]) -> str:
     """Prompts as a curator finds them: their external id (or #id), the first NAMED_PROMPTS of them."""
     names = [p.external_id or f"#{p.pk}" for p in prompts]
     more = f" and {len(names) - NAMED_PROMPTS} more" if len(names) > NAMED_PROMPTS else ""
     return ", ".join(names[:NAMED_PROMPTS]) + more
 
 
-def _prompts_without_accepted_rubric(prompt_ids: Iterable[int]) -> list[Prompt]:
+def prompts_without_accepted_rubric(prompt_ids: Iterable[int]) -> list[Prompt]:
     return list(
         Prompt.objects.filter(pk__in=list(prompt_ids))
         .exclude(rubric__status=RubricStatus.ACCEPTED)
@@ -199,12 +190,12 @@ def _round_prompt_ids(
 def _prompts_with_accepted_rubric(prompt_ids: list[int], *, chosen: bool) -> list[int]:
     """`prompt_ids` less those without an accepted rubric; when the curator chose the prompts, any without
     one is an error that names them."""
-    missing = _prompts_without_accepted_rubric(prompt_ids)
+    missing = prompts_without_accepted_rubric(prompt_ids)
     if missing and chosen:
         raise ValidationError(
             {
                 "prompts": f"{len(missing)} of the chosen prompts have no accepted rubric to grade against: "
-                f"{_prompt_names(missing)}. Have their rubrics written and accepted, or leave them out."
+                f"{prompt_names(missing)}. Have their rubrics written and accepted, or leave them out."
             }
         )
     kept = sorted(set(prompt_ids) - {p.pk for p in missing})
@@ -212,7 +203,7 @@ def _prompts_with_accepted_rubric(prompt_ids: list[int], *, chosen: bool) -> lis
         raise ValidationError(
             {
                 "prompts": "No prompt that every chosen model answered has an accepted rubric "
-                f"({_prompt_names(missing)} have none). Have rubrics written and accepted first."
+                f"({prompt_names(missing)} have none). Have rubrics written and accepted first."
             }
         )
     return kept
@@ -317,224 +308,3 @@ def round_create_by_names(
     return round_create(
         project=project, created_by=created_by, reviewers=reviewers, prompt_ids=prompt_ids, **definition
     )
-
-
-# ------------------------------------------------------------------------------------------------
-# Freezing and scheduling
-# ------------------------------------------------------------------------------------------------
-
-
-def _require_draft(evaluation_round: EvaluationRound) -> None:
-    if evaluation_round.status != RoundStatus.DRAFT:
-        raise ValidationError(
-            f"The round {evaluation_round.name!r} is {evaluation_round.get_status_display().lower()}: "
-            "its definition can no longer change. Set up a new round instead."
-        )
-
-
-def _model_pairs(evaluation_round: EvaluationRound) -> list[tuple[str, str]]:
-    names = evaluation_round.model_names
-    if evaluation_round.pairing == RoundPairing.VS_REFERENCE:
-        reference = evaluation_round.reference_model
-        return [(reference, name) for name in names if name != reference]
-    return list(combinations(names, 2))
-
-
-def _latest_responses(evaluation_round: EvaluationRound, prompt_ids: list[int]) -> dict[tuple[int, str], int]:
-    """(prompt id, model name) -> response id; when a model answered a prompt twice, its latest answer.
-    Raises ValidationError when an answer the round was set up with is gone."""
-    chosen: dict[tuple[int, str], int] = {}
-    for spec in evaluation_round.compared_models:
-        rows = model_responses_of(prompts=prompt_ids, spec=spec).values("prompt_id").annotate(latest=Max("pk"))
-        for row in rows:
-            chosen[(row["prompt_id"], spec["name"])] = row["latest"]
-    missing = [(p, name) for p in prompt_ids for name in evaluation_round.model_names if (p, name) not in chosen]
-    if missing:
-        prompt_id, name = missing[0]
-        raise ValidationError(
-            f"{len(missing)} answer(s) the round was set up with are gone (e.g. {name} on prompt {prompt_id}); "
-            "set up a new round."
-        )
-    return chosen
-
-
-def _round_items(
-    evaluation_round: EvaluationRound, prompt_ids: list[int], responses: dict[tuple[int, str], int], rng: random.Random
-) -> list[RoundItem]:
-    """One item per prompt and model (absolute), or per prompt and pair of models (pairwise), saved in a
-    seeded random order."""
-    if evaluation_round.is_pairwise:
-        items = [
-            RoundItem(
-                round=evaluation_round,
-                prompt_id=prompt_id,
-                response_a_id=responses[(prompt_id, first)],
-                response_b_id=responses[(prompt_id, second)],
-            )
-            for prompt_id in prompt_ids
-            for first, second in _model_pairs(evaluation_round)
-        ]
-    else:
-        items = [
-            RoundItem(round=evaluation_round, prompt_id=prompt_id, response_a_id=responses[(prompt_id, name)])
-            for prompt_id in prompt_ids
-            for name in evaluation_round.model_names
-        ]
-    rng.shuffle(items)
-    items = RoundItem.objects.bulk_create(items)
-    if any(item.pk is None for item in items):  # databases that do not return ids from a bulk insert
-        items = list(RoundItem.objects.filter(round=evaluation_round).order_by("pk"))
-    return items
-
-
-def _schedule_slots(
-    evaluation_round: EvaluationRound,
-    items: list[RoundItem],
-    reviewers: list[User],
-    model_of: dict[int, str],
-    rng: random.Random,
-) -> list[RoundSlot]:
-    """`judgments_per_item` slots per item, each to a different reviewer, the least-loaded first. The
-    k slots of an item alternate sides, and the first slot's side alternates over a pair's items, so
-    each pair is shown in both orders equally often (to within one) and each reviewer sees each pair's
-    models on both sides."""
-    reviewer_order = {r.pk: rng.random() for r in reviewers}
-    load: Counter[int] = Counter()
-    # (reviewer, model, side) -> how often the reviewer saw that model's answer on that side.
-    sides_seen: Counter[tuple[int, str, str]] = Counter()
-    pair_starts: Counter[tuple[str, str]] = Counter()
-    slots: list[RoundSlot] = []
-    for item in items:
-        model_a = model_of[item.response_a_id]
-        first_left = True
-        if item.response_b_id is not None:
-            pair = (model_a, model_of[item.response_b_id])
-            first_left = pair_starts[pair] % 2 == 0
-            pair_starts[pair] += 1
-        taken: set[int] = set()
-        for index in range(evaluation_round.judgments_per_item):
-            a_left = first_left if index % 2 == 0 else not first_left
-            side = "left" if a_left else "right"
-            candidates = [r for r in reviewers if r.pk not in taken]
-            # Least-loaded first; then whoever has seen model a on this side least often.
-            reviewer = min(
-                candidates, key=lambda r: (load[r.pk], sides_seen[(r.pk, model_a, side)], reviewer_order[r.pk])
-            )
-            taken.add(reviewer.pk)
-            load[reviewer.pk] += 1
-            sides_seen[(reviewer.pk, model_a, side)] += 1
-            shown = (item.response_a_id, item.response_b_id)
-            left, right = shown if item.response_b_id is None or a_left else shown[::-1]
-            slots.append(
-                RoundSlot(
-                    round=evaluation_round,
-                    item=item,
-                    reviewer=reviewer,
-                    position=load[reviewer.pk],
-                    left_response_id=left,
-                    right_response_id=right,
-                )
-            )
-    return slots
-
-
-@transaction.atomic
-def round_freeze(*, evaluation_round: EvaluationRound) -> EvaluationRound:
-    """Freeze the definition and schedule every judgment.
-
-    Items: one per prompt and model (absolute), or one per prompt and pair of models (pairwise:
-    every pair, or each model against the reference), so every pair is covered on every prompt.
-    Slots: see `_schedule_slots`.
-    """
-    evaluation_round = EvaluationRound.objects.select_for_update().get(pk=evaluation_round.pk)
-    _require_draft(evaluation_round)
-    reviewers = list(evaluation_round.reviewers.order_by("pk"))
-    k = evaluation_round.judgments_per_item
-    if len(reviewers) < k:
-        raise ValidationError(f"{k} judgments per item need at least {k} reviewers; the round has {len(reviewers)}.")
-    prompt_ids = list(evaluation_round.round_prompts.values_list("prompt_id", flat=True))
-    if not prompt_ids:
-        raise ValidationError("The round has no prompts.")
-    if evaluation_round.grades_rubric and (missing := _prompts_without_accepted_rubric(prompt_ids)):
-        raise ValidationError(
-            f"{len(missing)} prompts of the round no longer have an accepted rubric (edited since, and back in "
-            f"review): {_prompt_names(missing)}. Have them accepted again, or set up a new round without them."
-        )
-    responses = _latest_responses(evaluation_round, prompt_ids)
-    rng = random.Random(evaluation_round.seed)
-    items = _round_items(evaluation_round, prompt_ids, responses, rng)
-    model_of = {pk: name for (_, name), pk in responses.items()}
-    RoundSlot.objects.bulk_create(_schedule_slots(evaluation_round, items, reviewers, model_of, rng))
-    evaluation_round.status = RoundStatus.FROZEN
-    evaluation_round.frozen_at = timezone.now()
-    evaluation_round.save(update_fields=["status", "frozen_at"])
-    return evaluation_round
-
-
-@transaction.atomic
-def round_close(*, evaluation_round: EvaluationRound) -> EvaluationRound:
-    evaluation_round = EvaluationRound.objects.select_for_update().get(pk=evaluation_round.pk)
-    if evaluation_round.status != RoundStatus.FROZEN:
-        raise ValidationError("Only a round open for judging can be closed.")
-    evaluation_round.status = RoundStatus.CLOSED
-    evaluation_round.save(update_fields=["status"])
-    return evaluation_round
-
-
-# ------------------------------------------------------------------------------------------------
-# Judging
-# ------------------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def judgment_submit(*, slot: RoundSlot, reviewer: User, answers: dict[str, Any]) -> tuple[Judgment, bool]:
-    """Record the reviewer's answers for their slot; returns (judgment, created).
-
-    Idempotent: submitting the same answers again returns the existing judgment; different answers
-    for a judged slot are refused, because judgments are never edited."""
-    slot = RoundSlot.objects.select_for_update().select_related("round__schema").get(pk=slot.pk)
-    if slot.reviewer_id != reviewer.pk:
-        raise ValidationError("This item is scheduled for another reviewer.")
-    evaluation_round = slot.round
-    if evaluation_round.status != RoundStatus.FROZEN:
-        raise ValidationError("This round is not open for judging.")
-    # A field grading the prompt's rubric records the reviewer's grade of the response judged, blind.
-    graded = None if evaluation_round.is_pairwise else slot.left_response
-    try:
-        cleaned, grade = rubric_form_answers(
-            definition=evaluation_round.schema.definition, answers=answers, response=graded, grader=reviewer
-        )
-    except ValidationError as exc:
-        raise AnswersInvalid(exc.error_dict if hasattr(exc, "error_dict") else exc.error_list) from exc
-    existing = Judgment.objects.filter(slot=slot).first()
-    if existing is not None:
-        if existing.answers == cleaned:
-            return existing, False
-        raise ValidationError("You have already judged this item; judgments cannot be changed.")
-    judgment = Judgment(
-        round=evaluation_round,
-        slot=slot,
-        item_id=slot.item_id,
-        reviewer=reviewer,
-        left_response_id=slot.left_response_id,
-        right_response_id=slot.right_response_id,
-        answers=cleaned,
-        rubric_grade=grade,
-    )
-    judgment.full_clean(validate_unique=False)
-    try:
-        with transaction.atomic():
-            judgment.save()
-    except IntegrityError as exc:
-        raise ValidationError("You have already judged this item; judgments cannot be changed.") from exc
-    audit_record(
-        action=AuditAction.REVIEW_SUBMITTED,
-        target=judgment,
-        actor=reviewer,
-        project_id=evaluation_round.project_id,
-        after={
-            "round": evaluation_round.pk,
-            "answers": texts_digested(cleaned, free_text_keys(evaluation_round.schema.definition)),
-        },
-    )
-    return judgment, True

@@ -27,16 +27,14 @@ from curation.forms.reviews import answers_from_post, form_fields
 from curation.forms.rounds import RoundCreateForm
 from curation.models import Axis, EvaluationRound, RoundSlot
 from curation.selectors.computations import LatestResult
-from curation.selectors.rounds import (
-    round_next_slot,
-    round_progress,
-    round_progress_by_reviewer,
-    round_votes,
-    rounds_visible_to,
-)
+from curation.selectors.round_judging import round_next_slot
+from curation.selectors.round_results import round_votes
+from curation.selectors.rounds import round_progress, round_progress_by_reviewer, rounds_visible_to
 from curation.selectors.rubrics import rubric_to_grade
+from curation.services.round_judging import judgment_submit
 from curation.services.round_results import round_results_latest
-from curation.services.rounds import judgment_submit, round_close, round_create, round_freeze
+from curation.services.round_schedules import round_close, round_freeze
+from curation.services.rounds import round_create
 
 
 @login_required

@@ -41,13 +41,14 @@ from curation.models import (
     TaskStatus,
 )
 from curation.models.phi import PhiFinding
-from curation.selectors.rounds import round_next_slot
+from curation.selectors.round_judging import round_next_slot
 from curation.selectors.rubrics import rubric_criteria, rubric_current_version
 from curation.services.members import project_member_add
 from curation.services.projects import rating_form_update
 from curation.services.releases import release_build, release_create
 from curation.services.reviews import review_submit
-from curation.services.rounds import round_create, round_freeze
+from curation.services.round_schedules import round_freeze
+from curation.services.rounds import round_create
 from curation.services.rubrics import CriterionInput, rubric_accept, rubric_create, rubric_submit
 from tests.adjudication.answers import SEED_AGREED
 from tests.default_vocabulary import ensure_default_vocabulary

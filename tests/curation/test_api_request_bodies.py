@@ -13,7 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from curation.models import ImportJob, Project
 from curation.services.releases import release_build, release_create
-from curation.services.rounds import round_create, round_freeze
+from curation.services.round_schedules import round_freeze
+from curation.services.rounds import round_create
 from tests.factories import AssignmentFactory, ModelResponseFactory, PromptFactory, SeedTaskFactory
 from tests.reviews.test_services import SEED_ANSWERS
 

@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from curation.demo.rounds import DEMO_ROUND_NAME, demo_answer_is_harmful, demo_reference_ratings
 from curation.models import EvaluationRound, Judgment, Project, Release, RoundStatus
-from curation.selectors.rounds import round_majority_items, round_results
+from curation.selectors.round_results import round_majority_items, round_results
 from curation.services.releases import release_build, release_create
 
 

@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from curation.models import EvaluationRound, Judgment, RoundStatus
 from curation.services.imports import import_file
-from curation.services.rounds import round_create, round_freeze
+from curation.services.round_schedules import round_freeze
+from curation.services.rounds import round_create
 from tests.data import MODEL_OUTPUTS_DIR, TEST_SET
 from tests.factories import ClinicianFactory, CuratorFactory, MembershipFactory, ProjectFactory
 from tests.markers import needs_alpacare, needs_browser

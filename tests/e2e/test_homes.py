@@ -9,7 +9,8 @@ from curation.demo.reviews import demo_reviewers_create, demo_reviews_submit
 from curation.demo.rounds import demo_reference_ratings, demo_round_judge
 from curation.models import ImportJob, Release, RoundSlot
 from curation.services.agreement import project_agreement_refresh
-from curation.services.rounds import round_create, round_freeze
+from curation.services.round_schedules import round_freeze
+from curation.services.rounds import round_create
 from tests.markers import needs_browser
 
 pytestmark = [pytest.mark.browser, needs_browser]

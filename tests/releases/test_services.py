@@ -597,8 +597,10 @@ def _vote(slot, winner: str) -> dict:
 def _judged_round(project, curator, votes: dict[str, list[str]], name="Round 1", close=True):
     """A pairwise round of X against Y on one prompt per entry of `votes` (prompt instruction -> the
     winner each reviewer picks, in reviewer order), fully judged."""
-    from curation.selectors.rounds import round_next_slot
-    from curation.services.rounds import judgment_submit, round_close, round_create, round_freeze
+    from curation.selectors.round_judging import round_next_slot
+    from curation.services.round_judging import judgment_submit
+    from curation.services.round_schedules import round_close, round_freeze
+    from curation.services.rounds import round_create
 
     k = max(len(v) for v in votes.values())
     reviewers = ClinicianFactory.create_batch(k)

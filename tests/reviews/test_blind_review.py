@@ -16,7 +16,9 @@ from django.urls import NoReverseMatch, reverse
 from curation.models import ItemFlag, ReviewVisibility
 from curation.services.flags import item_flag_raise
 from curation.services.reviews import review_draft_save, review_submit_for_assignment
-from curation.services.rounds import judgment_submit, round_create, round_freeze
+from curation.services.round_judging import judgment_submit
+from curation.services.round_schedules import round_freeze
+from curation.services.rounds import round_create
 from curation.services.seed_tasks import seed_task_edit
 from tests.factories import (
     AssignmentFactory,

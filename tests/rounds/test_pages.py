@@ -10,9 +10,11 @@ from django.urls import reverse
 
 from curation.formats.writers.rounds_csv import results_csv_lines, votes_csv_lines
 from curation.models import EvaluationRound, Judgment, RoundStatus
-from curation.selectors.rounds import round_next_slot
+from curation.selectors.round_judging import round_next_slot
+from curation.services.round_judging import judgment_submit
 from curation.services.round_results import round_results_refresh
-from curation.services.rounds import judgment_submit, round_create, round_freeze
+from curation.services.round_schedules import round_freeze
+from curation.services.rounds import round_create
 from curation.stats.ranking import PairwiseVote
 from tests.factories import ClinicianFactory, MembershipFactory, ModelResponseFactory, PromptFactory
 

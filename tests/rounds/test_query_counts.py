@@ -4,7 +4,9 @@ and its figures are each round's own."""
 from django.urls import reverse
 
 from curation.models import RoundSlot
-from curation.services.rounds import judgment_submit, round_create, round_freeze
+from curation.services.round_judging import judgment_submit
+from curation.services.round_schedules import round_freeze
+from curation.services.rounds import round_create
 from tests.factories import ClinicianFactory, MembershipFactory, ModelResponseFactory, PromptFactory
 from tests.scale import queries
 

@@ -8,11 +8,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from curation.models import Computation, ComputationKind, ComputationStatus
-from curation.selectors.rounds import round_next_slot
+from curation.selectors.round_judging import round_next_slot
 from curation.services import round_results as round_results_service
 from curation.services.computations import computation_run
+from curation.services.round_judging import judgment_submit
 from curation.services.round_results import round_results_latest, round_results_refresh
-from curation.services.rounds import judgment_submit, round_create, round_freeze
+from curation.services.round_schedules import round_freeze
+from curation.services.rounds import round_create
 from tests.factories import ClinicianFactory, MembershipFactory, ModelResponseFactory, PromptFactory
 
 MODELS = ("model-alpha", "model-beta")

@@ -12,11 +12,14 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from curation.models import EvaluationRound, Judgment, RoundStatus, RubricGrade
-from curation.selectors.rounds import round_next_slot, round_results
+from curation.selectors.round_judging import round_next_slot
+from curation.selectors.round_results import round_results
 from curation.selectors.rubrics import rubric_criteria, rubric_current_version
 from curation.services.reviews import AnswersInvalid
+from curation.services.round_judging import judgment_submit
 from curation.services.round_results import round_results_latest, round_results_refresh
-from curation.services.rounds import judgment_submit, round_create, round_freeze
+from curation.services.round_schedules import round_freeze
+from curation.services.rounds import round_create
 from curation.services.rubrics import (
     RubricInput,
     rubric_accept,

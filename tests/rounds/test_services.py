@@ -8,8 +8,11 @@ from django.core.exceptions import ValidationError
 
 from curation.formats.writers.round_pairs import round_pair_rows
 from curation.models import Judgment, RoundItem, RoundPairing, RoundSlot, RoundStatus
-from curation.selectors.rounds import round_majority_items, round_next_slot, round_results, round_votes
-from curation.services.rounds import judgment_submit, round_create, round_freeze
+from curation.selectors.round_judging import round_next_slot
+from curation.selectors.round_results import round_majority_items, round_results, round_votes
+from curation.services.round_judging import judgment_submit
+from curation.services.round_schedules import round_freeze
+from curation.services.rounds import round_create
 from curation.stats import ranking
 from tests.factories import ClinicianFactory, MembershipFactory, ModelResponseFactory, PromptFactory
 from tests.markers import on_postgres
@@ -421,7 +424,7 @@ def test_an_item_being_submitted_in_another_tab_is_skipped(project, curator, rev
 def test_results_are_cached_until_the_next_judgment_and_the_header_stays_fresh(
     project, curator, reviewers, prompts, django_assert_max_num_queries
 ):
-    from curation.selectors.rounds import round_results_get
+    from curation.selectors.round_results import round_results_get
 
     evaluation_round = round_freeze(evaluation_round=make_round(project, curator, reviewers, sample_size=2))
     first_reviewer = reviewers[0]

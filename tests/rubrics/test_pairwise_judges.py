@@ -11,9 +11,12 @@ from django.urls import reverse
 
 from curation.models.rubrics import JudgeVote
 from curation.selectors.judges import pairwise_judge_panel
-from curation.selectors.rounds import round_next_slot, round_results, round_votes
+from curation.selectors.round_judging import round_next_slot
+from curation.selectors.round_results import round_results, round_votes
 from curation.services.judges import judge_verdicts_import_text
-from curation.services.rounds import judgment_submit, round_create, round_freeze
+from curation.services.round_judging import judgment_submit
+from curation.services.round_schedules import round_freeze
+from curation.services.rounds import round_create
 from curation.stats.judges import pairwise_agreement, swap_flip_rate
 from tests.factories import ClinicianFactory, MembershipFactory, ModelResponseFactory, PromptFactory
 

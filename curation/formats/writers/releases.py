@@ -83,7 +83,7 @@ class ExportScope:
     `agreements()` streams a TaskReviews in task id order for each task with current reviews
     (agreement None with fewer than two); `task_rows` merges it with the tasks and drops those under
     `min_agreement` when that is set. `round_items` are the evaluation-round items with a clear
-    majority on `round_axis` (curation.selectors.rounds.round_majority_items), for preference pairs.
+    majority on `round_axis` (curation.selectors.round_results.round_majority_items), for preference pairs.
     `stats` collects the card's counts from every task streamed through `task_rows`.
     """
 

@@ -1,6 +1,6 @@
 """Preference pairs from a round's majority items: one plain dict per item, streamed from the database.
 
-The items come from `curation.selectors.rounds.round_majority_items`, annotated with their votes for
+The items come from `curation.selectors.round_results.round_majority_items`, annotated with their votes for
 response_a's and response_b's model; the side with more votes is the chosen answer.
 """
 

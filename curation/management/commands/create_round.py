@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.models import Project, RoundMode, RoundPairing, RoundQuestion
-from curation.services.rounds import round_create_by_names, round_freeze
+from curation.services.round_schedules import round_freeze
+from curation.services.rounds import round_create_by_names
 
 # The service's field names as this command's options.
 FLAGS = {"judgments_per_item": "k", "reference_model": "reference", "sample_size": "sample-size"}
