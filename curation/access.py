@@ -62,9 +62,10 @@ def access_task_for_edit(*, user: User, task_id: int, project: Project | None = 
     return task
 
 
-def require_curator(*, user: User) -> None:
-    if not (user.is_authenticated and user.is_curator):
-        raise PermissionDenied("Only curators and admins may do this.")
+def require_curator(*, user: User, doing: str = "do this") -> None:
+    """The curators' gate, for pages and for the services they call: `doing` names the refused action."""
+    if not (user and user.is_authenticated and user.is_curator):
+        raise PermissionDenied(f"Only curators and admins may {doing}.")
 
 
 def access_assignment(*, user: User, assignment_id: int, project: Project) -> Assignment:

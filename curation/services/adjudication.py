@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from audit.services import AuditAction, audit_record, text_digest, texts_digested
+from curation.access import require_curator
 from curation.models import (
     AdjudicationSettings,
     ComputationKind,
@@ -49,11 +50,6 @@ class AdjudicationConflict(Exception):
         self.current = current
 
 
-def _require_curator(actor: User, doing: str) -> None:
-    if not actor.is_curator:
-        raise PermissionDenied(f"Only curators and admins may {doing}.")
-
-
 # --- settings ---------------------------------------------------------------------------------------
 
 
@@ -69,7 +65,7 @@ def adjudication_settings_update(
     """Change how the project finds disagreements. Turning dynamic overlap on also sends every item
     whose first k reviewers already disagree to one more reviewer (`overlap_sweep`): on the worker, once
     the settings are saved, since finding them reads every review of the project."""
-    _require_curator(actor, "change how disagreements are found")
+    require_curator(user=actor, doing="change how disagreements are found")
     with transaction.atomic():
         current, _ = AdjudicationSettings.objects.select_for_update().get_or_create(project=project)
         was_on = current.dynamic_overlap
@@ -182,7 +178,7 @@ def gold_label_adjudicate(
     if someone saved meanwhile, AdjudicationConflict is raised and nothing changes. Values are checked
     against the form like a review's answers; a bad value raises ValidationError keyed by field.
     """
-    _require_curator(adjudicator, "adjudicate")
+    require_curator(user=adjudicator, doing="adjudicate")
     if (seed_task is None) == (response is None):
         raise ValidationError("A gold label is for exactly one seed task or one model response.")
     if schema.project_id != project.pk or _item_project_id(seed_task=seed_task, response=response) != project.pk:

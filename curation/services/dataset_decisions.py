@@ -5,12 +5,13 @@ curation.selectors.dataset_decisions.
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 
 from accounts.models import User
 from audit.services import AuditAction, audit_record
+from curation.access import require_curator
 from curation.models import (
     AcceptanceAction,
     AcceptanceEvent,
@@ -23,11 +24,6 @@ from curation.services.adjudication import NOTE_LIMIT
 from curation.services.seed_tasks import seed_task_set_status
 
 BULK_LIMIT = 5_000
-
-
-def _require_curator(actor: User, doing: str) -> None:
-    if not actor.is_curator:
-        raise PermissionDenied(f"Only curators and admins may {doing}.")
 
 
 def _decide(*, actor: User, action: str, task_ids: list[int], event: AcceptanceEvent) -> None:
@@ -45,7 +41,7 @@ def _decide(*, actor: User, action: str, task_ids: list[int], event: AcceptanceE
 @transaction.atomic
 def seed_task_decide(*, task: SeedTask, actor: User, action: str, rationale: str = "") -> AcceptanceEvent:
     """Accept or reject one seed task, audited like a bulk decision of one."""
-    _require_curator(actor, "accept items into the dataset")
+    require_curator(user=actor, doing="accept items into the dataset")
     status = decision_status(action)
     locked = SeedTask.objects.select_for_update().get(pk=task.pk)
     if locked.status == status:
@@ -87,7 +83,7 @@ def seed_tasks_decide_by_filter(
     other tasks (new imports, someone else's decision), nothing changes and ValidationError asks for
     a fresh preview.
     """
-    _require_curator(actor, "accept items into the dataset")
+    require_curator(user=actor, doing="accept items into the dataset")
     preview = seed_tasks_decision_preview(project=project, action=action, tasks=tasks, skip_disputed=skip_disputed)
     if preview.fingerprint != expected_fingerprint:
         raise ValidationError(

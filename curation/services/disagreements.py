@@ -4,11 +4,11 @@ them at once. Pages and the API read the last result with its age (curation.sele
 which items disagree, and why, is curation.selectors.adjudication.
 """
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from curation.access import require_curator
 from curation.models import (
     AdjudicationSettings,
     Computation,
@@ -30,11 +30,6 @@ DISAGREEMENTS = ComputationKind.DISAGREEMENTS
 # Rows written at a time by the worker that finds a project's disagreements: each batch is its own
 # short transaction, so reviewers' writes are never held up for the whole run (SQLite has one writer).
 WRITE_BATCH = 1000
-
-
-def _require_curator(actor: User, doing: str) -> None:
-    if not actor.is_curator:
-        raise PermissionDenied(f"Only curators and admins may {doing}.")
 
 
 def disputed_item_settle(*, gold: GoldLabel) -> None:
@@ -151,7 +146,7 @@ def disagreements_latest(*, project: Project, rules: AdjudicationSettings) -> La
 def disagreements_recompute(*, project: Project, actor: User) -> Computation:
     """Queue a new search of the project for disagreements (the queue's Recompute); one already on its
     way is not queued twice."""
-    _require_curator(actor, "recompute the disagreement queue")
+    require_curator(user=actor, doing="recompute the disagreement queue")
     return computation_request(project=project, kind=DISAGREEMENTS)
 
 

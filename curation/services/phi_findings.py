@@ -6,12 +6,13 @@ Scanning, which records the findings and raises the flag, is curation.services.p
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from audit.services import AuditAction, audit_record
+from curation.access import require_curator
 from curation.models import Review, SeedTask
 from curation.models.phi import PhiFinding, PhiFindingState, PhiScan
 from curation.phi import Finding, PhiKind, phi_redact
@@ -20,11 +21,6 @@ from curation.services.phi import Owner, phi_flag_sync, phi_item_scan, revision_
 from curation.services.seed_tasks import seed_task_edit
 
 REASON_LIMIT = 2_000
-
-
-def _require_curator(user: User) -> None:
-    if not (user.is_authenticated and user.is_curator):
-        raise PermissionDenied("Only curators and admins decide on PHI findings.")
 
 
 def _locked_open(finding_id: int) -> PhiFinding:
@@ -56,7 +52,7 @@ def _described(finding: PhiFinding) -> dict[str, Any]:
 @transaction.atomic
 def phi_finding_clear(*, finding_id: int, curator: User, reason: str) -> PhiFinding:
     """A curator says the span is not PHI, and why; the last open finding of an item lifts its PHI flag."""
-    _require_curator(curator)
+    require_curator(user=curator, doing="decide on PHI findings")
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "Say why this is not protected health information."})
@@ -84,7 +80,7 @@ def phi_finding_redact(*, finding_id: int, curator: User) -> PhiFinding:
     review a new version that supersedes it; a prompt or model response (which have no revisions) is
     changed in place, and the finding and the audit trail keep where and what was replaced.
     """
-    _require_curator(curator)
+    require_curator(user=curator, doing="decide on PHI findings")
     finding = _locked_open(finding_id)
     owner = type(finding.owner).objects.select_for_update().get(pk=finding.owner.pk)
     text = phi_field_text(owner, finding.field)

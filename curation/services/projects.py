@@ -1,11 +1,12 @@
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from audit.services import AuditAction, audit_record
+from curation.access import require_curator
 from curation.models import Project, RatingSchema, ReviewVisibility, SchemaTarget
 from curation.schemas.defaults import RESPONSE_REVIEW, SEED_REVIEW
 from curation.schemas.definitions import is_prompt_rubric
@@ -122,11 +123,6 @@ def _forms_of(template: Project | None) -> tuple[tuple[str, dict], tuple[str, di
     return seed, response
 
 
-def _require_curator(actor: User, doing: str) -> None:
-    if not (actor and actor.is_curator):
-        raise PermissionDenied(f"Only curators and admins may {doing}.")
-
-
 def _overlap_set(*, project: Project, actor: User, overlap: OverlapPolicy) -> None:
     current = adjudication_settings_of(project=project)
     # Saving the defaults a project already works under (no row yet) changes nothing: no row, no event.
@@ -173,7 +169,7 @@ def project_update(
     """Change a project's settings. New guidelines text is a new guidelines version, so a review can
     say which version its reviewer read; the same text keeps the version. The edit policy (who may edit
     tasks, what an edit of an accepted task does) changes only when given."""
-    _require_curator(actor, "change a project's settings")
+    require_curator(user=actor, doing="change a project's settings")
     # From the stored row, not the instance: a ModelForm may have written the new values onto it already.
     before = Project.objects.filter(pk=project.pk).values(*_SETTINGS).get()
     project.name, project.description, project.guidelines = name, description, guidelines
@@ -205,7 +201,7 @@ def project_update(
 def project_archive(*, project: Project, actor: User, archived: bool = True) -> Project:
     """Archive a project (or, with `archived=False`, reopen it). Archived, it leaves the dashboard and
     refuses new assignments and imports; its tasks, reviews and releases stay readable."""
-    _require_curator(actor, "archive or unarchive a project")
+    require_curator(user=actor, doing="archive or unarchive a project")
     was = project.archived_at
     if (was is not None) == archived:
         return project
@@ -232,7 +228,7 @@ def rating_form_update(*, project: Project, target: str, definition: dict, actor
     Reviews already made keep the version they were made with. A definition equal to the current one makes
     no version. Raises ValidationError for a definition the form language refuses.
     """
-    _require_curator(actor, "change a project's rating forms")
+    require_curator(user=actor, doing="change a project's rating forms")
     if target not in _FORM_OF_TARGET:
         raise ValidationError(f"target: must be one of {', '.join(_FORM_OF_TARGET)} (got {target!r})")
     if target == SchemaTarget.SEED_TASK and isinstance(definition, dict):
