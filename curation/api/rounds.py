@@ -13,10 +13,10 @@ from rest_framework.views import APIView
 
 from curation.access import (
     access_project,
+    access_project_as_curator,
     access_round,
     access_round_for_curation,
     access_round_slot,
-    require_curator,
 )
 from curation.api.computations import ComputingOut, computing_response
 from curation.api.parsers import JSON_ONLY
@@ -144,8 +144,7 @@ class RoundCreateApi(APIView):
         summary="Set up a draft round (curators and admins), as the setup page does",
     )
     def post(self, request: Request, slug: str) -> Response:
-        project = access_project(user=request.user, slug=slug)
-        require_curator(user=request.user)
+        project = access_project_as_curator(user=request.user, slug=slug)
         data = RoundCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
         definition = dict(data.validated_data)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from curation.access import access_project, require_curator
+from curation.access import access_project_as_curator
 from curation.forms.assignments import AssignForm
 from curation.selectors.reviews import reviewers_with_load
 from curation.services.assignments import assignments_create
@@ -14,8 +14,7 @@ from curation.services.assignments import assignments_create
 
 @login_required
 def assign(request: HttpRequest, slug: str) -> HttpResponse:
-    project = access_project(user=request.user, slug=slug)
-    require_curator(user=request.user)
+    project = access_project_as_curator(user=request.user, slug=slug)
     status = 200
     if request.method == "POST":
         form = AssignForm(request.POST, project=project)

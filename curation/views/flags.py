@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from curation.access import access_flag_for_clear, access_project, require_curator
+from curation.access import access_flag_for_clear, access_project, access_project_as_curator
 from curation.pagination import page_from_request
 from curation.selectors.reviews import ATTENTION_ORDERING, attention_flags
 from curation.services.flags import item_flag_clear
@@ -17,8 +17,7 @@ ATTENTION_PAGE_SIZE = 50
 
 @login_required
 def attention_list(request: HttpRequest, slug: str) -> HttpResponse:
-    project = access_project(user=request.user, slug=slug)
-    require_curator(user=request.user)
+    project = access_project_as_curator(user=request.user, slug=slug)
     flags = attention_flags(project=project)
     page = page_from_request(request, flags, ordering=ATTENTION_ORDERING, size=ATTENTION_PAGE_SIZE)
     template = "curation/flags/attention.html" + ("#flag-table" if request.htmx else "")

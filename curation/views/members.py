@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from curation.access import access_member, access_project, require_curator
+from curation.access import access_member, access_project, access_project_as_curator
 from curation.forms.members import MemberAddForm
 from curation.selectors.members import members_addable, members_of
 from curation.services.members import project_member_add, project_member_remove
@@ -15,8 +15,7 @@ from curation.services.members import project_member_add, project_member_remove
 
 @login_required
 def member_list(request: HttpRequest, slug: str) -> HttpResponse:
-    project = access_project(user=request.user, slug=slug)
-    require_curator(user=request.user)
+    project = access_project_as_curator(user=request.user, slug=slug)
     form = MemberAddForm(request.POST or None, people=members_addable(project=project))
     if request.method == "POST" and form.is_valid():
         added = []

@@ -16,10 +16,10 @@ from django.views.decorators.http import require_POST
 
 from curation.access import (
     access_project,
+    access_project_as_curator,
     access_round,
     access_round_for_curation,
     access_round_slot,
-    require_curator,
 )
 from curation.charts import leaderboard_chart
 from curation.formats.writers.rounds_csv import results_csv_lines, votes_csv_lines
@@ -46,8 +46,7 @@ def round_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def round_create_view(request: HttpRequest, slug: str) -> HttpResponse:
-    project = access_project(user=request.user, slug=slug)
-    require_curator(user=request.user)
+    project = access_project_as_curator(user=request.user, slug=slug)
     form = RoundCreateForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         try:
