@@ -203,12 +203,15 @@ class _FormRatings:
         values = np.frombuffer(self.values[i], dtype=np.float64 if self.codes[i] is None else np.float32)
         return ratings_from_arrays(units, reviewers, values.astype(np.float64), categories=comparison["order"])
 
-    def unit_slices(self) -> tuple[np.ndarray, list[np.ndarray], list[list[str]]]:
-        """The items (unit ids, ascending), each item's slice in each of SLICES (coded), and the labels
-        of the codes. An item's slices are those of its task, the same on each of its reviews."""
-        units, first = np.unique(np.frombuffer(self.units, dtype=np.int64), return_index=True)
+    def unit_slices(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[list[str]]]:
+        """The items (unit ids, ascending), how many reviews each has, each item's slice in each of
+        SLICES (coded), and the labels of the codes. An item's slices are those of its task, the same on
+        each of its reviews."""
+        units, first, reviews = np.unique(
+            np.frombuffer(self.units, dtype=np.int64), return_index=True, return_counts=True
+        )
         codes = [np.frombuffer(c, dtype=np.int64)[first] for c in self.slices]
-        return units, codes, [list(labels) for labels in self.slice_labels]
+        return units, reviews, codes, [list(labels) for labels in self.slice_labels]
 
 
 def _schema_agreement(form: _FormRatings, names: dict[int, str], draws: int, seed: int) -> dict:
@@ -218,9 +221,7 @@ def _schema_agreement(form: _FormRatings, names: dict[int, str], draws: int, see
     time: within each step the reports over the same items share their bootstrap draws
     (AgreementBatch), and a step holds only its own statistics.
     """
-    units = np.frombuffer(form.units, dtype=np.int64)
-    reviews_per_unit = np.unique(units, return_counts=True)[1]
-    slice_units, slice_codes, slice_labels = form.unit_slices()
+    slice_units, reviews_per_unit, slice_codes, slice_labels = form.unit_slices()
     tables = [form.table(i) for i in range(len(form.comparisons))]
     batch = AgreementBatch(draws=draws, seed=seed)
     pending = [
@@ -246,7 +247,7 @@ def _schema_agreement(form: _FormRatings, names: dict[int, str], draws: int, see
         "schema_id": form.schema.pk,
         "schema": str(form.schema),
         "target": form.schema.target,
-        "n_reviews": int(units.size),
+        "n_reviews": int(reviews_per_unit.sum()),
         "n_units": int(reviews_per_unit.size),
         "n_units_multi": int((reviews_per_unit >= 2).sum()),
         "fields": fields,

@@ -17,6 +17,7 @@ from curation.stats.agreement.bootstrap import (
     _clean,
     _divide,
     _estimate,
+    _first_seen,
     _Job,
     _jsonable,
     _Prepared,
@@ -283,11 +284,8 @@ def _slice_jobs(
 def _groups(slices: Sequence[Hashable] | np.ndarray) -> tuple[list[Hashable], np.ndarray]:
     """The distinct labels in the order they first appear, and each unit's position among them."""
     if isinstance(slices, np.ndarray):
-        distinct, first, inverse = np.unique(slices, return_index=True, return_inverse=True)
-        order = np.argsort(first, kind="stable")
-        rank = np.empty(distinct.size, dtype=np.int64)
-        rank[order] = np.arange(distinct.size)
-        return distinct[order].tolist(), rank[inverse.ravel()]
+        distinct, group = _first_seen(slices)
+        return distinct.tolist(), group
     seen: dict[Hashable, int] = {}
     group = np.array([seen.setdefault(label, len(seen)) for label in slices], dtype=np.int64)
     return list(seen), group
