@@ -162,3 +162,12 @@ def test_other_bad_values_are_still_refused_with_their_line(tmp_path, lines, lev
 def test_the_missing_list_is_comma_separated_stripped_and_an_empty_item_means_empty_cells():
     assert missing_parse(" NA , ?,,-99") == ("NA", "?", "", "-99")
     assert missing_parse("") == ("",)
+
+
+def test_a_ratings_file_that_is_not_utf8_is_refused_naming_it_and_the_bad_byte(tmp_path):
+    path = tmp_path / "ratings.csv"
+    path.write_bytes(b"unit,rater,value\nu1,A,1\nu1,B,\xff\n")
+    out = StringIO()
+    with pytest.raises(CommandError, match=r"ratings\.csv: not UTF-8 text \(byte 0xff at offset 29, line 3\)"):
+        call_command("agreement", "--ratings", str(path), "--level", "ordinal", stdout=out)
+    assert out.getvalue() == ""

@@ -85,3 +85,25 @@ def test_an_unknown_reference_is_refused_listing_the_models(tmp_path):
 def test_a_missing_file_is_refused(tmp_path):
     with pytest.raises(CommandError, match="cannot open"):
         run(tmp_path / "absent.csv")
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        (b"\xff\xfep\x00r\x00", r"byte 0xff at offset 0, line 1\); it looks like UTF-16"),
+        ("prompt,model_a,model_b,winner\nq1,Bérard,B,a\n".encode("latin-1"), r"byte 0xe9 at offset 34, line 2\)"),
+        (b"\xef\xbb\xbfprompt,model_a,model_b,winner\nq1,A,\x80,a\n", r"byte 0x80 at offset 38, line 2\)"),
+    ],
+    ids=["utf-16", "latin-1", "after-a-byte-order-mark"],
+)
+def test_a_file_that_is_not_utf8_is_refused_naming_it_and_the_bad_byte(tmp_path, data, where):
+    path = tmp_path / "votes.csv"
+    path.write_bytes(data)
+    with pytest.raises(CommandError, match=rf"votes\.csv: not UTF-8 text \({where}.*save it as UTF-8"):
+        run(path)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
+    path = tmp_path / "votes.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + THREE_WINS_IN_FOUR.encode())
+    assert run(path)["votes"] == 4

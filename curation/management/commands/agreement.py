@@ -6,6 +6,7 @@ python manage.py agreement --project cardio
 """
 
 import csv
+import io
 import json
 import math
 from collections import Counter
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from curation.management.files import utf8_text
 from curation.models import Project
 from curation.services.agreement import project_agreement_compute
 from curation.stats.agreement import DRAWS, LEVELS, SEED, agreement_report, rater_breakdown, ratings_from_rows
@@ -68,14 +70,10 @@ def read_ratings_csv(path: Path, level: str, *, missing: tuple[str, ...] = MISSI
     """
     numeric = level != "nominal"
     absent = {token.casefold() for token in missing}
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise CommandError(f"{path}: cannot open ({exc.strerror})") from exc
     rows: list[tuple[str, str, Label]] = []
     seen: dict[tuple[str, str], int] = {}
     skipped: Counter[str] = Counter()
-    with handle:
+    with io.StringIO(utf8_text(path), newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:

@@ -9,12 +9,14 @@ right: where model_a's answer was shown, for the position-bias diagnostic).
 """
 
 import csv
+import io
 import json
 import math
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from curation.management.files import utf8_text
 from curation.stats.ranking import DEFAULT_DRAWS, SIDES, WINNERS, PairwiseVote, pairwise_results
 
 REQUIRED = ("prompt", "model_a", "model_b", "winner")
@@ -26,12 +28,8 @@ def read_votes_csv(path: Path) -> list[PairwiseVote]:
 
     Raises CommandError naming the line of the first problem; nothing is computed from a bad file.
     """
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise CommandError(f"{path}: cannot open ({exc.strerror})") from exc
     votes: list[PairwiseVote] = []
-    with handle:
+    with io.StringIO(utf8_text(path), newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None or all(not cell.strip() for cell in header):
