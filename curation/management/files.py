@@ -1,6 +1,9 @@
 """Text files named on a command line, read whole and refused with a CommandError a person can act on."""
 
 import codecs
+import csv
+import io
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.management.base import CommandError
@@ -29,3 +32,16 @@ def utf8_text(path: Path) -> str:
         raise CommandError(
             f"{path}: not UTF-8 text (byte 0x{raw[offset]:02x} at offset {offset}, line {line}){hint}; save it as UTF-8"
         ) from None
+
+
+def csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a UTF-8 CSV file, each with the line it ends on (a quoted cell may span lines).
+
+    CSV the reader cannot parse (a cell past its size limit) is a CommandError naming the line.
+    """
+    reader = csv.reader(io.StringIO(utf8_text(path), newline=""))
+    try:
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as exc:
+        raise CommandError(f"{path}, line {reader.line_num}: not readable as CSV ({exc})") from None

@@ -150,6 +150,7 @@ def test_a_file_of_only_missing_ratings_is_refused_with_how_many_were_missing(tm
         (["u1,A,1", "u1,B,n.a."], "interval", r"line 3: the value 'n.a.' is not a number.*one of: empty, 'NA'"),
         (["u1,A,1", ",B,2"], "nominal", "line 3: the unit is missing"),
         (["u1,A,1", "u1,B,inf"], "ordinal", "line 3: the value 'inf' is not a number"),
+        (["u1,A,1", f'u1,B,"{"9" * 200_000}"'], "interval", r"line 3: not readable as CSV \(field larger than"),
     ],
 )
 def test_other_bad_values_are_still_refused_with_their_line(tmp_path, lines, level, message):

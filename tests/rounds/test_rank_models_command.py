@@ -69,6 +69,10 @@ def test_the_seed_makes_the_output_repeatable(tmp_path):
         ("prompt,model_a,model_b,winner\n,A,B,a\n", "line 2: the prompt is missing"),
         ("prompt,model_a,model_b,winner,length_a\nq1,A,B,a,long\n", "line 2: length_a must be a non-negative number"),
         ("prompt,model_a,model_b,winner,a_side\nq1,A,B,a,top\n", "line 2: a_side must be left or right"),
+        (
+            "prompt,model_a,model_b,winner\nq1,A,B,a\n" + f'q2,"{"x" * 200_000}",B,a\n',
+            "line 3: not readable as CSV (field larger than field limit",
+        ),
     ],
 )
 def test_a_bad_file_is_refused_naming_the_line(tmp_path, text, message):

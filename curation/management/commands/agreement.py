@@ -5,8 +5,6 @@ python manage.py agreement --ratings ratings.csv --missing "NA,,-99"
 python manage.py agreement --project cardio
 """
 
-import csv
-import io
 import json
 import math
 from collections import Counter
@@ -15,7 +13,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from curation.management.files import utf8_text
+from curation.management.files import csv_rows
 from curation.models import Project
 from curation.services.agreement import project_agreement_compute
 from curation.stats.agreement import DRAWS, LEVELS, SEED, agreement_report, rater_breakdown, ratings_from_rows
@@ -73,49 +71,47 @@ def read_ratings_csv(path: Path, level: str, *, missing: tuple[str, ...] = MISSI
     rows: list[tuple[str, str, Label]] = []
     seen: dict[tuple[str, str], int] = {}
     skipped: Counter[str] = Counter()
-    with io.StringIO(utf8_text(path), newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise CommandError(f"{path}: the file is empty; expected the header {','.join(HEADER)}")
-        if [h.strip().lower() for h in header] != HEADER:
-            raise CommandError(f"{path}, line 1: the header must be {','.join(HEADER)} (got {','.join(header)})")
-        for row in reader:
-            line = reader.line_num
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(row) != 3:
-                raise CommandError(f"{path}, line {line}: expected 3 columns (unit,rater,value), found {len(row)}")
-            unit, rater, value = (cell.strip() for cell in row)
-            for name, cell in (("unit", unit), ("rater", rater)):
-                if not cell:
-                    raise CommandError(f"{path}, line {line}: the {name} is missing")
-            # A missing rating still claims its (unit, rater) cell: a second row for it is a contradiction.
-            if (unit, rater) in seen:
-                raise CommandError(
-                    f"{path}, line {line}: rater {rater!r} already rated unit {unit!r} on line {seen[(unit, rater)]}"
-                )
-            seen[(unit, rater)] = line
-            if value.casefold() in absent:
-                skipped[value] += 1
-                continue
-            if not value:
-                raise CommandError(
-                    f"{path}, line {line}: the value is missing, and --missing does not count empty cells as "
-                    "missing ratings (add an empty item to it, as in --missing 'NA,')"
-                )
-            number = _number(value)
-            if number is not None:
-                if level == "ratio" and number < 0:
-                    raise CommandError(f"{path}, line {line}: the ratio level needs non-negative values (got {value})")
-                rows.append((unit, rater, number))
-            elif numeric:
-                raise CommandError(
-                    f"{path}, line {line}: the value {value!r} is not a number; the {level} level needs numbers "
-                    f"(a missing rating is written as one of: {_spellings(missing)}; see --missing)"
-                )
-            else:
-                rows.append((unit, rater, value))
+    lines = csv_rows(path)
+    _, header = next(lines, (1, None))
+    if header is None:
+        raise CommandError(f"{path}: the file is empty; expected the header {','.join(HEADER)}")
+    if [h.strip().lower() for h in header] != HEADER:
+        raise CommandError(f"{path}, line 1: the header must be {','.join(HEADER)} (got {','.join(header)})")
+    for line, row in lines:
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != 3:
+            raise CommandError(f"{path}, line {line}: expected 3 columns (unit,rater,value), found {len(row)}")
+        unit, rater, value = (cell.strip() for cell in row)
+        for name, cell in (("unit", unit), ("rater", rater)):
+            if not cell:
+                raise CommandError(f"{path}, line {line}: the {name} is missing")
+        # A missing rating still claims its (unit, rater) cell: a second row for it is a contradiction.
+        if (unit, rater) in seen:
+            raise CommandError(
+                f"{path}, line {line}: rater {rater!r} already rated unit {unit!r} on line {seen[(unit, rater)]}"
+            )
+        seen[(unit, rater)] = line
+        if value.casefold() in absent:
+            skipped[value] += 1
+            continue
+        if not value:
+            raise CommandError(
+                f"{path}, line {line}: the value is missing, and --missing does not count empty cells as "
+                "missing ratings (add an empty item to it, as in --missing 'NA,')"
+            )
+        number = _number(value)
+        if number is not None:
+            if level == "ratio" and number < 0:
+                raise CommandError(f"{path}, line {line}: the ratio level needs non-negative values (got {value})")
+            rows.append((unit, rater, number))
+        elif numeric:
+            raise CommandError(
+                f"{path}, line {line}: the value {value!r} is not a number; the {level} level needs numbers "
+                f"(a missing rating is written as one of: {_spellings(missing)}; see --missing)"
+            )
+        else:
+            rows.append((unit, rater, value))
     if not rows:
         left_out = f" ({sum(skipped.values())} missing)" if skipped else ""
         raise CommandError(f"{path}: no ratings after the header{left_out}")

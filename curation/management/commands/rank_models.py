@@ -8,15 +8,13 @@ optionally length_a,length_b (answer lengths, for the length-bias diagnostic) an
 right: where model_a's answer was shown, for the position-bias diagnostic).
 """
 
-import csv
-import io
 import json
 import math
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from curation.management.files import utf8_text
+from curation.management.files import csv_rows
 from curation.stats.ranking import DEFAULT_DRAWS, SIDES, WINNERS, PairwiseVote, pairwise_results
 
 REQUIRED = ("prompt", "model_a", "model_b", "winner")
@@ -29,22 +27,20 @@ def read_votes_csv(path: Path) -> list[PairwiseVote]:
     Raises CommandError naming the line of the first problem; nothing is computed from a bad file.
     """
     votes: list[PairwiseVote] = []
-    with io.StringIO(utf8_text(path), newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None or all(not cell.strip() for cell in header):
-            raise CommandError(f"{path}: the file is empty; expected the header {','.join(REQUIRED)}")
-        columns = [cell.strip().lower() for cell in header]
-        _check_header(path, columns)
-        position = {name: n for n, name in enumerate(columns)}
-        for row in reader:
-            line = reader.line_num
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(row) != len(columns):
-                raise CommandError(f"{path}, line {line}: expected {len(columns)} columns, found {len(row)}")
-            cells = {name: row[n].strip() for name, n in position.items()}
-            votes.append(_vote(path, line, cells))
+    rows = csv_rows(path)
+    _, header = next(rows, (1, None))
+    if header is None or all(not cell.strip() for cell in header):
+        raise CommandError(f"{path}: the file is empty; expected the header {','.join(REQUIRED)}")
+    columns = [cell.strip().lower() for cell in header]
+    _check_header(path, columns)
+    position = {name: n for n, name in enumerate(columns)}
+    for line, row in rows:
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(columns):
+            raise CommandError(f"{path}, line {line}: expected {len(columns)} columns, found {len(row)}")
+        cells = {name: row[n].strip() for name, n in position.items()}
+        votes.append(_vote(path, line, cells))
     if not votes:
         raise CommandError(f"{path}: no votes after the header")
     return votes
