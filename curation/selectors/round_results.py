@@ -17,9 +17,8 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from curation.models import EvaluationRound, Judgment, Prompt, RoundItem, RubricGrade
@@ -40,7 +39,6 @@ PAIRWISE_VERDICTS = ("a", "b", "tie", "both_bad")
 # Bootstrap draws for the results page; breakdowns use fewer because there are many of them.
 RESULT_DRAWS = 1000
 BREAKDOWN_DRAWS = 300
-RESULTS_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def round_judgments(*, evaluation_round: EvaluationRound) -> QuerySet[Judgment]:
@@ -229,19 +227,6 @@ def round_results_header(evaluation_round: EvaluationRound) -> dict[str, Any]:
         },
         "progress": round_progress(evaluation_round=evaluation_round),
     }
-
-
-def round_results_get(*, evaluation_round: EvaluationRound) -> dict[str, Any]:
-    """`round_results`, cached until the round's next judgment (judgments are never edited or removed,
-    so their number and latest id say whether anything changed); the header is always fresh."""
-    state = Judgment.objects.filter(round=evaluation_round).aggregate(n=Count("id"), last=Max("id"))
-    key = f"round-results:v2:{evaluation_round.pk}:{state['n']}:{state['last']}"
-    results = cache.get(key)
-    if results is None:
-        results = round_results(evaluation_round=evaluation_round)
-        cache.set(key, results, RESULTS_CACHE_SECONDS)
-        return results
-    return {**results, **round_results_header(evaluation_round)}
 
 
 def round_results(*, evaluation_round: EvaluationRound, draws: int = RESULT_DRAWS) -> dict[str, Any]:

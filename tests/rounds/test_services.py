@@ -421,26 +421,24 @@ def test_an_item_being_submitted_in_another_tab_is_skipped(project, curator, rev
     assert round_next_slot(evaluation_round=evaluation_round, reviewer=reviewer).pk == first.pk
 
 
-def test_results_are_cached_until_the_next_judgment_and_the_header_stays_fresh(
-    project, curator, reviewers, prompts, django_assert_max_num_queries
+def test_published_results_stay_until_the_next_judgment_and_their_header_is_read_fresh(
+    project, curator, reviewers, prompts
 ):
-    from curation.selectors.round_results import round_results_get
+    from curation.services.round_results import round_results_latest, round_results_refresh
 
     evaluation_round = round_freeze(evaluation_round=make_round(project, curator, reviewers, sample_size=2))
     first_reviewer = reviewers[0]
     slot = round_next_slot(evaluation_round=evaluation_round, reviewer=first_reviewer)
     judgment_submit(slot=slot, reviewer=first_reviewer, answers=overall("a"))
-    first = round_results_get(evaluation_round=evaluation_round)
-
-    with django_assert_max_num_queries(3):  # the judgment probe and the progress header only
-        assert round_results_get(evaluation_round=evaluation_round) == first
+    first = round_results_refresh(evaluation_round=evaluation_round)
+    assert round_results_latest(evaluation_round=evaluation_round).result == first
 
     slot = round_next_slot(evaluation_round=evaluation_round, reviewer=first_reviewer)
     judgment_submit(slot=slot, reviewer=first_reviewer, answers=overall("b"))
-    fresh = round_results_get(evaluation_round=evaluation_round)
+    fresh = round_results_refresh(evaluation_round=evaluation_round)
     assert fresh["judgments"] == first["judgments"] + 1 == 2
     assert fresh["progress"]["done"] == 2
 
     evaluation_round.name = "Renamed"
     evaluation_round.save(update_fields=["name"])
-    assert round_results_get(evaluation_round=evaluation_round)["round"]["name"] == "Renamed"
+    assert round_results_latest(evaluation_round=evaluation_round).result["round"]["name"] == "Renamed"
