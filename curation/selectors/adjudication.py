@@ -11,7 +11,6 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Q
 
@@ -128,10 +127,6 @@ class Disagreement(_Severity):
         return f"task {self.item.pk}" if self.seed_task is not None else f"response {self.item.pk}"
 
     @property
-    def group_key(self) -> "GroupKey":
-        return (self.item_type, self.item.pk, self.schema.pk)
-
-    @property
     def settled(self) -> bool:
         """A gold label exists and no review has arrived since it was set."""
         if self.gold is None:
@@ -167,8 +162,8 @@ ItemKey = tuple[str, int]  # ("seed_task" | "response", id)
 GroupKey = tuple[str, int, int]  # an item under one rating form: (*item key, schema id)
 
 
-def _item_key(obj: Any) -> ItemKey:
-    return ("seed_task", obj.seed_task_id) if obj.seed_task_id else ("response", obj.response_id)
+def _item_key(seed_task_id: int | None, response_id: int | None) -> ItemKey:
+    return ("seed_task", seed_task_id) if seed_task_id else ("response", response_id)
 
 
 def _open_safety_flags(project: Project, seed_task_ids: list[int] | None) -> dict[ItemKey, set[str]]:
@@ -178,7 +173,7 @@ def _open_safety_flags(project: Project, seed_task_ids: list[int] | None) -> dic
         flags = flags.filter(seed_task_id__in=seed_task_ids)
     found: dict[ItemKey, set[str]] = defaultdict(set)
     for seed_task_id, response_id, kind in flags.values_list("seed_task_id", "response_id", "kind"):
-        found[("seed_task", seed_task_id) if seed_task_id else ("response", response_id)].add(kind)
+        found[_item_key(seed_task_id, response_id)].add(kind)
     return found
 
 
@@ -190,7 +185,7 @@ def _gold_links(
     if seed_task_ids is not None:
         labels = labels.filter(seed_task_id__in=seed_task_ids)
     golds = {
-        (("seed_task", seed_task_id) if seed_task_id else ("response", response_id)) + (schema_id,): (pk, version)
+        (*_item_key(seed_task_id, response_id), schema_id): (pk, version)
         for pk, seed_task_id, response_id, schema_id, version in labels.values_list(
             "pk", "seed_task_id", "response_id", "schema_id", "version"
         )
@@ -224,7 +219,7 @@ def disagreement_scan(
     rated: set[ItemKey] = set()
     for (seed_task_id, response_id, schema_id), group in itertools.groupby(rows, key=lambda row: row[:3]):
         members = list(group)
-        item: ItemKey = ("seed_task", seed_task_id) if seed_task_id else ("response", response_id)
+        item = _item_key(seed_task_id, response_id)
         if item in flags:
             rated.add(item)
         schema = schemas.get(schema_id) or RatingSchema.objects.get(pk=schema_id)
