@@ -189,7 +189,7 @@ def release_tasks(*, project: Project, filters: "ReleaseFilters") -> QuerySet[Se
     return tasks.select_related("topic", "view", "task_type").order_by("id")
 
 
-def release_reviews(*, project: Project, filters: "ReleaseFilters") -> QuerySet[Review]:
+def release_reviews(*, project: Project, filters: "ReleaseFilters", tasks: QuerySet[SeedTask]) -> QuerySet[Review]:
     """Current reviews of the items in scope: reviews of the tasks, and of model responses to those tasks.
 
     Responses to test prompts (which have no curation status, topic or view) are in scope when no
@@ -199,9 +199,9 @@ def release_reviews(*, project: Project, filters: "ReleaseFilters") -> QuerySet[
     The reviews are found from the items, one part per kind of item (the tasks, their responses,
     the prompts' responses), and the parts joined with UNION ALL (a review is of one item): each part
     is a join from the chosen items through an index, where one OR of two IN tests would read every
-    review of the project.
+    review of the project. `tasks` are the release's tasks (`release_tasks`), built once by the caller.
     """
-    task_ids = release_tasks(project=project, filters=filters).values("pk")
+    task_ids = tasks.values("pk")
     current = Review.objects.filter(project=project, is_current=True).order_by()
     task_responses = ModelResponse.objects.filter(seed_task__in=task_ids).filter(*_release_gate("response"))
     parts = [current.filter(seed_task__in=task_ids), current.filter(response__in=task_responses.values("pk"))]
@@ -277,7 +277,7 @@ def release_scope(
     for want of an output is read: each passes over every item in scope.
     """
     tasks = release_tasks(project=project, filters=filters)
-    reviews = release_reviews(project=project, filters=filters)
+    reviews = release_reviews(project=project, filters=filters, tasks=tasks)
     left_out = 0
     if streams_tasks and not filters.include_empty_outputs:
         left_out = tasks.filter(reference_output="").count() if summary else 0
