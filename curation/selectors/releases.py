@@ -45,7 +45,7 @@ from curation.models import (
     VocabularyTerm,
     VocabularyUse,
 )
-from curation.selectors.phi import phi_release_gate
+from curation.selectors.phi import phi_release_gate, phi_unscanned_tasks
 from curation.selectors.round_results import round_majority_items
 from curation.stats.item_agreement import item_agreement, scored_keys
 
@@ -378,4 +378,17 @@ def release_empty_hint(*, project: Project, format: str, filters: "ReleaseFilter
                 f"the {without} task(s) it selects have no reference output: write their outputs, "
                 "or include tasks without an output (include_empty_outputs)"
             )
+    in_statuses = SeedTask.objects.filter(project=project, status__in=statuses)
+    if not in_statuses.filter(*_release_gate("seed_task")).exists():
+        unscanned = phi_unscanned_tasks(project=project).filter(status__in=statuses).count()
+        if unscanned:
+            return (
+                f"{unscanned} task(s) of status {', '.join(sorted(statuses))} are not scanned for PHI yet, and "
+                "nothing unscanned is released: the scan runs on the worker after an import (make run starts "
+                "one; make worker with a broker), or queue it on the project's PHI page"
+            )
+        return (
+            f"every task of status {', '.join(sorted(statuses))} is held back by an open PHI finding or an "
+            "unsafe flag: clear or redact them on the PHI page, and clear the flags on the Attention page"
+        )
     return "no row matches this definition: widen its filters"

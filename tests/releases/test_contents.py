@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from curation.models import Release, ReleaseStatus, SeedTask, TaskStatus
+from curation.models import FlagKind, ItemFlag, PhiScan, Release, ReleaseStatus, SeedTask, TaskStatus
 from curation.services.releases import release_build, release_create
 from tests.factories import SeedTaskFactory
 
@@ -84,6 +84,26 @@ def test_the_command_line_exits_1_with_the_hint_and_writes_nothing(project, impo
     assert code == 1
     assert NO_TASK_ACCEPTED in err
     assert not (tmp_path / "out.jsonl").exists() and not Release.objects.exists()
+
+
+def test_tasks_not_yet_scanned_for_phi_are_named_as_why_nothing_is_exported(project, imported, tmp_path):
+    PhiScan.objects.filter(seed_task__in=imported).delete()
+
+    code, err = _export(project, tmp_path, "--status", "in_review")
+
+    assert code == 1
+    assert "4 task(s) of status in_review are not scanned for PHI yet" in err
+    assert not Release.objects.exists()
+
+
+def test_tasks_all_held_back_by_open_flags_are_named_as_why_nothing_is_exported(project, imported, tmp_path):
+    for task in imported:
+        ItemFlag.objects.create(project=project, seed_task=task, kind=FlagKind.UNSAFE)
+
+    code, err = _export(project, tmp_path, "--status", "in_review")
+
+    assert code == 1
+    assert "every task of status in_review is held back by an open PHI finding or an unsafe flag" in err
 
 
 def test_following_the_hint_exports_the_tasks_in_review(project, imported, tmp_path):
