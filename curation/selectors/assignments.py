@@ -15,12 +15,14 @@ def pending_counts_of(*, project: Project, reviewer_ids: list[int]) -> dict[int,
     )
 
 
-def assignment_counts_of(*, project: Project, reviewer_ids: list[int]) -> dict[int, AssignmentCount]:
-    """The reviewers' counts of assignments in the project by status, by reviewer id (those with none left out)."""
-    return {
-        count.reviewer_id: count
-        for count in AssignmentCount.objects.filter(project=project, reviewer_id__in=reviewer_ids)
-    }
+def project_response_model_names(*, project: Project) -> list[str]:
+    """The names of the models with responses in the project (to its seed tasks or its test prompts)."""
+    return list(
+        ModelResponse.objects.filter(Q(seed_task__project=project) | Q(prompt__project=project))
+        .order_by("model_name")
+        .values_list("model_name", flat=True)
+        .distinct()
+    )
 
 
 def assignable_item_ids(
