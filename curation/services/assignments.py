@@ -32,7 +32,7 @@ from curation.models import (
     SeedTask,
     TaskStatus,
 )
-from curation.selectors.assignments import assignable_item_ids, pending_counts_of
+from curation.selectors.assignments import assignable_item_ids, pending_counts_of, project_response_model_names
 from curation.services.database import counters_add, counters_rebuild
 
 ACTIVE = (AssignmentStatus.PENDING, AssignmentStatus.DONE)
@@ -203,6 +203,8 @@ def assignments_batch_create(
     reviewers = list(User.objects.filter(email__in=wanted, is_active=True))
     if missing := wanted - {r.email.lower() for r in reviewers}:
         raise ValidationError({"reviewers": f"No active account with the email: {', '.join(sorted(missing))}."})
+    if model_name:
+        _check_model_name(project=project, kind=kind, model_name=model_name)
     if item_ids is None:
         item_ids = assignable_item_ids(
             project=project,
@@ -221,6 +223,18 @@ def assignments_batch_create(
         seed_task_ids=item_ids if kind == "seed_task" else (),
         response_ids=item_ids if kind == "response" else (),
     )
+
+
+def _check_model_name(*, project: Project, kind: str, model_name: str) -> None:
+    """A model name that chooses nothing is a mistake to say, not a batch of none."""
+    if kind != "response":
+        raise ValidationError({"model_name": "A model name chooses model responses: use it with kind 'response'."})
+    names = project_response_model_names(project=project)
+    if model_name not in names:
+        known = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+        raise ValidationError(
+            {"model_name": f"No responses of a model named {model_name!r} in this project (models: {known or 'none'})."}
+        )
 
 
 def _check_reviewers(*, project: Project, reviewers: list[User], k: int) -> None:

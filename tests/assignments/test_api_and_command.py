@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from curation.models import Assignment
-from tests.factories import ClinicianFactory, MembershipFactory
+from tests.factories import ClinicianFactory, MembershipFactory, ModelResponseFactory, SeedTaskFactory
 from tests.scale import grow, queries
 
 
@@ -74,3 +74,16 @@ def test_the_command_names_the_option_at_fault(project, clinician):
         call_command("assign", project=project.slug, reviewers="ghost@x.org", k=1)
     with pytest.raises(CommandError, match="--project: no project with slug 'nope'"):
         call_command("assign", project="nope", reviewers=clinician.email, k=1)
+
+
+def test_a_model_name_that_chooses_nothing_is_refused_naming_the_models_there(project, clinician):
+    ModelResponseFactory(seed_task=SeedTaskFactory(project=project), model_name="alpaca")
+
+    with pytest.raises(CommandError, match=re.escape("--model-name: No responses of a model named 'gpt-9'")) as refused:
+        call_command(
+            "assign", project=project.slug, reviewers=clinician.email, k=1, kind="response", model_name="gpt-9"
+        )
+    assert "(models: alpaca)" in str(refused.value)
+    with pytest.raises(CommandError, match="--model-name: A model name chooses model responses"):
+        call_command("assign", project=project.slug, reviewers=clinician.email, k=1, model_name="alpaca")
+    assert not Assignment.objects.exists()
