@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -34,7 +35,12 @@ class Project(models.Model):
         default=ReviewVisibility.AFTER_ADJUDICATION,
         help_text="What a reviewer may see of others' reviews after submitting their own",
     )
-    reviewers_per_item = models.PositiveSmallIntegerField(default=2, help_text="k: reviewers per item")
+    # The same bounds as the assign page and the API's k: from one reviewer to twenty.
+    reviewers_per_item = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="k: reviewers per item",
+    )
     task_editors = models.CharField(
         max_length=16,
         choices=TaskEditors.choices,

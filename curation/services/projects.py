@@ -68,6 +68,10 @@ def project_create(
     """
     if slug in RESERVED_SLUGS:
         raise ValidationError({"slug": f"{slug!r} is the address of a page; choose another short name."})
+    if created_by is not None and not created_by.is_curator:
+        raise ValidationError(
+            {"created_by": f"{created_by.email} is not a curator or an admin; only they create projects."}
+        )
     if template is not None:
         guidelines = guidelines or template.guidelines
         description = description or template.description

@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 from curation.models import Project, ReviewVisibility
 from curation.services.projects import rating_schema_create
 from tests.data import SEED
-from tests.factories import CuratorFactory
+from tests.factories import ClinicianFactory, CuratorFactory
 from tests.markers import needs_alpacare
 
 
@@ -65,9 +65,13 @@ def test_a_project_from_a_template_takes_its_current_forms_and_guidelines_but_no
         (["ok", "--name", "X", "--from-template", "nope"], "--from-template: no project with slug 'nope'"),
         (["ok", "--name", "X", "--owner", "nobody@example.org"], "--owner: no active account"),
         (["cardio", "--name", "Again"], "slug"),
+        (["ok", "--name", "X", "--k", "0"], "reviewers_per_item: .*greater than or equal to 1"),
+        (["ok", "--name", "X", "--k", "21"], "reviewers_per_item: .*less than or equal to 20"),
+        (["ok", "--name", "X", "--owner", "ana@example.org"], "created_by: ana@example.org is not a curator"),
     ],
 )
 def test_create_project_refuses_bad_input_and_creates_nothing(project, arguments, message):
+    ClinicianFactory(email="ana@example.org")
     before = Project.objects.count()
 
     with pytest.raises(CommandError, match=message):
