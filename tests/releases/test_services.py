@@ -906,6 +906,7 @@ def test_export_dataset_command_writes_the_release_file_and_card(project, tmp_pa
     _accepted(project, topic_raw="Cardiology", instruction="Kept")
     _accepted(project, topic_raw="Oncology", instruction="Other topic")
     out, card = tmp_path / "out" / "cardio.jsonl", tmp_path / "cardio.README.md"
+    out.parent.mkdir()
     stdout = io.StringIO()
 
     call_command(
