@@ -1,4 +1,6 @@
+import errno
 import json
+import os
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -85,3 +87,36 @@ def test_labels_for_a_prompt_without_rubric_say_to_import_the_rubric_first(proje
         CommandError, match="line 1: no rubric in this project for prompt hb-000; import its rubric row first"
     ):
         call_command("import_rubrics", str(source), "--project", project.slug)
+
+
+def test_export_to_a_folder_that_does_not_exist_is_refused_naming_out_and_the_folder(project, tmp_path):
+    out = tmp_path / "missing" / "rubrics.jsonl"
+    with pytest.raises(CommandError) as refused:
+        call_command("export_rubrics", "--project", project.slug, "--format", "rubrics", "--out", str(out))
+    assert refused.value.returncode == 1
+    assert str(refused.value) == f"--out: the folder {out.parent} does not exist (for {out}); create it first"
+    assert not out.parent.exists()
+
+
+def test_export_to_a_folder_path_is_refused_and_the_folder_left_empty(project, tmp_path):
+    out = tmp_path / "exports"
+    out.mkdir()
+    with pytest.raises(CommandError) as refused:
+        call_command("export_rubrics", "--project", project.slug, "--format", "rubrics", "--out", str(out))
+    assert str(refused.value) == f"--out: {out} is a folder; give the path of a file in it"
+    assert list(out.iterdir()) == []
+
+
+def test_a_failed_export_write_names_the_file_and_leaves_the_old_one_whole(project, tmp_path, monkeypatch):
+    out = tmp_path / "rubrics.jsonl"
+    out.write_text("the previous export\n")
+
+    def replace_refused(source, target):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(os, "replace", replace_refused)
+    with pytest.raises(CommandError) as refused:
+        call_command("export_rubrics", "--project", project.slug, "--format", "rubrics", "--out", str(out))
+    assert str(refused.value) == f"--out: could not write {out}: Permission denied"
+    assert out.read_text() == "the previous export\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["rubrics.jsonl"]

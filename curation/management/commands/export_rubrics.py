@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from curation.formats.healthbench import healthbench_write
 from curation.formats.writers.healthbench import meta_eval_rows, rubric_rows
+from curation.management.output_files import output_path, write_output_text
 from curation.models import Project
 
 WRITERS = {"rubrics": rubric_rows, "meta_eval": meta_eval_rows}
@@ -21,12 +22,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--project", required=True, help="the project's slug")
         parser.add_argument("--format", required=True, choices=sorted(WRITERS))
-        parser.add_argument("--out", required=True, type=Path)
+        parser.add_argument("--out", required=True, type=Path, help="the file to write, in a folder that exists")
 
     def handle(self, *args, project: str, format: str, out: Path, **options):
         target = Project.objects.filter(slug=project).first()
         if target is None:
             raise CommandError(f"No project with slug {project!r}.")
+        path = output_path("--out", out)
         text = healthbench_write(WRITERS[format](project=target))
-        out.write_text(text, encoding="utf-8")
+        write_output_text("--out", path, text)
         self.stdout.write(f"Wrote {text.count(chr(10))} {format} rows to {out}.")
