@@ -19,7 +19,7 @@ from curation.models import (
 )
 from curation.selectors.adjudication import (
     adjudication_settings_of,
-    disagreements_detect,
+    disagreement_scan,
     fields_in_dispute,
 )
 from curation.selectors.assignments import pending_counts_of
@@ -103,11 +103,22 @@ def overlap_extend(
 def overlap_sweep(*, project: Project) -> list[Assignment]:
     """Give every item whose first k reviewers already disagree its extra reviewer, e.g. when a project
     turns dynamic overlap on after reviews came in. Each item is handled (and locked) on its own."""
+    # Ids and values only, as the disagreement queue's worker reads them: the items are loaded once,
+    # not every review with its reviewer and every gold label of a large project.
+    found = sorted(
+        (d for d in disagreement_scan(project=project) if d.fields and not d.settled),
+        key=lambda d: d.sort_key,
+        reverse=True,
+    )
+    tasks = SeedTask.objects.in_bulk({d.seed_task_id for d in found if d.seed_task_id})
+    responses = ModelResponse.objects.select_related("seed_task", "prompt").in_bulk(
+        {d.response_id for d in found if d.response_id}
+    )
     made = []
-    for disagreement in disagreements_detect(project=project):
-        if not disagreement.fields:
-            continue
-        extra = overlap_extend(project=project, seed_task=disagreement.seed_task, response=disagreement.response)
+    for dispute in found:
+        extra = overlap_extend(
+            project=project, seed_task=tasks.get(dispute.seed_task_id), response=responses.get(dispute.response_id)
+        )
         if extra is not None:
             made.append(extra)
     return made
