@@ -6,7 +6,7 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from curation.models.rubrics import JudgeVote
@@ -214,3 +214,33 @@ def _call(*args) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
+
+
+def _refusal(*args) -> str:
+    out = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("judge_agreement", *args, stdout=out)
+    assert out.getvalue() == ""
+    return str(refused.value)
+
+
+@pytest.mark.parametrize("draws", ["0", "-5"])
+def test_judge_agreement_refuses_fewer_than_one_bootstrap_draw(project, judged_round, draws):
+    judge_verdicts_import_text(project=project, text=jsonl())
+    message = _refusal("--project", project.slug, "--judge", "pair-llm", "--draws", draws)
+    assert message == "--draws must be at least 1"
+
+
+def test_judge_agreement_says_the_judge_has_no_such_version_and_lists_its_versions(project, pairs):
+    judge_verdicts_import_text(project=project, text=jsonl())
+    message = _refusal("--project", project.slug, "--judge", "pair-llm", "--judge-version", "9")
+    assert message == f"judge 'pair-llm' has no version '9' in {project.slug} (its versions: '1')"
+
+
+def test_judge_agreement_asks_which_version_when_a_judge_has_several(project, pairs):
+    judge_verdicts_import_text(project=project, text=jsonl())
+    judge_verdicts_import_text(project=project, text=jsonl().replace('"judge_version": "1"', '"judge_version": "2"'))
+    message = _refusal("--project", project.slug, "--judge", "pair-llm")
+    assert message == (
+        f"judge 'pair-llm' has several versions in {project.slug} ('1', '2'); pick one with --judge-version"
+    )

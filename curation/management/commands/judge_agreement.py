@@ -12,7 +12,7 @@ stand beside the clinicians' shares for the longer and the left answer.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from curation.models import Project
+from curation.models import Judge, Project
 from curation.selectors.judges import PairwisePanel, judge_panel, pairwise_judge_panel
 from curation.selectors.rubrics import judges_of
 from curation.stats.rubrics import Spread
@@ -55,6 +55,27 @@ def _figure(interval, spread: Spread) -> str:
     return f"{_num(interval.value)} {ci}  {ceiling}"
 
 
+def _judge(project: Project, name: str, version: str | None) -> Judge:
+    """The one judge of `project` by that name (and version), or a CommandError saying which part is wrong."""
+    same_name = list(judges_of(project=project).filter(name=name))
+    if not same_name:
+        known = ", ".join(str(j) for j in judges_of(project=project)) or "none"
+        raise CommandError(f"no judge named {name!r} in {project.slug} (judges: {known})")
+    versions = ", ".join(repr(j.version) for j in same_name)
+    if version is not None:
+        found = [j for j in same_name if j.version == version]
+        if not found:
+            raise CommandError(
+                f"judge {name!r} has no version {version!r} in {project.slug} (its versions: {versions})"
+            )
+        return found[0]
+    if len(same_name) > 1:
+        raise CommandError(
+            f"judge {name!r} has several versions in {project.slug} ({versions}); pick one with --judge-version"
+        )
+    return same_name[0]
+
+
 class Command(BaseCommand):
     help = "Balanced F1, Cohen's kappa, percent agreement and score gap of a judge against clinicians."
 
@@ -67,27 +88,22 @@ class Command(BaseCommand):
             default=None,
             help="the judge's version (needed when it has several)",
         )
-        parser.add_argument("--draws", type=int, default=1000)
+        parser.add_argument("--draws", type=int, default=1000, help="Bootstrap draws (default 1000).")
         parser.add_argument("--axis", default="overall", help="the round question pairwise votes are read against")
 
     def handle(self, *args, project: str, judge: str, judge_version: str | None, draws: int, axis: str, **options):
+        if draws < 1:
+            raise CommandError("--draws must be at least 1")
         target = Project.objects.filter(slug=project).first()
         if target is None:
             raise CommandError(f"No project with slug {project!r}.")
-        judges = judges_of(project=target).filter(name=judge)
-        if judge_version is not None:
-            judges = judges.filter(version=judge_version)
-        found = list(judges)
-        if len(found) != 1:
-            known = ", ".join(str(j) for j in judges_of(project=target)) or "none"
-            problem = "no judge" if not found else "several versions; pick one with --judge-version"
-            raise CommandError(f"{problem} named {judge!r} in {target.slug} (judges: {known})")
-        rows = judge_panel(project=target, judge=found[0], draws=draws)
-        has_votes = found[0].votes.exists()
+        found = _judge(target, judge, judge_version)
+        rows = judge_panel(project=target, judge=found, draws=draws)
+        has_votes = found.votes.exists()
         if not rows and not has_votes:
-            raise CommandError(f"{found[0]} and the clinicians have not marked any criterion of the same response.")
+            raise CommandError(f"{found} and the clinicians have not marked any criterion of the same response.")
         if has_votes:
-            panel = pairwise_judge_panel(project=target, judge=found[0], axis=axis, draws=draws)
+            panel = pairwise_judge_panel(project=target, judge=found, axis=axis, draws=draws)
             self.stdout.write("\n".join(_pairwise_lines(panel)))
         for row in rows:
             a = row.agreement
