@@ -132,8 +132,9 @@ def iter_jsonl(path: Path) -> Iterator[RawRecord | Problem]:
         if column is not None:
             yield Problem(number, "", _too_deep(limit, f"at column {column}"))
             continue
+        line = text.rstrip("\r\n")  # so that a line cut short ends the text, not a newline inside a string
         try:
-            value = _DECODER.decode(text)
+            value = _DECODER.decode(line)
         except _DuplicateKey as exc:
             yield Problem(number, exc.key, duplicate_key_reason(exc.key))
             continue
@@ -142,10 +143,20 @@ def iter_jsonl(path: Path) -> Iterator[RawRecord | Problem]:
                 number, "", f"nested too deeply to read; lower the setting CONCORD_IMPORT_MAX_DEPTH ({limit})"
             )
             continue
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
+            yield Problem(number, "", f"malformed JSON: {_decode_error(exc, line)}")
+            continue
+        except ValueError as exc:  # NaN or Infinity, refused by _reject_constant
             yield Problem(number, "", f"malformed JSON: {exc}")
             continue
         yield _checked_object(value, number, "line")
+
+
+def _decode_error(exc: json.JSONDecodeError, line: str) -> str:
+    """The decoder's message placed in the line of the file. Its own "line 1 column 5 (char 4)" counts
+    within the text it was given, one line here, and would contradict the line the problem names."""
+    where = "the end of the line" if exc.pos >= len(line) else f"column {exc.pos + 1}"
+    return f"{exc.msg} {where}" if exc.msg.endswith(" at") else f"{exc.msg} at {where}"
 
 
 class _ByteProblem(Exception):
@@ -287,10 +298,14 @@ def iter_json_array(path: Path) -> Iterator[RawRecord | Problem]:
         except _ByteProblem as exc:
             yield exc.problem
         except _TokenTooLong:
-            yield Problem(count + (depth == 0), "", _too_large(size_limit, f"on line {reader.line}"), "record")
+            reason = _too_large(size_limit, f"on line {reader.line}")
+            yield Problem(count + (depth == 0), "", reason, "record", start if depth else None)
         except ijson.common.JSONError as exc:
-            # yajl reports every syntax error as "incomplete"; the record number is exact, a line would not be.
-            yield Problem(count + (depth == 0), "", f"malformed or truncated JSON: {_short(exc)}", "record")
+            # The parser is handed one line per read and fails on the read that holds the error, so the
+            # error is on `reader.line` (at the end of a truncated file, its last line); yajl gives no column.
+            # Between records (depth 0) the next record has not started: it has no line of its own yet.
+            reason = f"malformed or truncated JSON on line {reader.line}: {_short(exc)}"
+            yield Problem(count + (depth == 0), "", reason, "record", start if depth else None)
 
 
 def _short(exc: Exception) -> str:
