@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 
 from curation.models import ImportStatus
 from curation.services.imports import import_file
+from curation.services.imports.problems import group_text
 
 
 def alpaca(n: int, **extra) -> dict:
@@ -64,3 +65,39 @@ def test_malformed_json_in_an_array_names_the_line_it_is_on_and_the_line_its_rec
     assert (problem["unit"], problem["line"], problem["file_line"]) == ("record", 2, 3)
     assert problem["reason"].startswith("malformed or truncated JSON on line 4: parse error:")
     assert job.report["problem_groups"][0]["text"].endswith("; first at record 2 (line 3)")
+
+
+# -- 2. a single file is not "several files"; a reason ending in a full stop joins the place cleanly -------
+
+
+def test_a_single_file_of_unknown_format_is_reported_as_one_file_in_clean_sentences(project, tmp_path, capsys):
+    path = tmp_path / "mo_missing_response.json"
+    path.write_text(json.dumps([{"id": 1, "instruction": "What is gout?", "raw_output": "Arthritis."}]))
+
+    cli(path, project)
+
+    out = capsys.readouterr().out
+    assert "several files" not in out and ".;" not in out
+    assert "mo_missing_response.json: Refused" in out
+    assert "choose the format (--format {" in out and "}); first at line 1" in out
+
+
+def test_a_folder_is_still_reported_as_several_files(project, tmp_path, capsys):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "a.jsonl").write_text(jsonl(alpaca(1)))
+    (tmp_path / "runs" / "b.jsonl").write_text(jsonl(alpaca(2), {"prompt": "no reading has this"}))
+
+    cli(tmp_path / "runs", project)
+
+    assert "runs (several files): Refused" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "reason", ["Cannot tell this file's format; choose the format.", "required field is missing"], ids=["dot", "plain"]
+)
+def test_a_group_joins_its_reason_and_first_place_with_one_mark(reason):
+    group = {"count": 1, "field": "", "reason": reason, "first": {"line": 1, "unit": "line", "reason": reason}}
+
+    text = group_text(group)
+
+    assert text == f"1 record: {reason.removesuffix('.')}; first at line 1"

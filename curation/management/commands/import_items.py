@@ -119,9 +119,10 @@ class Command(BaseCommand):
     def _report(self, job: ImportJob) -> None:
         self.stderr.write("")
         report = job.report
-        self.stdout.write(
-            f"Import {job.pk}: {job.file_name} ({job.format or 'several files'}): {job.get_status_display()}"
-        )
+        # A single file refused before its format was known has none to show; only a batch is several files.
+        reading = job.format or ("several files" if report.get("batch") else "")
+        label = f"{job.file_name} ({reading})" if reading else job.file_name
+        self.stdout.write(f"Import {job.pk}: {label}: {job.get_status_display()}")
         if job.status == ImportStatus.DUPLICATE:
             self.stdout.write(f"  This file was already imported into the project (import {report['duplicate_of']}).")
         self._files(report)

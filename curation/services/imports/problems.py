@@ -73,7 +73,13 @@ def where(problem: dict[str, Any]) -> str:
 
 
 def group_text(group: dict[str, Any]) -> str:
-    records = f"{group['count']:,} record{'s' if group['count'] != 1 else ''}"
+    """ "150 records: id: no prompt with id … in this project; first at record 1 (line 2)"; a problem of the
+    whole file (no line) is said with the file's name in a batch: "b.json: model: nothing … names the model"."""
     field = f"{group['field']}: " if group["field"] else ""
-    reason = group["first"]["reason"] if group["count"] == 1 else group["reason"]
-    return f"{records}: {field}{reason}; first at {where(group['first'])}"
+    first = group["first"]
+    reason = first["reason"] if group.get("problems", group["count"]) == 1 else group["reason"]
+    reason = reason.rstrip().removesuffix(".")  # the place follows after "; ", which a full stop would break
+    if first.get("line") is None:
+        return f"{first['file'] + ': ' if first.get('file') else ''}{field}{reason}"
+    records = f"{group['count']:,} record{'s' if group['count'] != 1 else ''}"
+    return f"{records}: {field}{reason}; first at {where(first)}"

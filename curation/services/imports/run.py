@@ -115,7 +115,7 @@ class ImportRun:
         for group in groups:
             group["text"] = group_text(group)
         files = [self._file_row(source) for source in self.sources]
-        job.report = {**job.report, **report, "files": files, "problem_groups": groups}
+        job.report = {**job.report, **report, "files": files, "problem_groups": groups, "batch": self.batch}
         job.report["seconds"] = round(time.monotonic() - self.started, 2)
         if self.unknown:
             job.report["unknown_fields"] = self._unknown_rows()
