@@ -179,7 +179,9 @@ def test_the_cli_reads_a_mapping_refuses_unknown_fields_under_strict_and_preview
             "instruction=question,output=answer",
             "--strict",
         )
-    assert "unknown field in 1 records" in capsys.readouterr().out
+    assert "1 record: src: unknown field for the alpaca format; it would not be stored; first at line 1" in (
+        capsys.readouterr().out
+    )
 
     call_command("import_items", str(path), "--project", project.slug, "--map", "instruction=question,output=answer")
     out = capsys.readouterr().out

@@ -6,8 +6,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from curation.models import ImportStatus
-from curation.services.imports import import_file
+from curation.models import ImportStatus, SeedTask
+from curation.services.imports import import_file, import_options
 from curation.services.imports.problems import group_text
 
 
@@ -101,3 +101,37 @@ def test_a_group_joins_its_reason_and_first_place_with_one_mark(reason):
     text = group_text(group)
 
     assert text == f"1 record: {reason.removesuffix('.')}; first at line 1"
+
+
+# -- 3. unknown fields: where they first are, and the confirmation each interface really offers ----------
+
+
+def test_strict_names_the_first_line_with_the_unknown_field_and_the_real_options(project, tmp_path, capsys):
+    path = tmp_path / "data.jsonl"
+    path.write_text(jsonl(alpaca(1), alpaca(2, ouptut="typo"), alpaca(3, ouptut="typo")))
+
+    cli(path, project, "--strict")
+
+    out = capsys.readouterr().out
+    assert "2 records: ouptut: unknown field for the alpaca format; it would not be stored; first at line 2" in out
+    assert "first at file" not in out and "--accept-unknown-fields" not in out
+    next_step = next(line for line in out.splitlines() if "next:" in line)
+    assert "without --strict" in next_step
+    assert "“Import without the fields listed as not stored”" in next_step  # the confirmation form's box
+    assert "accept_unknown_fields=true" in next_step  # the API's parameter
+
+
+def test_an_unknown_field_in_an_array_of_a_folder_names_the_file_record_and_line(project, tmp_path):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "a.jsonl").write_text(jsonl(alpaca(1)))
+    (tmp_path / "runs" / "b.json").write_text(json.dumps([alpaca(2), alpaca(3, source="x")], indent=2))
+
+    job = import_file(project=project, path=tmp_path / "runs", options=import_options())
+
+    assert job.status == ImportStatus.FAILED and not SeedTask.objects.exists()
+    (group,) = job.report["problem_groups"]
+    assert group["text"] == (
+        "1 record: source: unknown field for the alpaca format; it would not be stored; "
+        "first at runs/b.json: record 2 (line 7)"
+    )
+    assert job.report["unknown_fields"] == [{"file": "runs/b.json", "field": "source", "records": 1, "first_line": 7}]

@@ -158,7 +158,9 @@ def test_a_misspelt_field_is_listed_and_refused_unless_accepted(project, tmp_pat
     accepted = import_file(project=project, path=path, options=import_options(accept_unknown_fields=True))
 
     assert strict.status == ImportStatus.FAILED
-    assert strict.problems[0]["field"] == "ouptut" and "first at line 2" in strict.problems[0]["reason"]
+    (problem,) = strict.problems
+    assert (problem["field"], problem["unit"], problem["line"], problem["file_line"]) == ("ouptut", "record", 1, 2)
+    assert problem["reason"] == "unknown field for the alpaca format; it would not be stored"
     assert accepted.status == ImportStatus.SUCCEEDED
     assert accepted.report["unknown_fields"][0]["field"] == "ouptut"
 

@@ -21,7 +21,12 @@ _NEXT_STEPS = (
     ("required field is missing", "add the field, or map a column of the file to it (--map field=column)"),
     ("appears twice in one object", "keep one of the two values; JSON readers would silently use the last"),
     ("duplicate id", "give every record its own id, or remove the repeated records"),
-    ("unknown field", "check its spelling, map it to a field (--map field=column), or confirm it may be left out"),
+    (
+        "unknown field",
+        "check its spelling, map it to a field (column mapping field=column), or confirm that it may be left out "
+        "(import_items: run without --strict; the import page: tick “Import without the fields listed as not "
+        "stored”; the API: accept_unknown_fields=true)",
+    ),
     ("already in the project, word for word", "name the right model, or allow duplicate answers"),
 )
 
@@ -36,7 +41,8 @@ class ProblemLog:
         self.count = 0
         self.groups: dict[tuple[str, str, str], dict[str, Any]] = {}
 
-    def add(self, problem: Problem, file_name: str = "") -> None:
+    def add(self, problem: Problem, file_name: str = "", records: int = 1) -> None:
+        """Keep one problem; `records` is how many records it stands for (a field several records share)."""
         self.count += 1
         found = problem.as_dict()
         if file_name:
@@ -47,10 +53,12 @@ class ProblemLog:
         key = (file_name, problem.field, pattern)
         group = self.groups.get(key)
         if group is not None:
-            group["count"] += 1
+            group["count"] += records
+            group["problems"] += 1
         elif len(self.groups) < MAX_KEPT:
             self.groups[key] = {
-                "count": 1,
+                "count": records,
+                "problems": 1,
                 "field": problem.field,
                 "reason": pattern,
                 "first": found,

@@ -90,12 +90,13 @@ class ImportRun:
         self.batch = False
         self.sources: list[ImportSource] = []
         self.spools: list[Spool] = []
-        self.unknown: dict[str, dict[str, list]] = {}  # file -> field -> [records, first line]
+        # file -> field -> [records, the first record with it: its line (or number), unit and file line]
+        self.unknown: dict[str, dict[str, list]] = {}
 
     # -- bookkeeping -------------------------------------------------------------------------
 
-    def _problem(self, problem: Problem, source: ImportSource | None = None) -> None:
-        self.log.add(problem, source.name if source is not None and self.batch else "")
+    def _problem(self, problem: Problem, source: ImportSource | None = None, records: int = 1) -> None:
+        self.log.add(problem, source.name if source is not None and self.batch else "", records)
 
     def _progress(self, **counts: Any) -> None:
         for name, value in counts.items():
@@ -133,7 +134,7 @@ class ImportRun:
 
     def _unknown_rows(self) -> list[dict[str, Any]]:
         return [
-            {"file": name, "field": field, "records": count, "first_line": first}
+            {"file": name, "field": field, "records": count, "first_line": first.file_line or first.line}
             for name, fields in self.unknown.items()
             for field, (count, first) in sorted(fields.items())
         ]
@@ -265,7 +266,9 @@ class ImportRun:
             if known is None or source.format == ImportFormat.CSV:
                 return
             for key in raw.data.keys() - known:
-                found = fields.setdefault(key, [0, raw.file_line or raw.line])
+                found = fields.get(key)
+                if found is None:  # where it first is, without keeping the record
+                    found = fields[key] = [0, RawRecord(raw.line, {}, raw.unit, raw.file_line)]
                 found[0] += 1
 
         return count
@@ -277,13 +280,12 @@ class ImportRun:
             return
         by_name = {source.name: source for source in self.sources}
         for name, fields in self.unknown.items():
+            source = by_name[name]
             for field, (count, first) in sorted(fields.items()):
-                reason = (
-                    f"unknown field in {count:,} records (first at line {first:,}); it would not be stored. "
-                    "Check its spelling, map it (--map field=column), or confirm that it may be left out "
-                    "(--accept-unknown-fields)"
-                )
-                self._problem(Problem(None, field, reason), by_name[name])
+                # One problem standing for every record with the field, placed at the first; the next
+                # step (problems.next_step) names how each interface confirms that it may be left out.
+                reason = f"unknown field for the {source.format} format; it would not be stored"
+                self._problem(first.problem(field, reason), source, records=count)
 
     def _write(self) -> None:
         """Pass 2: what pass 1 spooled (exactly what it validated, even if the files changed since),
