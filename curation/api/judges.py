@@ -17,7 +17,10 @@ MAX_DRAWS = 5000
 
 
 class PanelQuery(serializers.Serializer):
-    axis = serializers.CharField(required=False, default=PAIR_AXIS)
+    axis = serializers.CharField(
+        required=False,
+        help_text=f"a question of the project's pairwise rounds (default {PAIR_AXIS}); another is refused",
+    )
     draws = serializers.IntegerField(required=False, default=1000, min_value=10, max_value=MAX_DRAWS)
 
 
@@ -41,9 +44,11 @@ class JudgePanelApi(APIView):
         query = PanelQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         draws = query.validated_data["draws"]
-        rubric = [asdict(row) for row in judge_panel(project=project, judge=judge, draws=draws)]
         pairwise = None
-        if judge.votes.exists():
-            panel = pairwise_judge_panel(project=project, judge=judge, axis=query.validated_data["axis"], draws=draws)
+        if judge.votes.exists():  # first: an unknown axis is refused before the rubric bootstraps run
+            panel = pairwise_judge_panel(
+                project=project, judge=judge, axis=query.validated_data.get("axis"), draws=draws
+            )
             pairwise = asdict(panel)
+        rubric = [asdict(row) for row in judge_panel(project=project, judge=judge, draws=draws)]
         return Response(JudgePanelOut({"judge": str(judge), "rubric": rubric, "pairwise": pairwise}).data)

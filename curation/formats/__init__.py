@@ -75,6 +75,9 @@ _LIKELY_FIELDS = {
     "model_output": "response",
     "model_name": "model",
 }
+# A mapped column missing from a file is reported with the file's columns: at most this many named.
+_COLUMNS_SHOWN = 30
+_MAX_COLUMNS_KEPT = 10_000
 MAPPABLE = ("id", "instruction", "input", "output", "response", "raw_output", "generator", "model", "prompt")
 
 __all__ = [
@@ -89,6 +92,7 @@ __all__ = [
     "detect_format",
     "head_problem",
     "mapping_parse",
+    "mapping_problem",
 ]
 
 
@@ -134,6 +138,42 @@ def mapped(raws: Iterable[RawRecord | Problem], mapping: dict[str, str]) -> Iter
         data = {renames.get(key, key): value for key, value in raw.data.items() if key not in mapping}
         data.update({renames[key]: value for key, value in raw.data.items() if key in renames})
         yield RawRecord(raw.line, data, raw.unit, raw.file_line)
+
+
+def mapping_problem(
+    path: Path, mapping: dict[str, str], format_name: str = "", *, batch: bool = False
+) -> Problem | None:
+    """A mapped column that no record of the file has, naming the columns it does have; else None.
+
+    The file is read only until every mapped column has been seen, usually in its first record.
+    One mapping serves every file of a batch, and a file of it may well lack an optional column: there
+    it counts only where the file has the field under its own name, which the mapping would drop.
+    """
+    if not mapping:
+        return None
+    missing = dict(mapping)
+    columns: set[str] = set()
+    for raw in records_of(path, format_name):
+        if isinstance(raw, Problem):
+            continue  # reported when the file is read
+        if len(columns) < _MAX_COLUMNS_KEPT:
+            columns.update(raw.data.keys())
+        missing = {field: column for field, column in missing.items() if column not in raw.data}
+        if not missing:
+            return None
+    if batch:
+        missing = {field: column for field, column in missing.items() if field in columns}
+    if not missing or not columns:
+        return None  # no record could be read: the reading says why
+    named = [f"{column!r} (for {field})" for field, column in missing.items()]
+    shown = sorted(columns)
+    more = f" and {len(shown) - _COLUMNS_SHOWN:,} more" if len(shown) > _COLUMNS_SHOWN else ""
+    have = f"its columns are {', '.join(shown[:_COLUMNS_SHOWN])}{more}"
+    if len(named) == 1:
+        return Problem(None, next(iter(missing)), f"the mapped column {named[0]} is not in the file; {have}")
+    fields = ", ".join(missing)
+    listed = f"{', '.join(named[:-1])} and {named[-1]}"
+    return Problem(None, fields, f"the mapped columns {listed} are not in the file; {have}")
 
 
 def records_of(path: Path, format_name: str) -> Iterator[RawRecord | Problem]:

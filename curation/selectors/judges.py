@@ -9,6 +9,8 @@ A judge's votes are read here only: rounds, gold and releases never see them.
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+
 from curation.models import EvaluationRound, Judge, Project, RoundMode, RubricGrade
 from curation.models.rubrics import JudgeVote
 from curation.selectors.round_results import pairwise_axes, round_judgments, round_votes, verdict_for_models
@@ -174,10 +176,31 @@ def _as_ranking_vote(vote: JudgeVote) -> PairwiseVote:
     )
 
 
-def pairwise_judge_panel(*, project: Project, judge: Judge, axis: str = PAIR_AXIS, draws: int = 1000) -> PairwisePanel:
+def _axis_checked(project: Project, axis: str) -> str:
+    """`axis` when one of the project's pairwise rounds asks it, else a ValidationError naming the ones asked."""
+    known: dict[str, None] = {}
+    rounds = EvaluationRound.objects.filter(project=project, mode=RoundMode.PAIRWISE).select_related("schema")
+    for evaluation_round in rounds.order_by("id"):
+        known.update(dict.fromkeys(field["key"] for field in pairwise_axes(evaluation_round)))
+    if axis not in known:
+        where = f"the axes are {', '.join(known)}" if known else f"{project.slug} has no pairwise rounds"
+        raise ValidationError({"axis": f"no pairwise round of {project.slug} asks {axis!r}; {where}."})
+    return axis
+
+
+def pairwise_judge_panel(
+    *, project: Project, judge: Judge, axis: str | None = None, draws: int = 1000
+) -> PairwisePanel:
     """The judge's agreement with the clinicians on the pairs both voted on, its position-swap flip rate
     and its share of votes for the longer and for the first-shown answer, beside the clinicians' shares
-    for the longer and the left answer over all their votes on `axis`."""
+    for the longer and the left answer over all their votes on `axis`.
+
+    An axis asked for must be a question of one of the project's pairwise rounds (a ValidationError
+    naming the ones there are): a misspelt axis would otherwise read as no clinician votes at all.
+    Without one the panel reads `overall`, unchecked, so a project whose rounds ask other questions, or
+    that has no rounds yet, still shows the judge's own flip rate and biases.
+    """
+    axis = PAIR_AXIS if axis is None else _axis_checked(project, axis)
     clinicians, clinician_votes = _clinician_votes(project, axis)
     mine: dict[tuple[int, int], dict[bool, str]] = defaultdict(dict)
     votes = _judge_votes(judge)

@@ -135,3 +135,43 @@ def test_an_unknown_field_in_an_array_of_a_folder_names_the_file_record_and_line
         "first at runs/b.json: record 2 (line 7)"
     )
     assert job.report["unknown_fields"] == [{"file": "runs/b.json", "field": "source", "records": 1, "first_line": 7}]
+
+
+# -- 4. a mapped column that is not in the file ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("format", ["", "alpaca"], ids=["format read from the records", "format given"])
+def test_a_mapping_to_a_column_the_file_lacks_names_that_column_and_the_ones_it_has(project, tmp_path, format):
+    path = tmp_path / "data.jsonl"
+    path.write_text(jsonl(alpaca(1), alpaca(2)))
+
+    job = import_file(
+        project=project, path=path, format=format, options=import_options(mapping="instruction=nosuchcol")
+    )
+
+    assert job.status == ImportStatus.FAILED
+    (problem,) = job.problems
+    assert problem["field"] == "instruction"
+    assert problem["reason"] == (
+        "the mapped column 'nosuchcol' (for instruction) is not in the file; its columns are input, instruction, output"
+    )
+
+
+def test_in_a_folder_a_mapped_column_may_be_missing_unless_the_file_has_the_field_it_would_drop(project, tmp_path):
+    """One mapping serves every file of a folder: a file may lack an optional column, but where it has the
+    field under its own name the mapping would silently drop that column, so the file is refused."""
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "a.jsonl").write_text(jsonl({"instruction": "Define gout.", "context": "", "output": "A."}))
+    (tmp_path / "runs" / "b.jsonl").write_text(jsonl({"instruction": "Define sepsis.", "output": "B."}))
+    mapping = import_options(mapping="input=context")
+
+    lacking = import_file(project=project, path=tmp_path / "runs", options=mapping)
+    (tmp_path / "runs" / "b.jsonl").write_text(jsonl({"instruction": "Define sepsis.", "input": "x", "output": "B."}))
+    dropping = import_file(project=project, path=tmp_path / "runs", options=mapping)
+
+    assert lacking.status == ImportStatus.SUCCEEDED, lacking.problems
+    assert dropping.status == ImportStatus.FAILED
+    assert dropping.report["problem_groups"][0]["text"] == (
+        "runs/b.jsonl: input: the mapped column 'context' (for input) is not in the file; "
+        "its columns are input, instruction, output"
+    )

@@ -244,3 +244,42 @@ def test_judge_agreement_asks_which_version_when_a_judge_has_several(project, pa
     assert message == (
         f"judge 'pair-llm' has several versions in {project.slug} ('1', '2'); pick one with --judge-version"
     )
+
+
+def test_judge_agreement_refuses_an_axis_no_pairwise_round_asks_naming_the_ones_asked(project, judged_round):
+    judge_verdicts_import_text(project=project, text=jsonl())
+    message = _refusal("--project", project.slug, "--judge", "pair-llm", "--draws", "50", "--axis", "nosuchaxis")
+    assert message == (
+        f"--axis: no pairwise round of {project.slug} asks 'nosuchaxis'; "
+        "the axes are overall, correctness, helpfulness, harm."
+    )
+    out = _call("judge_agreement", "--project", project.slug, "--judge", "pair-llm", "--draws", "50", "--axis", "harm")
+    assert "pairwise (harm): 6 judge votes, 12 (clinician, judge) vote pairs" in " ".join(out.split())
+
+
+def test_without_pairwise_rounds_the_panel_keeps_the_judges_own_figures_and_refuses_a_named_axis(project, pairs):
+    judge_verdicts_import_text(project=project, text=jsonl())
+    judge = JudgeVote.objects.first().judge
+    panel = pairwise_judge_panel(project=project, judge=judge, draws=50)
+    assert (panel.axis, panel.agreement.n_pairs, panel.flip_rate.n) == ("overall", 0, 2)
+    with pytest.raises(ValidationError) as refused:
+        pairwise_judge_panel(project=project, judge=judge, axis="overall", draws=50)
+    assert refused.value.message_dict == {
+        "axis": [f"no pairwise round of {project.slug} asks 'overall'; {project.slug} has no pairwise rounds."]
+    }
+
+
+def test_api_refuses_an_axis_no_pairwise_round_asks(client, project, curator, judged_round):
+    judge_verdicts_import_text(project=project, text=jsonl())
+    judge = JudgeVote.objects.first().judge
+    client.force_login(curator)
+    url = reverse("api_judge_panel", args=[project.slug, judge.pk])
+    refused = client.get(url, {"draws": 50, "axis": "nosuchaxis"})
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "axis": [
+            f"no pairwise round of {project.slug} asks 'nosuchaxis'; "
+            "the axes are overall, correctness, helpfulness, harm."
+        ]
+    }
+    assert client.get(url, {"draws": 50, "axis": "harm"}).json()["pairwise"]["axis"] == "harm"

@@ -10,10 +10,11 @@ median and range on the same items: the ceiling a judge is read against. A pairw
 stand beside the clinicians' shares for the longer and the left answer.
 """
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.models import Judge, Project
-from curation.selectors.judges import PairwisePanel, judge_panel, pairwise_judge_panel
+from curation.selectors.judges import PAIR_AXIS, PairwisePanel, judge_panel, pairwise_judge_panel
 from curation.selectors.rubrics import judges_of
 from curation.stats.rubrics import Spread
 
@@ -89,21 +90,32 @@ class Command(BaseCommand):
             help="the judge's version (needed when it has several)",
         )
         parser.add_argument("--draws", type=int, default=1000, help="Bootstrap draws (default 1000).")
-        parser.add_argument("--axis", default="overall", help="the round question pairwise votes are read against")
+        parser.add_argument(
+            "--axis",
+            default=None,
+            help=f"the round question pairwise votes are read against (default {PAIR_AXIS})",
+        )
 
-    def handle(self, *args, project: str, judge: str, judge_version: str | None, draws: int, axis: str, **options):
+    def handle(
+        self, *args, project: str, judge: str, judge_version: str | None, draws: int, axis: str | None, **options
+    ):
         if draws < 1:
             raise CommandError("--draws must be at least 1")
         target = Project.objects.filter(slug=project).first()
         if target is None:
             raise CommandError(f"No project with slug {project!r}.")
         found = _judge(target, judge, judge_version)
-        rows = judge_panel(project=target, judge=found, draws=draws)
         has_votes = found.votes.exists()
+        panel = None
+        if has_votes:  # first: an unknown --axis is refused before the rubric bootstraps run
+            try:
+                panel = pairwise_judge_panel(project=target, judge=found, axis=axis, draws=draws)
+            except ValidationError as exc:
+                raise CommandError(f"--axis: {' '.join(exc.messages)}") from None
+        rows = judge_panel(project=target, judge=found, draws=draws)
         if not rows and not has_votes:
             raise CommandError(f"{found} and the clinicians have not marked any criterion of the same response.")
-        if has_votes:
-            panel = pairwise_judge_panel(project=target, judge=found, axis=axis, draws=draws)
+        if panel is not None:
             self.stdout.write("\n".join(_pairwise_lines(panel)))
         for row in rows:
             a = row.agreement

@@ -245,6 +245,7 @@ def preview_of(*, job: ImportJob, path: Path) -> dict:
                 project_id=job.project_id,
                 format="" if is_batch else job.format,
                 model_name=job.model_name,
+                batch=is_batch,
             )
             entry = {"name": source.name, "format": source.format, "model": source.model_name}
             entry.update(model_from=source.model_from, suggested_mapping=suggestion, mapping=source.mapping)

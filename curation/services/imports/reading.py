@@ -37,12 +37,19 @@ def _known_prompts(project_id: int):
 
 
 def source_settle(
-    source: ImportSource, *, project_id: int, format: str, model_name: str
+    source: ImportSource, *, project_id: int, format: str, model_name: str, batch: bool = False
 ) -> tuple[Problem | None, dict]:
     """Decide the file's reading and model; the problem that prevents reading it, and a mapping to suggest."""
     problem = head_problem(read_head(source.path))
     if problem is not None:
         return problem, {}
+    # Before the format is told from the columns: a mapping to a column the file lacks drops the field's
+    # own column, and what is left would be reported as some other defect instead of the mistaken mapping.
+    is_csv = format == ImportFormat.CSV or (not format and source.name.lower().endswith(".csv"))
+    if not is_csv:
+        problem = formats.mapping_problem(source.path, source.mapping, format, batch=batch)
+        if problem is not None:
+            return problem, {}
     source.format = format
     if not source.format:
         try:

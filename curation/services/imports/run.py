@@ -172,6 +172,7 @@ class ImportRun:
             project_id=self.job.project_id,
             format="" if self.batch else self.job.format,
             model_name=self.job.model_name,
+            batch=self.batch,
         )
         if suggestion:
             source.report["suggested_mapping"] = suggestion
