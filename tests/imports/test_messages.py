@@ -175,3 +175,29 @@ def test_in_a_folder_a_mapped_column_may_be_missing_unless_the_file_has_the_fiel
         "runs/b.jsonl: input: the mapped column 'context' (for input) is not in the file; "
         "its columns are input, instruction, output"
     )
+
+
+# -- 5. the folder report's lines ----------------------------------------------------------------------------
+
+
+def test_the_folder_report_lists_each_file_without_a_dangling_comma(project, tmp_path, capsys):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "a.jsonl").write_text(jsonl(alpaca(1)))
+    (tmp_path / "runs" / "b.jsonl").write_text(jsonl(alpaca(2)) + "{not json}\n")
+
+    cli(tmp_path / "runs", project)
+
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert "runs/a.jsonl: alpaca" in lines and "runs/b.jsonl: alpaca" in lines
+    assert not any(line.endswith(",") for line in lines)
+
+
+def test_the_folder_report_joins_a_files_reading_model_and_counts_with_commas(project, tmp_path, capsys):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "a.jsonl").write_text(jsonl(alpaca(1)))
+    (tmp_path / "runs" / "b.jsonl").write_text(jsonl(alpaca(2), alpaca(3)))
+
+    call_command("import_items", str(tmp_path / "runs"), "--project", project.slug)
+
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert "runs/a.jsonl: alpaca, 1 seed tasks" in lines and "runs/b.jsonl: alpaca, 2 seed tasks" in lines

@@ -160,9 +160,11 @@ class Command(BaseCommand):
             return
         self.stdout.write("  files:")
         for row in files:
-            model = f" model {row['model']} (named by {row['model_from']})" if row.get("model") else ""
-            created = ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in row.get("created", {}).items())
-            self.stdout.write(f"    {row['name']}: {row['format'] or '?'},{model} {created}".rstrip())
+            parts = [row["format"] or "format unknown"]
+            if row.get("model"):
+                parts.append(f"model {row['model']} (named by {row['model_from']})")
+            parts += [f"{n:,} {kind.replace('_', ' ')}" for kind, n in row.get("created", {}).items()]
+            self.stdout.write(f"    {row['name']}: {', '.join(parts)}")
         for left in report.get("left_out", []):
             self.stdout.write(f"    {left['name']}: left out ({left['reason']})")
 
