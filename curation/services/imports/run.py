@@ -98,13 +98,13 @@ class ImportRun:
     def _problem(self, problem: Problem, source: ImportSource | None = None, records: int = 1) -> None:
         self.log.add(problem, source.name if source is not None and self.batch else "", records)
 
-    def _progress(self, **counts: Any) -> None:
+    def _progress(self, *, notify: bool = True, **counts: Any) -> None:
         for name, value in counts.items():
             setattr(self.job, name, value)
         self.job.heartbeat_at = timezone.now()
         self.beat = time.monotonic()
         self.job.save(update_fields=[*counts, "heartbeat_at"])
-        if self.on_progress:
+        if notify and self.on_progress:
             self.on_progress(self.job)
 
     def _finish(self, status: str, **report: Any) -> None:
@@ -346,9 +346,15 @@ class ImportRun:
                     self.job.records_written = 0
                     self._finish(ImportStatus.DUPLICATE, duplicate_of=previous.pk)
                     return False
-                if not import_jobs_writing(project_id=self.job.project_id).exclude(pk=self.job.pk).exists():
-                    self._progress(status=ImportStatus.WRITING)
-                    return True
+                claimed = not import_jobs_writing(project_id=self.job.project_id).exclude(pk=self.job.pk).exists()
+                if claimed:
+                    self._progress(notify=False, status=ImportStatus.WRITING)
+            if claimed:
+                # Told once the claim is committed: the page shows "writing" from then on, and a slow
+                # listener (the command's output) does not hold SQLite's write lock.
+                if self.on_progress:
+                    self.on_progress(self.job)
+                return True
             import_jobs_recover_stale()  # a writer whose worker died is recovered, its rows deleted
             self._progress()  # the waiting job's heartbeat
             time.sleep(WAIT_SECONDS)
