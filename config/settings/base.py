@@ -300,8 +300,9 @@ SPECTACULAR_SETTINGS = {
 # Celery. Jobs never run inside a request. With no broker configured (the embedded default) the queue
 # is a folder of message files under var/jobs, read by the worker `make run` starts beside the web
 # server; messages wait there while no worker runs, so queued jobs survive a restart.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
-if CELERY_BROKER_URL == "filesystem://":
+# The folder queue has no host; naming "localhost" keeps kombu from warning on every command that queues a job.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://localhost//"
+if CELERY_BROKER_URL.startswith("filesystem://"):
     JOBS_DIR = Path(env("CONCORD_JOBS_DIR", str(BASE_DIR / "var" / "jobs")))
     for folder in ("queue", "control"):
         (JOBS_DIR / folder).mkdir(parents=True, exist_ok=True)
