@@ -385,7 +385,8 @@ def release_empty_hint(*, project: Project, format: str, filters: "ReleaseFilter
             return (
                 f"{unscanned} task(s) of status {', '.join(sorted(statuses))} are not scanned for PHI yet, and "
                 "nothing unscanned is released: the scan runs on the worker after an import (make run starts "
-                "one; make worker with a broker), or queue it on the project's PHI page"
+                "one; make worker with a broker), or queue it on the project's PHI page, or run "
+                f"manage.py phi_scan --project {project.slug}"
             )
         return (
             f"every task of status {', '.join(sorted(statuses))} is held back by an open PHI finding or an "

@@ -177,6 +177,13 @@ def phi_scan_run_queue(*, project_id: int, import_job_id: int | None = None) -> 
     return run
 
 
+def phi_scan_now(*, project_id: int) -> PhiScanRun:
+    """Scan the project's unscanned texts in this process, as a worker runs a queued run (the command
+    line, where no worker may be running)."""
+    run = PhiScanRun.objects.create(project_id=project_id)
+    return phi_scan_run_execute(run_id=run.pk)
+
+
 def phi_scan_after_import(*, import_job_id: int) -> PhiScanRun:
     """Queue the scan of every text a successful import wrote (called once the import commits)."""
     from curation.models import ImportJob

@@ -4,6 +4,7 @@ import json
 from unittest.mock import patch
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.urls import reverse
 
@@ -168,3 +169,20 @@ def test_the_queue_page_shows_a_runs_progress(client, project, curator):
 
     assert "scanned 12 of 40" in page
     assert 'hx-trigger="every 2s"' in page
+
+
+def test_the_command_scans_the_unscanned_texts_in_its_own_process_and_says_what_it_found(
+    project, curator, alpaca_file, capsys
+):
+    with patch("curation.jobs.phi_scan_task.delay"):  # no worker runs the scan the import queues
+        import_file(project=project, path=alpaca_file, format="alpaca", created_by=curator)
+    assert phi_unscanned_tasks(project=project).count() == 7
+
+    call_command("phi_scan", "--project", project.slug)
+
+    assert not phi_unscanned_tasks(project=project).exists()
+    out = capsys.readouterr().out
+    assert f"Scanned 7 text(s) of {project.slug}: 3 finding(s) in them." in out
+    assert "3 open finding(s) for a curator on its PHI page, and 0 text(s) left unscanned." in out
+    with pytest.raises(CommandError, match="--project: no project with slug 'nope'"):
+        call_command("phi_scan", "--project", "nope")
