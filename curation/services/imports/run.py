@@ -307,15 +307,9 @@ class ImportRun:
                 # One writer per project at a time: a concurrent import of the same file or records
                 # waits here, then finds them present instead of writing them twice.
                 Project.objects.select_for_update().filter(pk=self.job.project_id).first()
-                previous = import_previous_success(job=self.job)
-                if previous is not None:
-                    self.job.records_written = 0
-                    self._finish(ImportStatus.DUPLICATE, duplicate_of=previous.pk)
+                if self._finished_as_duplicate():
                     return
-                report = self._write_sources(on_written)
-                self._finish(ImportStatus.SUCCEEDED, format=self.job.format, **report)
-                transaction.on_commit(imported_tables_analyze)  # the planner learns the tables' new size
-                transaction.on_commit(partial(phi_scan_after_import, import_job_id=self.job.pk))
+                self._succeed(self._write_sources(on_written))
         finally:
             progress.close()
             for spool in self.spools:
@@ -326,14 +320,27 @@ class ImportRun:
         if not self._claim():
             return
         try:
-            report = self._write_sources(on_written)
-            with transaction.atomic():
-                self._finish(ImportStatus.SUCCEEDED, format=self.job.format, **report)
-                transaction.on_commit(imported_tables_analyze)
-                transaction.on_commit(partial(phi_scan_after_import, import_job_id=self.job.pk))
+            self._succeed(self._write_sources(on_written))
         except BaseException:
             import_rows_discard(job_id=self.job.pk)
             raise
+
+    def _finished_as_duplicate(self) -> bool:
+        """Finish the job as a duplicate when the same file was imported meanwhile (checked under the
+        writer's lock, so that two imports of it never both write)."""
+        previous = import_previous_success(job=self.job)
+        if previous is None:
+            return False
+        self.job.records_written = 0
+        self._finish(ImportStatus.DUPLICATE, duplicate_of=previous.pk)
+        return True
+
+    def _succeed(self, report: dict[str, Any]) -> None:
+        """Finish the job as written; once that commits the planner learns the tables' new size and the
+        texts it wrote are queued for their PHI scan."""
+        self._finish(ImportStatus.SUCCEEDED, format=self.job.format, **report)
+        transaction.on_commit(imported_tables_analyze)
+        transaction.on_commit(partial(phi_scan_after_import, import_job_id=self.job.pk))
 
     def _claim(self) -> bool:
         """Become the project's one import writing, waiting while another writes: batches of two imports
@@ -341,10 +348,7 @@ class ImportRun:
         meanwhile (the job is then finished as a duplicate)."""
         while True:
             with transaction.atomic():  # on SQLite the write lock: no other job claims between the check and the claim
-                previous = import_previous_success(job=self.job)
-                if previous is not None:
-                    self.job.records_written = 0
-                    self._finish(ImportStatus.DUPLICATE, duplicate_of=previous.pk)
+                if self._finished_as_duplicate():
                     return False
                 claimed = not import_jobs_writing(project_id=self.job.project_id).exclude(pk=self.job.pk).exists()
                 if claimed:
