@@ -185,7 +185,7 @@ def test_the_cli_reads_a_mapping_refuses_unknown_fields_under_strict_and_preview
 
     call_command("import_items", str(path), "--project", project.slug, "--map", "instruction=question,output=answer")
     out = capsys.readouterr().out
-    assert "created: 1 seed tasks" in out and "warning: train.jsonl: field 'src'" in out
+    assert "created: 1 seed task\n" in out and "warning: train.jsonl: field 'src' in 1 record " in out
 
     with pytest.raises(CommandError, match="Column mapping: 'question' is not field=column"):
         call_command("import_items", str(path), "--project", project.slug, "--map", "question")

@@ -200,4 +200,29 @@ def test_the_folder_report_joins_a_files_reading_model_and_counts_with_commas(pr
     call_command("import_items", str(tmp_path / "runs"), "--project", project.slug)
 
     lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
-    assert "runs/a.jsonl: alpaca, 1 seed tasks" in lines and "runs/b.jsonl: alpaca, 2 seed tasks" in lines
+    assert "runs/a.jsonl: alpaca, 1 seed task" in lines and "runs/b.jsonl: alpaca, 2 seed tasks" in lines
+
+
+# -- 6. counts: one of a thing, or several ----------------------------------------------------------------
+
+
+def test_import_items_names_one_record_in_the_singular_and_several_in_the_plural(project, tmp_path, capsys):
+    (tmp_path / "one.jsonl").write_text(jsonl(alpaca(1, src="notes")))
+    call_command("import_items", str(tmp_path / "one.jsonl"), "--project", project.slug)
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert "created: 1 seed task" in lines
+    assert "warning: one.jsonl: field 'src' in 1 record (first at line 1) was not stored" in " ".join(lines)
+
+    (tmp_path / "three.jsonl").write_text(jsonl(alpaca(1), alpaca(2), alpaca(3)))
+    call_command("import_items", str(tmp_path / "three.jsonl"), "--project", project.slug)
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert "created: 2 seed tasks" in lines and "skipped: 1 seed task" in lines
+
+
+@pytest.mark.parametrize(("bad_lines", "heading"), [(1, "1 problem:"), (2, "2 problems:")])
+def test_import_items_counts_its_problems_in_words_that_agree(project, tmp_path, capsys, bad_lines, heading):
+    (tmp_path / "bad.jsonl").write_text(jsonl(alpaca(1)) + "{not json}\n" * bad_lines)
+
+    cli(tmp_path / "bad.jsonl", project)
+
+    assert heading in [line.strip() for line in capsys.readouterr().out.splitlines()]

@@ -7,6 +7,12 @@ from curation.models import ImportFormat, ImportJob, ImportStatus, Project
 from curation.services.imports import import_file, import_options
 from curation.services.imports.problems import where
 from curation.services.projects import project_create
+from curation.text.plural import counted
+
+
+def kind_counted(kind: str, n: int) -> str:
+    """ "1 seed task", "2 prompts": a report counts records by kind, named in the plural ("seed_tasks")."""
+    return counted(n, kind.replace("_", " ").removesuffix("s"))
 
 
 class Command(BaseCommand):
@@ -85,11 +91,12 @@ class Command(BaseCommand):
 
     def _progress(self, job: ImportJob) -> None:
         if job.status == ImportStatus.VALIDATING:
-            self.stderr.write(f"\rvalidated {job.records_validated:,} records", ending="")
+            self.stderr.write(f"\rvalidated {counted(job.records_validated, 'record')}", ending="")
         elif job.status == ImportStatus.WRITING:
             if self._last_status != ImportStatus.WRITING:
                 self.stderr.write("")
-            self.stderr.write(f"\rwritten {job.records_written:,} of {job.records_total:,} records", ending="")
+            written = f"{job.records_written:,} of {counted(job.records_total, 'record')}"
+            self.stderr.write(f"\rwritten {written}", ending="")
         self._last_status = job.status
         self.stderr.flush()
 
@@ -128,22 +135,19 @@ class Command(BaseCommand):
         self._files(report)
         for label, counts in (("created", report.get("created", {})), ("skipped", report.get("skipped", {}))):
             if counts:
-                self.stdout.write(
-                    f"  {label}: " + ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in counts.items())
-                )
+                self.stdout.write(f"  {label}: " + ", ".join(kind_counted(kind, n) for kind, n in counts.items()))
         if report.get("models"):
             self.stdout.write(f"  models recorded: {', '.join(report['models'])}")
-        if report.get("realigned_count"):
-            self.stdout.write(
-                f"  {report['realigned_count']} records' ids named another prompt; matched by their instruction text."
-            )
+        if n := report.get("realigned_count"):
+            whose = "record's id" if n == 1 else "records' ids"
+            self.stdout.write(f"  {n:,} {whose} named another prompt; matched by their instruction text.")
         for kind, values in report.get("unmapped", {}).items():
             shown = ", ".join(f"{v['raw']} ({v['count']})" for v in values[:20])
             more = f" and {len(values) - 20} more" if len(values) > 20 else ""
             self.stdout.write(f"  unmapped {kind.replace('_', ' ')}: {shown}{more}")
         for unknown in report.get("unknown_fields", []) if job.status == ImportStatus.SUCCEEDED else []:
             self.stdout.write(
-                f"  warning: {unknown['file']}: field {unknown['field']!r} in {unknown['records']:,} records "
+                f"  warning: {unknown['file']}: field {unknown['field']!r} in {counted(unknown['records'], 'record')} "
                 f"(first at line {unknown['first_line']:,}) was not stored (--strict refuses such files)"
             )
         self._problems(job)
@@ -163,7 +167,7 @@ class Command(BaseCommand):
             parts = [row["format"] or "format unknown"]
             if row.get("model"):
                 parts.append(f"model {row['model']} (named by {row['model_from']})")
-            parts += [f"{n:,} {kind.replace('_', ' ')}" for kind, n in row.get("created", {}).items()]
+            parts += [kind_counted(kind, n) for kind, n in row.get("created", {}).items()]
             self.stdout.write(f"    {row['name']}: {', '.join(parts)}")
         for left in report.get("left_out", []):
             self.stdout.write(f"    {left['name']}: left out ({left['reason']})")
@@ -171,7 +175,7 @@ class Command(BaseCommand):
     def _problems(self, job: ImportJob) -> None:
         if not job.problem_count:
             return
-        self.stdout.write(f"  {job.problem_count:,} problem(s):")
+        self.stdout.write(f"  {counted(job.problem_count, 'problem')}:")
         for group in job.report.get("problem_groups", []):
             self.stdout.write(f"    {group['text']}")
             if group.get("next_step"):
