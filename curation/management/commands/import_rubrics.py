@@ -12,6 +12,7 @@ from curation.formats.healthbench import healthbench_read
 from curation.models import Project
 from curation.services.rubric_imports import rubrics_import
 from curation.stats.rubrics import RubricFormatError
+from curation.text.plural import counted
 
 
 def project_and_text(slug: str, file: Path) -> tuple[Project, str]:
@@ -41,4 +42,11 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: {exc}") from None
         except ValidationError as exc:
             raise CommandError(f"{file}: {'; '.join(exc.messages)}") from None
-        self.stdout.write(f"Imported {result.rubrics} rubrics and {result.labels} physician labels into {target.slug}.")
+        rubrics, labels = counted(result.rubrics, "rubric"), counted(result.labels, "physician label")
+        self.stdout.write(f"Imported {rubrics} and {labels} into {target.slug}.")
+        if result.new_texts:
+            texts = counted(result.new_texts, "new text")
+            self.stdout.write(
+                f"The PHI scan of the {texts} it wrote (prompts and completions) is queued; with no worker running, "
+                f"python manage.py phi_scan --project {target.slug} scans them now. Nothing unscanned is released."
+            )
