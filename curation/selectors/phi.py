@@ -122,13 +122,19 @@ def phi_release_gate(item_field: str, outer: str = "pk") -> list[Exists]:
         ~Exists(unscanned_reviews),
     ]
     if item_field == "response":
-        prompt = OuterRef(f"{related}prompt_id")
-        unscanned_prompt = Prompt.objects.filter(pk=prompt).exclude(_scanned_as_now("prompt"))
-        gate += [
-            ~Exists(unscanned_prompt),
-            ~Exists(PhiFinding.objects.filter(prompt_id=prompt, state=PhiFindingState.OPEN)),
-        ]
+        gate += phi_prompt_gate(f"{related}prompt_id")
     return gate
+
+
+def phi_prompt_gate(outer: str) -> list[Exists]:
+    """The PHI gate of the test prompt at `outer` (a path to its id): scanned as it is now, with no
+    open finding. A response's gate includes it; rubric exports apply it to each rubric's prompt."""
+    prompt = OuterRef(outer)
+    unscanned_prompt = Prompt.objects.filter(pk=prompt).exclude(_scanned_as_now("prompt"))
+    return [
+        ~Exists(unscanned_prompt),
+        ~Exists(PhiFinding.objects.filter(prompt_id=prompt, state=PhiFindingState.OPEN)),
+    ]
 
 
 def phi_queue(*, project: Project) -> QuerySet[PhiFinding]:

@@ -22,6 +22,7 @@ def test_rubric_rows_import_and_export_unchanged(project, tmp_path):
     source = tmp_path / "healthbench.jsonl"
     _write(source, healthbench_rows.rubric_rows())
     call_command("import_rubrics", str(source), "--project", project.slug)
+    call_command("phi_scan", "--project", project.slug)  # nothing unscanned leaves
     out = tmp_path / "out.jsonl"
     call_command("export_rubrics", "--project", project.slug, "--format", "rubrics", "--out", str(out))
     assert _sorted_lines(out) == _sorted_lines(source)
@@ -36,6 +37,7 @@ def test_meta_eval_rows_import_and_export_unchanged(project, tmp_path):
     _write(labels, healthbench_rows.meta_eval_rows())
     call_command("import_rubrics", str(rubrics), "--project", project.slug)
     call_command("import_rubrics", str(labels), "--project", project.slug)
+    call_command("phi_scan", "--project", project.slug)
     out = tmp_path / "out.jsonl"
     call_command("export_rubrics", "--project", project.slug, "--format", "meta_eval", "--out", str(out))
     assert _sorted_lines(out) == _sorted_lines(labels)
@@ -50,6 +52,7 @@ def test_meta_eval_export_names_clinicians_by_pseudonym_only(project, tmp_path, 
     response = ModelResponse.objects.create(prompt=rubric.prompt, model_name="m", text="Rest.", content_hash="x")
     criteria = rubric.versions.get().criteria.all()
     rubric_grade_submit(response=response, grader=clinician, marks={c.pk: c.order == 0 for c in criteria})
+    call_command("phi_scan", "--project", project.slug)
     out = tmp_path / "out.jsonl"
     call_command("export_rubrics", "--project", project.slug, "--format", "meta_eval", "--out", str(out))
     rows = [json.loads(line) for line in out.read_text().splitlines()]
@@ -57,6 +60,29 @@ def test_meta_eval_export_names_clinicians_by_pseudonym_only(project, tmp_path, 
     ids = {r["anonymized_physician_ids"][0] for r in rows}
     assert len(ids) == 1 and ids.pop().startswith("clinician-")
     assert clinician.email not in out.read_text() and str(clinician.pk) not in ids
+
+
+def test_rubrics_leave_only_once_their_prompts_are_scanned_and_clear_of_phi(project, tmp_path, capsys):
+    rows = healthbench_rows.rubric_rows()[:3]
+    rows[1]["prompt"][0]["content"] = "Question 1: call me back on 617-555-0199 about the fever, what now?"
+    rows[0]["prompt"][1:1] = [{"role": "assistant", "content": "Is this Dr. Alan Whitfield's patient, MRN 48213377?"}]
+    source, out = tmp_path / "rubrics.jsonl", tmp_path / "out.jsonl"
+    _write(source, rows)
+    call_command("import_rubrics", str(source), "--project", project.slug)
+
+    call_command("export_rubrics", "--project", project.slug, "--format", "rubrics", "--out", str(out))
+    assert out.read_text() == ""  # nothing is scanned yet
+    assert "Held back 3 row(s) for PHI: its prompt is not scanned as it is now" in capsys.readouterr().out
+
+    call_command("phi_scan", "--project", project.slug)
+    call_command("export_rubrics", "--project", project.slug, "--format", "rubrics", "--out", str(out))
+    exported = [json.loads(line)["prompt_id"] for line in out.read_text().splitlines()]
+    said = capsys.readouterr().out
+    # hb-001's prompt has an open finding; hb-000's earlier turn names a doctor and a record number,
+    # which only the rubric stores: no curator has seen it, so it does not leave either.
+    assert exported == ["hb-002"]
+    assert "Held back 1 row(s) for PHI: its prompt is not scanned as it is now, or has an open PHI finding" in said
+    assert "Held back 1 row(s) for PHI: the scanner finds PHI in a turn of its conversation" in said
 
 
 @pytest.mark.parametrize(

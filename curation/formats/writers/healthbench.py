@@ -2,18 +2,47 @@
 
 Clinicians who graded in Concord appear under a pseudonym (a keyed hash of project and user), never
 by name or id; imported physicians keep the pseudonymous ids they came with. Judges never appear.
+
+Nothing leaves unscanned for PHI, as in a release: a row is held back while its prompt (or, for a
+label, its response) is not scanned as it is now or has an open finding. The turns of a conversation
+other than the prompt's own text (earlier messages; a completion's other turns) are stored with the
+rubric, not as texts of their own, so they are scanned here as the row is written, and a row in whose
+turns the scanner finds anything is held back: no curator has seen those turns. `held` counts why.
 """
 
 import hashlib
 import hmac
 import json
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 
-from curation.models import Project, RubricCriterion, RubricMark
+from curation.models import Project, Prompt, RubricCriterion, RubricMark
+from curation.selectors.phi import phi_prompt_gate, phi_release_gate
 from curation.selectors.rubrics import rubrics_of
+
+PROMPT_NOT_CLEARED = "its prompt is not scanned as it is now, or has an open PHI finding"
+RESPONSE_NOT_CLEARED = "its response is not scanned as it is now, or it or its prompt has an open PHI finding"
+TURNS_FLAGGED = "the scanner finds PHI in a turn of its conversation stored only with the rubric"
+
+
+def _prompt_texts(prompt: Prompt) -> set[str]:
+    """The texts of a prompt the scan of the prompt itself covers, as a conversation turn may hold them."""
+    parts = [prompt.instruction.strip(), prompt.input.strip()]
+    return {*parts, "\n\n".join(part for part in parts if part)}
+
+
+def _other_turns_flagged(messages: list[dict], scanned: set[str]) -> bool:
+    """Whether the scanner finds anything in the turns whose text is not one already scanned as an item's."""
+    from curation.phi import phi_scan  # the scanner loads Presidio: only when rows are written
+
+    for message in messages:
+        text = message.get("content") if isinstance(message, dict) else None
+        if isinstance(text, str) and text.strip() not in scanned and phi_scan(text):
+            return True
+    return False
 
 
 def physician_pseudonym(*, project: Project, user_id: int) -> str:
@@ -21,8 +50,15 @@ def physician_pseudonym(*, project: Project, user_id: int) -> str:
     return f"clinician-{digest.hexdigest()[:12]}"
 
 
-def rubric_rows(*, project: Project) -> Iterator[dict[str, Any]]:
-    for rubric in rubrics_of(project=project).order_by("id"):
+def rubric_rows(*, project: Project, held: Counter | None = None) -> Iterator[dict[str, Any]]:
+    held = Counter() if held is None else held
+    rubrics = rubrics_of(project=project).order_by("id")
+    cleared = rubrics.filter(*phi_prompt_gate("prompt_id"))
+    held[PROMPT_NOT_CLEARED] += rubrics.count() - cleared.count()
+    for rubric in cleared:
+        if _other_turns_flagged(rubric.messages, _prompt_texts(rubric.prompt)):
+            held[TURNS_FLAGGED] += 1
+            continue
         criteria = RubricCriterion.objects.filter(version__rubric=rubric, version__number=rubric.version)
         yield {
             "prompt": rubric.messages,
@@ -37,21 +73,36 @@ def _category(criterion: RubricCriterion) -> str:
     return criterion.category or (f"cluster:{criterion.cluster}" if criterion.cluster else f"axis:{criterion.axis}")
 
 
-def meta_eval_rows(*, project: Project) -> Iterator[dict[str, Any]]:
+def meta_eval_rows(*, project: Project, held: Counter | None = None) -> Iterator[dict[str, Any]]:
     """One row per (response, criterion) that clinicians or physicians marked, in the order first marked;
     labels in the order they were given."""
-    marks = (
-        RubricMark.objects.filter(grade__rubric_version__rubric__project=project, grade__judge__isnull=True)
-        .select_related("grade__response", "grade__rubric_version__rubric__prompt", "criterion")
-        .order_by("id")
+    held = Counter() if held is None else held
+    marks = RubricMark.objects.filter(grade__rubric_version__rubric__project=project, grade__judge__isnull=True)
+    cleared = marks.filter(
+        *phi_release_gate("response", outer="grade__response_id"),
+        *phi_prompt_gate("grade__rubric_version__rubric__prompt_id"),
     )
+    held_back = set(marks.values_list("grade__response_id", "criterion_id").distinct()) - set(
+        cleared.values_list("grade__response_id", "criterion_id").distinct()
+    )
+    held[RESPONSE_NOT_CLEARED] += len(held_back)
     rows: dict[tuple[int, int], dict[str, Any]] = {}
-    for mark in marks:
+    flagged: set[tuple[int, int]] = set()
+    related = ("grade__response", "grade__rubric_version__rubric__prompt", "criterion")
+    for mark in cleared.select_related(*related).order_by("id"):
         grade, criterion = mark.grade, mark.criterion
         rubric, response = grade.rubric_version.rubric, grade.response
         key = (response.pk, criterion.pk)
+        if key in flagged:
+            continue
         if key not in rows:
-            rows[key] = _meta_eval_row(rubric, response, criterion)
+            row = _meta_eval_row(rubric, response, criterion)
+            scanned = {*_prompt_texts(rubric.prompt), response.text.strip()}
+            if _other_turns_flagged([*row["prompt"], *row["completion"]], scanned):
+                held[TURNS_FLAGGED] += 1
+                flagged.add(key)
+                continue
+            rows[key] = row
         ident = grade.physician or physician_pseudonym(project=project, user_id=grade.grader_id)
         rows[key]["binary_labels"].append(mark.met)
         rows[key]["anonymized_physician_ids"].append(ident)

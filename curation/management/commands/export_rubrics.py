@@ -4,6 +4,7 @@ python manage.py export_rubrics --project cardio --format rubrics --out rubrics.
 python manage.py export_rubrics --project cardio --format meta_eval --out labels.jsonl
 """
 
+from collections import Counter
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -29,6 +30,10 @@ class Command(BaseCommand):
         if target is None:
             raise CommandError(f"No project with slug {project!r}.")
         path = output_path("--out", out)
-        text = healthbench_write(WRITERS[format](project=target))
+        held: Counter = Counter()
+        text = healthbench_write(WRITERS[format](project=target, held=held))
         write_output_text("--out", path, text)
         self.stdout.write(f"Wrote {text.count(chr(10))} {format} rows to {out}.")
+        for reason, count in sorted(held.items()):
+            if count:
+                self.stdout.write(f"Held back {count} row(s) for PHI: {reason}. Clear them on the project's PHI page.")
