@@ -2,6 +2,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from curation.text import plural
 from curation.text.markdown import render_markdown
 
 register = template.Library()
@@ -45,3 +46,9 @@ def decimals(value, places: int = 2) -> str:
     if value is None or value == "":
         return ""
     return f"{float(value):.{int(places)}f}"
+
+
+@register.filter
+def kind_counted(n: int, kind: str) -> str:
+    """`{{ n|kind_counted:"seed_tasks" }}`: "1 seed task", "2 seed tasks", as import_items prints them."""
+    return plural.kind_counted(kind, n)

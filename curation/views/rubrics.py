@@ -40,6 +40,7 @@ from curation.services.rubrics import (
     rubric_settings_update,
     rubric_submit,
 )
+from curation.text.plural import counted
 
 
 @login_required
@@ -190,8 +191,8 @@ def rubric_results(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _imported(result) -> str:
     if result.kind == "verdicts":
-        return f"Imported {result.verdicts} judge verdicts."
-    return f"Imported {result.rubrics} rubrics and {result.labels} physician labels."
+        return f"Imported {counted(result.verdicts, 'judge verdict')}."
+    return f"Imported {counted(result.rubrics, 'rubric')} and {counted(result.labels, 'physician label')}."
 
 
 @login_required

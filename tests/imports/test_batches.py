@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -130,6 +131,9 @@ def test_a_curator_uploads_a_zip_sees_every_file_in_the_preview_and_imports_them
     page = client.get(response["Location"]).content.decode()
     assert 'data-testid="import-files"' in page and "alpaca-7b, medgen-13b" in page
     assert ModelResponse.objects.filter(import_job=job).count() == 6
+    # Each file's count of what it created, named as the command line names it.
+    created = re.findall(r"<td>([^<]*(?:prompt|response)[^<]*)</td></tr>", page)
+    assert created == ["3 prompts, 3 responses", "0 prompts, 3 responses"]
 
 
 def test_the_api_previews_then_imports_on_confirm_with_the_same_rules_as_the_page(

@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.template import Context, Template
 
 from curation.models import ImportStatus, SeedTask
 from curation.services.imports import import_file, import_options
@@ -226,3 +227,9 @@ def test_import_items_counts_its_problems_in_words_that_agree(project, tmp_path,
     cli(tmp_path / "bad.jsonl", project)
 
     assert heading in [line.strip() for line in capsys.readouterr().out.splitlines()]
+
+
+def test_the_import_page_counts_each_files_items_as_the_command_line_does():
+    page = Template('{% load concord %}{{ 1|kind_counted:"responses" }}; {{ 1200|kind_counted:"seed_tasks" }}')
+
+    assert page.render(Context()) == "1 response; 1,200 seed tasks"

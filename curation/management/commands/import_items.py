@@ -7,12 +7,7 @@ from curation.models import ImportFormat, ImportJob, ImportStatus, Project
 from curation.services.imports import import_file, import_options
 from curation.services.imports.problems import where
 from curation.services.projects import project_create
-from curation.text.plural import counted
-
-
-def kind_counted(kind: str, n: int) -> str:
-    """ "1 seed task", "2 prompts": a report counts records by kind, named in the plural ("seed_tasks")."""
-    return counted(n, kind.replace("_", " ").removesuffix("s"))
+from curation.text.plural import counted, kind_counted
 
 
 class Command(BaseCommand):
