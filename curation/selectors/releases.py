@@ -165,8 +165,8 @@ def _names_any_term(filters: "ReleaseFilters") -> bool:
     return any(getattr(filters, name) for name in TERM_FIELDS)
 
 
-def release_tasks(*, project: Project, filters: "ReleaseFilters") -> QuerySet[SeedTask]:
-    """The seed tasks a release with these filters includes, annotated with `n_reviewers`, in id order.
+def _release_candidates(*, project: Project, filters: "ReleaseFilters") -> QuerySet[SeedTask]:
+    """The seed tasks the filters select, before the release gate.
 
     An accepted task is taken only at the version a curator accepted: an edit since is unreviewed (and
     the edit returned the task to review, curation.services.seed_tasks.seed_task_edit).
@@ -182,11 +182,25 @@ def release_tasks(*, project: Project, filters: "ReleaseFilters") -> QuerySet[Se
             # could only be made on every task of the statuses.
             term_ids = list(VocabularyTerm.objects.filter(name__in=values).values_list("pk", flat=True))
             tasks = tasks.filter(Q(**{f"{term_field}__in": term_ids}) | Q(**{f"{raw_field}__in": values}))
-    tasks = _difficulty_and_dates(tasks, filters)
+    return _difficulty_and_dates(tasks, filters)
+
+
+def release_tasks(*, project: Project, filters: "ReleaseFilters") -> QuerySet[SeedTask]:
+    """The seed tasks a release with these filters includes, annotated with `n_reviewers`, in id order:
+    those the filters select that pass the release gate (_release_gate)."""
+    tasks = _release_candidates(project=project, filters=filters)
     tasks = tasks.filter(*_release_gate("seed_task")).annotate(n_reviewers=_reviewer_count("seed_task"))
     if filters.min_reviewers:
         tasks = tasks.filter(n_reviewers__gte=filters.min_reviewers)
     return tasks.select_related("topic", "view", "task_type").order_by("id")
+
+
+def release_held_back(*, project: Project, filters: "ReleaseFilters") -> int:
+    """How many of the seed tasks the filters select the release gate keeps out: not scanned for PHI as
+    they are now, with an open PHI finding, or with an open unsafe or PHI flag. Two counts over the
+    selected tasks: a release build and the command line say it, the live row count does not."""
+    candidates = _release_candidates(project=project, filters=filters).order_by()
+    return candidates.count() - candidates.filter(*_release_gate("seed_task")).count()
 
 
 def release_reviews(*, project: Project, filters: "ReleaseFilters", tasks: QuerySet[SeedTask]) -> QuerySet[Review]:
@@ -279,6 +293,7 @@ def release_scope(
     tasks = release_tasks(project=project, filters=filters)
     reviews = release_reviews(project=project, filters=filters, tasks=tasks)
     left_out = 0
+    held_back = release_held_back(project=project, filters=filters) if summary else 0
     if streams_tasks and not filters.include_empty_outputs:
         left_out = tasks.filter(reference_output="").count() if summary else 0
         tasks = tasks.exclude(reference_output="")
@@ -304,6 +319,7 @@ def release_scope(
         review_count=sum(group["n"] for group in groups),
         reviewer_count=len({group["reviewer_id"] for group in groups}),
         left_out_without_output=left_out,
+        held_back=held_back,
     )
 
 

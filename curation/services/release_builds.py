@@ -193,6 +193,7 @@ def _card_stats(
         "tasks": stats.tasks,
         "without_output": stats.without_output,
         "left_out_without_output": scope.left_out_without_output,
+        "held_back": scope.held_back,
         "topics": by_count(stats.topics),
         "views": by_count(stats.views),
         "types": by_count(stats.types),

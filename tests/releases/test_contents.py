@@ -106,6 +106,20 @@ def test_tasks_all_held_back_by_open_flags_are_named_as_why_nothing_is_exported(
     assert "every task of status in_review is held back by an open PHI finding or an unsafe flag" in err
 
 
+def test_tasks_held_back_by_the_gate_are_counted_on_the_card_and_by_the_command(project, imported, tmp_path):
+    ItemFlag.objects.create(project=project, seed_task=imported[0], kind=FlagKind.UNSAFE)
+    PhiScan.objects.filter(seed_task=imported[1]).delete()
+    said = io.StringIO()
+
+    out, card = tmp_path / "out.jsonl", tmp_path / "card.md"
+    argv = ["--project", project.slug, "--format", "alpaca", "--status", "in_review", "--out", out, "--card", card]
+    call_command("export_dataset", *map(str, argv), stdout=said)
+
+    assert len(out.read_bytes().splitlines()) == 2
+    assert "Held back: 2 seed task(s) the filters selected that are not cleared for release" in card.read_text()
+    assert "Held back: 2 seed task(s) the filters select are not cleared for release" in said.getvalue()
+
+
 def test_following_the_hint_exports_the_tasks_in_review(project, imported, tmp_path):
     code, err = _export(project, tmp_path, "--status", "in_review")
 

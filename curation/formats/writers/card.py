@@ -119,13 +119,18 @@ def _contents(release: Release, manifest: Mapping[str, Any], stats: Mapping[str,
 
 
 def _left_out(stats: Mapping[str, Any]) -> list[str]:
-    left_out = stats.get("left_out_without_output") or 0
-    if not left_out:
-        return []
-    return [
-        f"- Left out: {left_out} seed task(s) the filters selected that have no reference output; a row "
-        "without an output would teach an empty answer (build with include_empty_outputs to keep them)",
-    ]
+    lines = []
+    if held_back := stats.get("held_back") or 0:
+        lines.append(
+            f"- Held back: {held_back} seed task(s) the filters selected that are not cleared for release: "
+            "not scanned for PHI as they are now, with an open PHI finding, or with an open unsafe or PHI flag"
+        )
+    if left_out := stats.get("left_out_without_output") or 0:
+        lines.append(
+            f"- Left out: {left_out} seed task(s) the filters selected that have no reference output; a row "
+            "without an output would teach an empty answer (build with include_empty_outputs to keep them)"
+        )
+    return lines
 
 
 def _agreement(release: Release, stats: Mapping[str, Any]) -> list[str]:

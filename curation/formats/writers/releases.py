@@ -103,6 +103,8 @@ class ExportScope:
     reviewer_count: int = 0
     # Tasks the filters selected but left out for having no reference output (alpaca and chat, by default).
     left_out_without_output: int = 0
+    # Tasks the filters selected but the release gate kept out (PHI not cleared, or an open flag).
+    held_back: int = 0
 
     def reviewer(self, user_id: int) -> str:
         return pseudonym(salt=self.salt, user_id=user_id)

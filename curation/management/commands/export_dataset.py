@@ -24,7 +24,8 @@ from django.db import transaction
 from accounts.models import User
 from curation.management.output_files import output_path, write_output, write_output_text
 from curation.models import Project, ReleaseFormat, ReleaseStatus
-from curation.releases_definition import FilterSpec, ReleaseFilters
+from curation.releases_definition import FilterSpec, ReleaseDefinition, ReleaseFilters
+from curation.selectors.releases import release_held_back
 from curation.services.releases import DEFAULT_LICENSE, release_build, release_create, release_key_rotate
 
 
@@ -135,3 +136,9 @@ class Command(BaseCommand):
             f"Release {release.pk}: {release.row_count} rows of {release.format} written to {options['out']}\n"
             f"sha256 {release.sha256}"
         )
+        definition = ReleaseDefinition.from_release(format=release.format, filters=release.filters)
+        if held_back := release_held_back(project=project, filters=definition.filters):
+            self.stdout.write(
+                f"Held back: {held_back} seed task(s) the filters select are not cleared for release (PHI not "
+                f"scanned or an open finding, or an open flag): see the card, and the PHI and Attention pages."
+            )
