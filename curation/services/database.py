@@ -9,7 +9,10 @@ from django.db.models import Model
 
 from curation.models import ModelResponse, Prompt, SeedTask
 
-IMPORTED = (SeedTask, Prompt, ModelResponse)
+# The tables an import writes, the seed tasks' history included: finding the next open item asks
+# whether the reviewer ever edited the task, and with the history's statistics from before a large
+# import the planner reads every history row for it (31 ms a claim at 52,000 tasks, instead of 0.3 ms).
+IMPORTED = (SeedTask, SeedTask.history.model, Prompt, ModelResponse)
 
 
 @contextmanager
@@ -38,8 +41,8 @@ def read_transaction() -> Iterator[None]:
 
 
 def imported_tables_analyze() -> None:
-    """Refresh PostgreSQL's planner statistics of the tables an import writes (seed tasks, prompts,
-    responses). Call after the import has committed.
+    """Refresh PostgreSQL's planner statistics of the tables an import writes (seed tasks and their
+    history, prompts, responses). Call after the import has committed.
 
     Autovacuum analyses a table only after many changes, and only later: right after a bulk import
     the planner still believes the table is as small as before and picks plans (sorting every row of

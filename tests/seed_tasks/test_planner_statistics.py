@@ -17,6 +17,7 @@ def test_imported_tables_are_analysed_on_postgresql_and_nothing_is_done_on_sqlit
         return
     assert statements == [
         'ANALYZE "curation_seedtask"',
+        'ANALYZE "curation_historicalseedtask"',
         'ANALYZE "curation_prompt"',
         'ANALYZE "curation_modelresponse"',
     ]
