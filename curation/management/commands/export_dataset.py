@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import User
-from curation.management.output_files import output_path, write_output, write_output_text
+from curation.management.files import output_path, write_output, write_output_text
 from curation.models import Project, ReleaseFormat, ReleaseStatus
 from curation.releases_definition import FilterSpec, ReleaseDefinition, ReleaseFilters
 from curation.selectors.releases import release_held_back

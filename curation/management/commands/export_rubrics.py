@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from curation.formats.healthbench import healthbench_write
 from curation.formats.writers.healthbench import meta_eval_rows, rubric_rows
-from curation.management.output_files import output_path, write_output_text
+from curation.management.files import output_path, write_output_text
 from curation.models import Project
 
 WRITERS = {"rubrics": rubric_rows, "meta_eval": meta_eval_rows}
