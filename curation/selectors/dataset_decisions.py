@@ -46,12 +46,20 @@ def tasks_fingerprint(task_ids: Iterable[int]) -> str:
     return hashlib.sha256(",".join(str(i) for i in sorted(task_ids)).encode()).hexdigest()[:32]
 
 
+# The most tasks one bulk decision changes. A preview stops reading at one more than this, so that a
+# filter matching a whole project of a million tasks costs what one matching a few thousand does.
+DECISION_LIMIT = 5_000
+
+
 @dataclass
 class DecisionPreview:
     task_ids: list[int]
     matched: int
     already: int
     disputed: int
+    # More than `limit` (DECISION_LIMIT) tasks would change: none were read past it, nor searched for disputes.
+    over_limit: bool = False
+    limit: int = 0
 
     @property
     def fingerprint(self) -> str:
@@ -64,12 +72,20 @@ def seed_tasks_decision_preview(
     """Which of `tasks` (of the project) a bulk decision would change: those not already in the target
     status and, unless asked otherwise, without an open disagreement."""
     status = decision_status(action)
-    matched = list(tasks.filter(project=project).order_by("pk").values_list("pk", "status"))
-    pending = [pk for pk, current in matched if current != status]
+    tasks = tasks.filter(project=project).order_by()
+    matched = tasks.count()
+    to_change = tasks.exclude(status=status)
+    pending = list(to_change.order_by("pk").values_list("pk", flat=True)[: DECISION_LIMIT + 1])
+    if len(pending) > DECISION_LIMIT:
+        already = matched - to_change.count()
+        return DecisionPreview(
+            task_ids=[], matched=matched, already=already, disputed=0, over_limit=True, limit=DECISION_LIMIT
+        )
     disputed = disputed_task_ids(project=project, task_ids=pending) if skip_disputed else set()
     return DecisionPreview(
         task_ids=[pk for pk in pending if pk not in disputed],
-        matched=len(matched),
-        already=len(matched) - len(pending),
+        matched=matched,
+        already=matched - len(pending),
         disputed=len(disputed),
+        limit=DECISION_LIMIT,
     )

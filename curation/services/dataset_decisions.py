@@ -19,11 +19,9 @@ from curation.models import (
     Project,
     SeedTask,
 )
-from curation.selectors.dataset_decisions import decision_status, seed_tasks_decision_preview
+from curation.selectors.dataset_decisions import DECISION_LIMIT, decision_status, seed_tasks_decision_preview
 from curation.services.adjudication import NOTE_LIMIT
 from curation.services.seed_tasks import seed_task_set_status
-
-BULK_LIMIT = 5_000
 
 
 def _decide(*, actor: User, action: str, task_ids: list[int], event: AcceptanceEvent) -> None:
@@ -85,14 +83,14 @@ def seed_tasks_decide_by_filter(
     """
     require_curator(user=actor, doing="accept items into the dataset")
     preview = seed_tasks_decision_preview(project=project, action=action, tasks=tasks, skip_disputed=skip_disputed)
+    if preview.over_limit:
+        raise ValidationError(f"At most {DECISION_LIMIT:,} tasks at once; narrow the filter.")
     if preview.fingerprint != expected_fingerprint:
         raise ValidationError(
             f"The filter now selects a different set of tasks ({len(preview.task_ids)}). Check the preview again."
         )
     if not preview.task_ids:
         raise ValidationError("The filter selects no task to change.")
-    if len(preview.task_ids) > BULK_LIMIT:
-        raise ValidationError(f"At most {BULK_LIMIT:,} tasks at once; narrow the filter.")
     kept = {k: v for k, v in filter_params.items() if v not in ("", None, [])}
     event = AcceptanceEvent.objects.create(
         project=project,

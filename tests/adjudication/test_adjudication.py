@@ -20,8 +20,10 @@ from curation.models import (
     Review,
     TaskStatus,
 )
+from curation.selectors import dataset_decisions as dataset_decision_selectors
 from curation.selectors.adjudication import disagreements_detect
 from curation.selectors.dataset_decisions import seed_tasks_decision_preview, seed_tasks_matching
+from curation.services import dataset_decisions as dataset_decision_services
 from curation.services.adjudication import AdjudicationConflict, adjudication_settings_update, gold_label_adjudicate
 from curation.services.dataset_decisions import seed_task_decide, seed_tasks_decide_by_filter
 from curation.services.disagreements import disagreements_refresh
@@ -426,6 +428,34 @@ def test_bulk_accept_refuses_when_the_filter_now_selects_other_tasks(project, cu
     assert not project.seed_tasks.filter(status=TaskStatus.ACCEPTED).exists()
 
 
+def test_a_filter_over_the_limit_is_refused_without_reading_past_it_or_searching_disputes(
+    project, curator, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(dataset_decision_selectors, "DECISION_LIMIT", 3)
+    monkeypatch.setattr(dataset_decision_services, "DECISION_LIMIT", 3)
+    monkeypatch.setattr(
+        dataset_decision_selectors, "disputed_task_ids", lambda **kw: pytest.fail("searched for disputes")
+    )
+    SeedTaskFactory.create_batch(4, project=project, difficulty=1, status=TaskStatus.IN_REVIEW)
+    SeedTaskFactory(project=project, difficulty=1, status=TaskStatus.ACCEPTED)
+    tasks = seed_tasks_matching(project=project, filter_params={"difficulty": "1"})
+
+    with django_assert_max_num_queries(3):  # how many match, the first four to change, how many would change
+        preview = seed_tasks_decision_preview(project=project, action="accepted", tasks=tasks)
+
+    assert preview.over_limit and (preview.task_ids, preview.matched, preview.already) == ([], 5, 1)
+    with pytest.raises(ValidationError, match="At most 3 tasks at once; narrow the filter"):
+        seed_tasks_decide_by_filter(
+            project=project,
+            actor=curator,
+            action="accepted",
+            tasks=tasks,
+            filter_params={"difficulty": "1"},
+            expected_fingerprint=preview.fingerprint,
+        )
+    assert not AcceptanceEvent.objects.exists()
+
+
 def test_a_bad_filter_value_is_a_clear_error(project):
     with pytest.raises(ValidationError) as caught:
         seed_tasks_matching(project=project, filter_params={"difficulty": "9"})
@@ -616,6 +646,21 @@ def test_the_bulk_page_previews_a_count_and_confirms(client, project, curator):
     assert done.status_code == 302
     assert all(t.status == TaskStatus.ACCEPTED for t in type(tasks[0]).objects.filter(pk__in=[t.pk for t in tasks]))
     assert AcceptanceEvent.objects.get().task_count == 2
+
+
+def test_the_bulk_page_asks_to_narrow_a_filter_over_the_limit_and_offers_no_confirmation(
+    client, project, curator, monkeypatch
+):
+    monkeypatch.setattr(dataset_decision_selectors, "DECISION_LIMIT", 1)
+    SeedTaskFactory.create_batch(2, project=project, difficulty=2, status=TaskStatus.IN_REVIEW)
+    client.force_login(curator)
+
+    body = client.get(
+        reverse("bulk_decide", args=[project.slug]), {"difficulty": "2", "action": "accepted", "skip_disputed": "on"}
+    ).content.decode()
+
+    assert "More than 1 tasks would be accepted: one decision changes at most 1. Narrow the filter." in body
+    assert 'data-testid="confirm"' not in body
 
 
 def test_the_settings_page_changes_the_rule(client, project, curator):
