@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 
+from curation.formats.writers.releases import user_prompt
 from curation.models import Project, Prompt, RubricCriterion, RubricMark
 from curation.selectors.phi import phi_prompt_gate, phi_release_gate
 from curation.selectors.rubrics import rubrics_of
@@ -30,8 +31,7 @@ TURNS_FLAGGED = "the scanner finds PHI in a turn of its conversation stored only
 
 def _prompt_texts(prompt: Prompt) -> set[str]:
     """The texts of a prompt the scan of the prompt itself covers, as a conversation turn may hold them."""
-    parts = [prompt.instruction.strip(), prompt.input.strip()]
-    return {*parts, "\n\n".join(part for part in parts if part)}
+    return {prompt.instruction.strip(), prompt.input.strip(), user_prompt(prompt.instruction, prompt.input).strip()}
 
 
 def _other_turns_flagged(messages: list[dict], scanned: set[str]) -> bool:
