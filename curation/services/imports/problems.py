@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from curation.formats import Problem
+from curation.text.plural import counted
 
 # A report lists at most this many problems and this many groups; it counts them all.
 MAX_KEPT = 100
@@ -89,5 +90,5 @@ def group_text(group: dict[str, Any]) -> str:
     reason = reason.rstrip().removesuffix(".")  # the place follows after "; ", which a full stop would break
     if first.get("line") is None:
         return f"{first['file'] + ': ' if first.get('file') else ''}{field}{reason}"
-    records = f"{group['count']:,} record{'s' if group['count'] != 1 else ''}"
+    records = counted(group["count"], "record")
     return f"{records}: {field}{reason}; first at {where(first)}"
