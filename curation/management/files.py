@@ -47,14 +47,24 @@ def utf8_text(path: Path) -> str:
 def csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     """The rows of a UTF-8 CSV file, each with the line it ends on (a quoted cell may span lines).
 
-    CSV the reader cannot parse (a cell past its size limit) is a CommandError naming the line.
+    CSV the reader cannot parse (a cell past its size limit) is a CommandError naming the line. The
+    file is streamed, a row at a time; only a file found not to be UTF-8 is read again, whole, by
+    utf8_text to say where its bad byte is.
     """
-    reader = csv.reader(io.StringIO(utf8_text(path), newline=""))
     try:
-        for row in reader:
-            yield reader.line_num, row
-    except csv.Error as exc:
-        raise CommandError(f"{path}, line {reader.line_num}: not readable as CSV ({exc})") from None
+        handle = path.open("rb")
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot open ({exc.strerror})") from exc
+    with handle, io.TextIOWrapper(handle, encoding="utf-8-sig", newline="") as text:
+        reader = csv.reader(text)
+        try:
+            for row in reader:
+                yield reader.line_num, row
+        except csv.Error as exc:
+            raise CommandError(f"{path}, line {reader.line_num}: not readable as CSV ({exc})") from None
+        except UnicodeDecodeError:
+            utf8_text(path)  # raises the CommandError that places the bad byte
+            raise
 
 
 def output_path(option: str, path: Path) -> Path:
