@@ -33,6 +33,30 @@ class Finding:
     recognizer: str
 
 
+# The recognizers of pattern mode (curation.phi.catalogue.build_recognizers) as phi_recognizers lists them:
+# (name, version, kinds). Written out because a release card lists them and a release build scans nothing:
+# building the engine only to read these names imported Presidio and spaCy, seconds and some 70 MB in a
+# worker's process. tests/curation/test_phi_scanner.py checks the list against the engine's own.
+PATTERN_RECOGNIZERS = (
+    ("NameRecognizer", "1", "NAME"),
+    ("StreetAddressRecognizer", "1", "ADDRESS"),
+    ("ZipCodeRecognizer", "1", "ZIP"),
+    ("DateRecognizer", "1", "DATE"),
+    ("AgeOver89Recognizer", "1", "AGE"),
+    ("PhoneFaxRecognizer", "1", "FAX, PHONE"),
+    ("EmailRecognizer", "1", "EMAIL"),
+    ("SsnRecognizer", "1", "SSN"),
+    ("MedicalRecordNumberRecognizer", "1", "MRN"),
+    ("HealthPlanRecognizer", "1", "HEALTH_PLAN"),
+    ("AccountNumberRecognizer", "1", "ACCOUNT"),
+    ("CardNumberRecognizer", "0.0.1", "ACCOUNT"),
+    ("LicenseCertificateRecognizer", "1", "LICENSE"),
+    ("VehicleIdentifierRecognizer", "1", "VEHICLE"),
+    ("DeviceIdentifierRecognizer", "1", "DEVICE"),
+    ("UrlRecognizer", "1", "URL"),
+    ("IpAddressRecognizer", "0.0.1", "IP"),
+)
+
 _engine: Any = None
 _engine_lock = threading.Lock()
 
@@ -95,7 +119,17 @@ def phi_engine_reset() -> None:
 
 
 def phi_recognizers() -> list[dict[str, str]]:
-    """Name, version and kinds of each recognizer in use, for a release card."""
+    """Name, version and kinds of each recognizer in use, for a release card.
+
+    In pattern mode the list is PATTERN_RECOGNIZERS and no engine is built; with an NLP model configured
+    it is read off the engine, which holds the model's recognizer too.
+    """
+    if nlp_config_path() is None:
+        return [{"name": name, "version": version, "kinds": kinds} for name, version, kinds in PATTERN_RECOGNIZERS]
+    return _engine_recognizers()
+
+
+def _engine_recognizers() -> list[dict[str, str]]:
     rows = []
     for recognizer in phi_engine().registry.recognizers:
         kinds = sorted({_kind_of(entity).value for entity in recognizer.supported_entities if _kind_of(entity)})

@@ -6,7 +6,7 @@ import socket
 import pytest
 from presidio_analyzer.nlp_engine import NoOpNlpEngine
 
-from curation.phi import SCANNER_VERSION, Finding, PhiKind, phi_recognizers, phi_redact, phi_scan
+from curation.phi import SCANNER_VERSION, Finding, PhiKind, phi_recognizers, phi_redact, phi_scan, scanner
 from curation.phi.corpus import corpus_score, phi_corpus
 from curation.phi.scanner import NLP_CONFIG_ENV, phi_engine, phi_engine_reset
 
@@ -187,3 +187,16 @@ def test_recognizers_are_listed_with_version_for_every_kind():
     assert covered == {kind.value for kind in PhiKind}
     assert all(row["name"] and row["version"] for row in rows)
     assert SCANNER_VERSION.count(".") == 2
+
+
+def test_the_recognizers_listed_without_an_engine_are_the_engines_own(fresh_engine):
+    listed = phi_recognizers()
+    assert scanner._engine is None  # a release card lists them without loading Presidio
+    assert listed == scanner._engine_recognizers()
+
+
+def test_with_an_nlp_model_the_recognizers_are_read_off_the_engine(fresh_engine, monkeypatch):
+    model_recognizer = {"name": "SpacyRecognizer", "version": "0.0.1", "kinds": "ADDRESS, NAME"}
+    monkeypatch.setattr(scanner, "nlp_config_path", lambda: "spacy.yaml")
+    monkeypatch.setattr(scanner, "_engine_recognizers", lambda: [model_recognizer])
+    assert phi_recognizers() == [model_recognizer]
