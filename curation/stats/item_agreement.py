@@ -19,26 +19,35 @@ def scored_keys(fields: Sequence[Mapping[str, Any]]) -> list[str]:
     return [f["key"] for f in fields if f["kind"] in AGREEMENT_KINDS]
 
 
-def _comparable(value: Any) -> Any:
-    return frozenset(value) if isinstance(value, list) else value
-
-
 def item_agreement(
     reviews: Sequence[tuple[int, Mapping[str, Any]]], keys_by_schema: Mapping[int, Sequence[str]]
 ) -> float | None:
     """The agreement of one item's reviews, given as (schema id, answers); `keys_by_schema` maps a
-    schema id to its scored keys (`scored_keys`)."""
+    schema id to its scored keys (`scored_keys`).
+
+    A release computes it for every task it writes: two answers (the common case) are compared
+    directly rather than through the list of their pairs.
+    """
     if len(reviews) < 2:
         return None
     values: dict[str, list[Any]] = {}
     for schema_id, answers in reviews:
         for key in keys_by_schema.get(schema_id, ()):
             value = answers.get(key)
-            if value is not None and value != []:
-                values.setdefault(key, []).append(_comparable(value))
+            if value is None or value == []:
+                continue
+            if isinstance(value, list):
+                value = frozenset(value)  # a multiple choice is compared as a set
+            answered = values.get(key)
+            if answered is None:
+                values[key] = [value]
+            else:
+                answered.append(value)
     shares = []
     for answered in values.values():
-        pairs = list(combinations(answered, 2))
-        if pairs:
+        if len(answered) == 2:
+            shares.append(1.0 if answered[0] == answered[1] else 0.0)
+        elif len(answered) > 2:
+            pairs = list(combinations(answered, 2))
             shares.append(sum(1 for x, y in pairs if x == y) / len(pairs))
     return round(sum(shares) / len(shares), 4) if shares else None
