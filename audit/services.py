@@ -36,9 +36,11 @@ def texts_digested(values: dict[str, Any] | None, keys: Iterable[str]) -> dict[s
 
 def _locked_head() -> AuditChainHead:
     """The chain head, locked until the transaction ends; every writer queues here (SQLite: on the write lock)."""
-    # Migration 0001 creates the row; a test database emptied by a transactional test has lost it.
-    AuditChainHead.objects.get_or_create(pk=CHAIN_HEAD_PK)
-    return AuditChainHead.objects.select_for_update().get(pk=CHAIN_HEAD_PK)
+    head = AuditChainHead.objects.select_for_update().filter(pk=CHAIN_HEAD_PK).first()
+    if head is None:  # migration 0001 creates the row; a test database emptied by a transactional test has lost it
+        AuditChainHead.objects.get_or_create(pk=CHAIN_HEAD_PK)
+        head = AuditChainHead.objects.select_for_update().get(pk=CHAIN_HEAD_PK)
+    return head
 
 
 def _request_actor(request) -> Any:

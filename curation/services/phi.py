@@ -65,20 +65,29 @@ def revision_of(owner: Owner) -> int:
 
 # No savepoint: this runs inside every save of a clinician's text, and an error here fails that save anyway.
 @transaction.atomic(savepoint=False)
-def phi_item_scan(*, owner: Owner) -> list[PhiFinding]:
+def phi_item_scan(*, owner: Owner, new: bool = False) -> list[PhiFinding]:
     """Scan `owner`'s texts as they are now and record what was found; returns the new open findings.
 
     Call after saving the owner, inside the transaction that saved it, so the scan state and the flag
     commit with the text. Open findings of an earlier revision are replaced (their spans no longer
     point into the text); cleared and redacted ones stay as the record of what was decided.
+
+    `new`: the owner's row was created in this transaction (every review is: a new version is a new
+    row), so it has no findings and no scan yet, and when nothing is found in it and nothing it
+    supersedes is dropped, its item's PHI flag cannot change. A submit then records its scan in one
+    statement instead of six.
     """
     field = _owner_field(owner)
     owned = PhiFinding.objects.filter(**{field: owner})
-    owned.filter(state=PhiFindingState.OPEN).delete()
+    dropped = 0
+    if not new:
+        dropped += owned.filter(state=PhiFindingState.OPEN).delete()[0]
     if isinstance(owner, Review) and owner.supersedes_id:
         # The superseded review is out of every release; its open findings no longer hold the item back.
-        PhiFinding.objects.filter(review_id=owner.supersedes_id, state=PhiFindingState.OPEN).delete()
-    decided = set(owned.filter(state=PhiFindingState.CLEARED).values_list("field", "kind", "span_hash"))
+        dropped += PhiFinding.objects.filter(review_id=owner.supersedes_id, state=PhiFindingState.OPEN).delete()[0]
+    decided = set()
+    if not new:
+        decided = set(owned.filter(state=PhiFindingState.CLEARED).values_list("field", "kind", "span_hash"))
     project_id, item = _project_id_of(owner), _item_of(owner)
     found = [
         _new_finding(owner, field, name, finding, digest)
@@ -94,9 +103,10 @@ def phi_item_scan(*, owner: Owner) -> list[PhiFinding]:
     }
     # One statement when the owner was scanned before (every save after its first), where update_or_create
     # takes four (savepoint, select, update, release): this runs on a clinician's every save.
-    if not PhiScan.objects.filter(**{field: owner}).update(**scan):
+    if new or not PhiScan.objects.filter(**{field: owner}).update(**scan):
         PhiScan.objects.create(**{field: owner}, **scan)
-    phi_flag_sync(project_id=project_id, has_open=True if found else None, **item)
+    if found or dropped or not new:
+        phi_flag_sync(project_id=project_id, has_open=True if found else None, **item)
     return found
 
 

@@ -51,11 +51,41 @@ def review_submit(
     request) returns the review it made instead of making another.
     """
     if submission_key is not None:
-        existing = Review.objects.filter(submission_key=submission_key).first()
+        existing = _submission_of(submission_key=submission_key, reviewer=reviewer)
         if existing is not None:
-            if existing.reviewer_id != reviewer.pk:
-                raise ValidationError({"submission_key": "This submission key belongs to another submission."})
             return existing
+    return _review_recorded(
+        reviewer=reviewer,
+        schema=schema,
+        answers=answers,
+        seed_task=seed_task,
+        response=response,
+        corrected_text=corrected_text,
+        assignment=assignment,
+        submission_key=submission_key,
+    )
+
+
+def _submission_of(*, submission_key: uuid.UUID, reviewer: User) -> Review | None:
+    """The review a submission key already made, if any; a key another reviewer used is refused."""
+    existing = Review.objects.filter(submission_key=submission_key).first()
+    if existing is not None and existing.reviewer_id != reviewer.pk:
+        raise ValidationError({"submission_key": "This submission key belongs to another submission."})
+    return existing
+
+
+def _review_recorded(
+    *,
+    reviewer: User,
+    schema: RatingSchema,
+    answers: dict[str, Any],
+    seed_task: SeedTask | None,
+    response: ModelResponse | None,
+    corrected_text: str,
+    assignment: Assignment | None,
+    submission_key: uuid.UUID | None,
+) -> Review:
+    """review_submit once its submission key is known to be new. Call inside a transaction."""
     cleaned = _answers_checked(
         schema=schema, answers=answers, seed_task=seed_task, response=response, reviewer=reviewer
     )
@@ -68,7 +98,8 @@ def review_submit(
         previous.is_current = False
         previous.save(update_fields=["is_current"])
     review = Review(
-        project_id=schema.project_id,
+        # The assignment's project is loaded with it: the steps below read the review's project.
+        **({"project": assignment.project} if assignment is not None else {"project_id": schema.project_id}),
         schema=schema,
         reviewer=reviewer,
         assignment=assignment,
@@ -89,7 +120,7 @@ def review_submit(
         validate_constraints=False,
     )
     review.save()
-    phi_item_scan(owner=review)  # a comment or correction holding PHI flags the item at once
+    phi_item_scan(owner=review, new=True)  # a comment or correction holding PHI flags the item at once
     if assignment is not None and assignment.status != AssignmentStatus.DONE:
         old_status = assignment.status
         assignment.status = AssignmentStatus.DONE
@@ -219,7 +250,7 @@ def review_submission_record(
     if assignment is None:
         raise ValidationError("This item is not assigned to you.")
     if submission_key is not None:
-        existing = Review.objects.filter(submission_key=submission_key, reviewer=reviewer).first()
+        existing = _submission_of(submission_key=submission_key, reviewer=reviewer)
         if existing is not None:
             return ReviewSubmission(review=existing, created=False)
     if assignment.status == AssignmentStatus.SKIPPED:
@@ -230,7 +261,7 @@ def review_submission_record(
     schema = _schema_for(assignment=assignment, reviewer=reviewer, corrected_text=corrected_text)
     # Before the review is recorded, which takes the audit chain's lock (see review_submit).
     ReviewDraft.objects.filter(assignment=assignment).delete()
-    review = review_submit(
+    review = _review_recorded(
         reviewer=reviewer,
         schema=schema,
         answers=answers,

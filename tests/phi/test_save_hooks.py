@@ -1,8 +1,10 @@
-"""A clinician's save is scanned before it commits: seed task edits (curation.services.seed_tasks)."""
+"""A clinician's save is scanned before it commits: seed task edits (curation.services.seed_tasks) and reviews."""
 
 from curation.models import FlagKind, ItemFlag, SeedTask
-from curation.models.phi import PhiFinding, PhiFindingState
+from curation.models.phi import PhiFinding, PhiFindingState, PhiScan
+from curation.services.phi import phi_item_scan
 from curation.services.phi_findings import phi_finding_clear
+from curation.services.reviews import review_submit
 from curation.services.seed_tasks import seed_task_edit
 
 
@@ -42,3 +44,27 @@ def test_a_clinicians_edit_is_scanned_as_it_is_saved(clean_task, clinician):
     [finding] = _open(clean_task)
     assert (finding.kind, finding.field, finding.revision) == ("PHONE", "input", clean_task.version + 1)
     assert _scanner_flag(clean_task).exists()
+
+
+def test_a_reviews_next_version_lifts_the_flag_its_comment_raised_and_a_review_without_text_leaves_it(
+    clean_task, clinician
+):
+    def submit(comment: str):
+        answers = {"decision": "accept", "clinical_validity": 4, "clarity": 4, "difficulty": 3, "comment": comment}
+        return review_submit(
+            reviewer=clinician, schema=clean_task.project.seed_schema, seed_task=clean_task, answers=answers
+        )
+
+    first = submit("Reminds me of Mrs. Jane Doe seen on 02/03/2024.")
+    assert _scanner_flag(clean_task).exists()
+
+    second = submit("Reminds me of a patient seen last spring.")
+    assert not PhiFinding.objects.filter(review=first, state=PhiFindingState.OPEN).exists()
+    assert not _scanner_flag(clean_task).exists()
+
+    clean_task.instruction = "Patient John Smith, DOB 03/14/1931, presented with chest pain."
+    clean_task.save()
+    phi_item_scan(owner=clean_task)
+    third = submit("")  # nothing to find and nothing dropped: the task's own findings keep its flag
+    assert _scanner_flag(clean_task).exists()
+    assert PhiScan.objects.filter(review__in=[first, second, third]).count() == 3

@@ -108,3 +108,5 @@ def test_a_submit_costs_the_same_with_10_and_1000_items_on_the_page_and_the_api(
     small = (submit_page(), submit_api())
     _grow(project, clinician, other, 990)
     assert (submit_page(), submit_api()) == small
+    # A review with no free text: session, user, project, item, the submit's writes and its audit event.
+    assert max(small) <= 19, small
