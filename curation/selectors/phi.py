@@ -11,6 +11,7 @@ from django.db.models.lookups import Exact
 from curation.models import ModelResponse, Project, Prompt, Review, SeedTask
 from curation.models.phi import PhiFinding, PhiFindingState, PhiScan, PhiScanRun
 from curation.phi import SCANNER_VERSION, phi_recognizers
+from curation.schemas.definitions import free_text_keys
 
 TASK_FIELDS = ("instruction", "input", "reference_output")
 PROMPT_FIELDS = ("instruction", "input")
@@ -22,8 +23,10 @@ QUEUE_ORDERING = ("id",)
 def phi_owner_texts(owner: SeedTask | Prompt | ModelResponse | Review) -> list[tuple[str, str]]:
     """(field, text) of every non-empty text `owner` holds, in a fixed order.
 
-    A review's texts are its corrected text and its free-text answers ("answers.<key>"): any answer
-    that is a string, since a choice's value is a short label the scanner passes over quickly.
+    A review's texts are its corrected text and the answers to its form's free-text fields
+    ("answers.<key>"): what the reviewer wrote in their own words. A choice's value is one of the
+    options the form offers (the form's own text, checked on submit), so a review of choices alone
+    has nothing to scan and its save does not load the scanner.
     """
     if isinstance(owner, SeedTask):
         pairs = [(name, getattr(owner, name)) for name in TASK_FIELDS]
@@ -34,7 +37,12 @@ def phi_owner_texts(owner: SeedTask | Prompt | ModelResponse | Review) -> list[t
     elif isinstance(owner, Review):
         answers = owner.answers or {}
         pairs = [("corrected_text", owner.corrected_text)]
-        pairs += [(f"{ANSWER_PREFIX}{key}", value) for key, value in sorted(answers.items()) if isinstance(value, str)]
+        written = free_text_keys(owner.schema.definition)
+        pairs += [
+            (f"{ANSWER_PREFIX}{key}", value)
+            for key, value in sorted(answers.items())
+            if key in written and isinstance(value, str)
+        ]
     else:
         raise TypeError(f"{type(owner).__name__} has no texts the PHI scanner reads")
     return [(name, text) for name, text in pairs if text and text.strip()]
@@ -69,7 +77,7 @@ def phi_unscanned_responses(*, project: Project) -> QuerySet[ModelResponse]:
 
 
 def phi_unscanned_reviews(*, project: Project) -> QuerySet[Review]:
-    return Review.objects.filter(project=project, is_current=True, phi_scan__isnull=True)
+    return Review.objects.filter(project=project, is_current=True, phi_scan__isnull=True).select_related("schema")
 
 
 def phi_scan_run_querysets(*, run: PhiScanRun) -> list[QuerySet]:

@@ -1,5 +1,6 @@
 """A clinician's save is scanned before it commits: seed task edits (curation.services.seed_tasks) and reviews."""
 
+import curation.services.phi as phi_services
 from curation.models import FlagKind, ItemFlag, SeedTask
 from curation.models.phi import PhiFinding, PhiFindingState, PhiScan
 from curation.services.phi import phi_item_scan
@@ -68,3 +69,19 @@ def test_a_reviews_next_version_lifts_the_flag_its_comment_raised_and_a_review_w
     third = submit("")  # nothing to find and nothing dropped: the task's own findings keep its flag
     assert _scanner_flag(clean_task).exists()
     assert PhiScan.objects.filter(review__in=[first, second, third]).count() == 3
+
+
+def test_a_review_is_scanned_for_what_its_reviewer_wrote_and_not_for_the_choices_the_form_offers(
+    clean_task, clinician, monkeypatch
+):
+    scanned = []
+    real_scan = phi_services.phi_scan
+    monkeypatch.setattr(phi_services, "phi_scan", lambda text: scanned.append(text) or real_scan(text))
+    answers = {"decision": "accept", "clinical_validity": 4, "clarity": 4, "difficulty": 3}
+    schema = clean_task.project.seed_schema
+
+    review_submit(reviewer=clinician, schema=schema, seed_task=clean_task, answers=answers)
+    assert scanned == []  # choices alone: the scanner is not even loaded for this save
+
+    review_submit(reviewer=clinician, schema=schema, seed_task=clean_task, answers={**answers, "comment": "Fine."})
+    assert scanned == ["Fine."]
