@@ -9,4 +9,4 @@ RUN SECRET_KEY=collectstatic DATABASE_URL=postgres://build/none CELERY_BROKER_UR
 RUN useradd --create-home concord && mkdir -p /app/var/media && chown -R concord /app/var
 USER concord
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]

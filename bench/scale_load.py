@@ -1,10 +1,11 @@
 """Throughput and memory on the scale database: gunicorn on loopback driven by wrk and by fifty reviewers.
 
-gunicorn runs bench.scale_settings (the test settings plus a SELECT 1 view, the floor) with settings
-for a 2-core machine: 2 gthread workers (one per core; PostgreSQL and the load generator share the
-same cores, so more processes only queue) x 8 threads each, 16 requests in flight, keep-alive 60 s,
-persistent database connections. wrk drives each endpoint for a fixed time from 10 connections, each
-its own signed-in user where the endpoint is per user.
+gunicorn runs bench.scale_settings (the test settings plus a SELECT 1 view, the floor) with the
+project's own gunicorn settings (config/gunicorn.py) for a 2-core machine: 2 gthread workers (one per
+core; PostgreSQL and the load generator share the same cores, so more processes only queue) x 8
+threads each, 16 requests in flight, keep-alive 60 s, the application and the PHI scanner loaded in the
+master before the workers fork; persistent database connections. wrk drives each endpoint for a fixed
+time from 10 connections, each its own signed-in user where the endpoint is per user.
 """
 
 import asyncio
@@ -25,10 +26,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 WORKERS, THREADS = 2, 8
-GUNICORN = [
-    "--workers", str(WORKERS), "--worker-class", "gthread", "--threads", str(THREADS), "--keep-alive", "60",
-    "--log-level", "warning",
-]  # fmt: skip
+GUNICORN = ["-c", "config/gunicorn.py", "--log-level", "warning"]
 WRK_SECONDS = 20
 CONNECTIONS = 10
 CSRF = uuid.uuid4().hex  # a 32-character secret: Django accepts it unmasked in the header
@@ -71,6 +69,14 @@ def _rss_mb(pid: int) -> float:
     return int(status.split("VmRSS:")[1].split()[0]) / 1024
 
 
+def _pss_mb(pid: int) -> float:
+    """The process's proportional share: its own pages, plus each page it shares divided by the number of
+    processes sharing it. The workers share what the master loaded before forking, which RSS counts in full
+    in every one of them; the tier's PSS is what the three processes take together."""
+    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    return int(rollup.split("\nPss:")[1].split()[0]) / 1024
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -94,8 +100,11 @@ class Server:
             "DJANGO_SETTINGS_MODULE": "bench.scale_settings",
             "DATABASE_URL": database_url,
             "DATABASE_CONN_MAX_AGE": "600",
+            "WEB_CONCURRENCY": str(WORKERS),
+            "GUNICORN_THREADS": str(THREADS),
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
         }
-        command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}"]
+        command = [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
         self.process = subprocess.Popen([*command, *GUNICORN], env=env, cwd=settings.BASE_DIR)
 
     def __enter__(self) -> "Server":
@@ -120,9 +129,18 @@ class Server:
             self.process.kill()
 
     def memory(self) -> dict[str, float]:
-        workers = [_rss_mb(pid) for pid in _children(self.process.pid)]
+        pids = _children(self.process.pid)
+        workers = [_rss_mb(pid) for pid in pids]
         master = _rss_mb(self.process.pid)
-        return {"worker_max": max(workers), "workers": workers, "master": master, "tier": master + sum(workers)}
+        pss = [_pss_mb(pid) for pid in pids]
+        return {
+            "worker_max": max(workers),
+            "workers": workers,
+            "master": master,
+            "tier": master + sum(workers),
+            "worker_pss_max": max(pss),
+            "tier_pss": _pss_mb(self.process.pid) + sum(pss),
+        }
 
 
 def wrk(server: Server, path: str, cookies: list[str], *, method: str = "GET", seconds: int = WRK_SECONDS) -> dict:

@@ -154,10 +154,15 @@ def _load(load) -> list[str]:
         f"{' (' + ', '.join(sorted(set(errors))) + ')' if errors else ''}; items with more than k = {K} reviewers "
         f"afterwards: {load['over_k']} (must be 0). Load average {load['reviewers_load']:.1f}.",
         "",
-        f"- Web tier memory after the load: largest worker **{max(memory['workers']):.0f} MB** (target < 120 MB: "
-        f"{_verdict(max(memory['workers']) < 120)}), tier (master + {len(memory['workers'])} workers) "
-        f"**{memory['tier']:.0f} MB** (target < 300 MB: {_verdict(memory['tier'] < 300)}); before the fifty "
-        f"reviewers: largest worker {load['memory']['worker_max']:.0f} MB.",
+        f"- Web tier memory after the load, resident (RSS): largest worker **{max(memory['workers']):.0f} MB** "
+        f"(target < 120 MB: {_verdict(max(memory['workers']) < 120)}), tier (master + {len(memory['workers'])} "
+        f"workers) **{memory['tier']:.0f} MB** (target < 300 MB: {_verdict(memory['tier'] < 300)}); before the "
+        f"fifty reviewers: largest worker {load['memory']['worker_max']:.0f} MB.",
+        f"- The same as proportional shares (PSS: a page the workers share with the master, such as the PHI scanner "
+        f"the master loads before forking, counted once across them, where RSS counts it in every process): "
+        f"largest worker **{memory['worker_pss_max']:.0f} MB** (target < 120 MB: "
+        f"{_verdict(memory['worker_pss_max'] < 120)}), tier **{memory['tier_pss']:.0f} MB** (target < 300 MB: "
+        f"{_verdict(memory['tier_pss'] < 300)}).",
     ]
 
 
