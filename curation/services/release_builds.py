@@ -260,7 +260,8 @@ def _build_in_snapshot(release: Release, work_dir: Path, on_line: Callable[[int]
                 "file_size": data_path.stat().st_size,
                 "file_name": data_path.name,
                 "schema_versions": [
-                    {"id": s.pk, "name": s.name, "version": s.version, "target": s.target} for s in scope.schemas
+                    {"id": s.pk, "name": s.name, "version": s.version, "target": s.target}
+                    for s in scope.rating_schemas()
                 ],
                 "guidelines_version": project.guidelines_version,
             }

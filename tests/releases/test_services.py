@@ -19,10 +19,13 @@ from curation.models import (
     ModelResponse,
     PhiFinding,
     PhiFindingState,
+    RatingSchema,
     Release,
     ReleaseStatus,
+    SchemaTarget,
     TaskStatus,
 )
+from curation.schemas.defaults import SEED_REVIEW
 from curation.services import release_builds
 from curation.services.imports import import_file
 from curation.services.phi import phi_item_scan
@@ -875,6 +878,55 @@ def test_the_release_records_its_manifest_and_card(project, admin_user, clinicia
     assert card == release.card
     for expected in ("Tune a cardiology assistant.", "CC BY 4.0", "Cardiology \\| Vascular | 1", release.sha256):
         assert expected in card
+
+
+# --- The forms behind the rows ---
+
+
+def _second_form(project):
+    return RatingSchema.objects.create(
+        project=project, name="Second look", target=SchemaTarget.SEED_TASK, definition=SEED_REVIEW
+    )
+
+
+def test_the_manifest_lists_the_forms_of_the_released_tasks_reviews_not_of_those_held_back(project):
+    released, held = _accepted(project), _accepted(project)
+    _review(released)
+    review_submit(reviewer=ClinicianFactory(), schema=_second_form(project), seed_task=held, answers=_seed_answers())
+    ItemFlag.objects.create(project=project, seed_task=held, kind=FlagKind.UNSAFE)
+
+    release = _build(project)
+
+    assert [row["metadata"]["task_id"] for row in _lines(release)] == [released.pk]
+    assert [form["name"] for form in release.schema_versions] == ["Seed review"]
+
+
+def test_the_manifest_lists_the_form_behind_a_task_the_minimum_agreement_drops(project):
+    kept, dropped = _accepted(project), _accepted(project)
+    _review(kept)
+    _review(kept)
+    review_submit(reviewer=ClinicianFactory(), schema=_second_form(project), seed_task=dropped, answers=_seed_answers())
+
+    release = _build(project, filters={"min_agreement": 0.5})
+
+    assert [row["metadata"]["task_id"] for row in _lines(release)] == [kept.pk]
+    assert [form["name"] for form in release.schema_versions] == ["Second look", "Seed review"]
+
+
+def test_a_task_held_back_does_not_count_its_reviews_on_the_card_or_lend_them_to_the_next_task(project):
+    held, released = _accepted(project), _accepted(project)
+    for _ in range(3):
+        _review(held)
+    ItemFlag.objects.create(project=project, seed_task=held, kind=FlagKind.UNSAFE)
+    _review(released)
+
+    release = _build(project)
+
+    (row,) = _lines(release)
+    assert row["metadata"]["task_id"] == released.pk
+    assert (row["metadata"]["reviewers"], row["metadata"]["agreement"]) == (1, None)
+    assert "Current reviews behind these rows: 1 by 1 reviewers" in release.card
+    assert "Held back: 1 seed task(s)" in release.card
 
 
 def test_the_card_reports_agreement_per_field_with_its_confidence_interval(project):

@@ -6,7 +6,7 @@ always gives the same bytes. Nothing here collects the dataset in memory: every 
 """
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -38,11 +38,12 @@ TASK_FIELDS = (
 
 
 class TaskReviews(NamedTuple):
-    """A seed task's current reviews, summarised: its per-item agreement and who reviewed it."""
+    """A seed task's current reviews, summarised: its per-item agreement, who reviewed it and with which forms."""
 
     task_id: int
     agreement: float | None
     reviewer_ids: tuple[int, ...]
+    schema_ids: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -61,6 +62,8 @@ class TaskStats:
     pair_sources: Counter = field(default_factory=Counter)
     reviews: int = 0
     reviewer_ids: set[int] = field(default_factory=set)
+    # The rating forms of the reviews of every task streamed, those a minimum agreement dropped included.
+    schema_ids: set[int] = field(default_factory=set)
 
     def add(self, task: dict[str, Any]) -> None:
         self.tasks += 1
@@ -81,10 +84,15 @@ class ExportScope:
 
     `tasks` is annotated with `n_reviewers`; `reviews` are current reviews with their item joined.
     `agreements()` streams a TaskReviews in task id order for each task with current reviews
-    (agreement None with fewer than two); `task_rows` merges it with the tasks and drops those under
+    (agreement None with fewer than two), of `tasks` and possibly of tasks the release gate keeps out of
+    `tasks` (the merge skips those); `task_rows` merges it with the tasks and drops those under
     `min_agreement` when that is set. `round_items` are the evaluation-round items with a clear
     majority on `round_axis` (curation.selectors.round_results.round_majority_items), for preference pairs.
     `stats` collects the card's counts from every task streamed through `task_rows`.
+
+    `schemas` are the rating forms of the reviews behind the rows, read up front; for the task formats
+    they are learned as the tasks stream (`schemas_of` reads them by id) and `rating_schemas()` gives
+    them once `task_rows` is spent. `task_total`, when the summary counted it, is how many tasks `tasks` holds.
     """
 
     tasks: QuerySet[SeedTask]
@@ -105,6 +113,8 @@ class ExportScope:
     left_out_without_output: int = 0
     # Tasks the filters selected but the release gate kept out (PHI not cleared, or an open flag).
     held_back: int = 0
+    task_total: int | None = None
+    schemas_of: Callable[[Iterable[int]], list[RatingSchema]] | None = None
 
     def reviewer(self, user_id: int) -> str:
         return pseudonym(salt=self.salt, user_id=user_id)
@@ -112,30 +122,56 @@ class ExportScope:
     def _passes(self, agreement: float | None) -> bool:
         return self.min_agreement is None or (agreement is not None and agreement >= self.min_agreement)
 
+    def _merged(self, tasks: Iterable[dict[str, Any]], schema_ids: set[int] | None = None) -> Iterator[dict[str, Any]]:
+        """`tasks` (dicts with an `id`, in id order) with their `agreement`, `reviewer_ids` and `schema_ids`,
+        those under `min_agreement` dropped; the agreements are read in the same order and merged. The
+        forms of every task's reviews, dropped or not, are added to `schema_ids` if given."""
+        agreements = self.agreements()
+        pending: TaskReviews | None = next(agreements, None)
+        passes = self._passes
+        for task in tasks:
+            task_id = task["id"]
+            while pending is not None and pending.task_id < task_id:
+                pending = next(agreements, None)
+            if pending is not None and pending.task_id == task_id:
+                task["agreement"], task["reviewer_ids"], task["schema_ids"] = pending[1:]
+                if schema_ids is not None:
+                    schema_ids.update(pending.schema_ids)
+            else:
+                task["agreement"], task["reviewer_ids"], task["schema_ids"] = None, (), frozenset()
+            if passes(task["agreement"]):
+                yield task
+
     def task_rows(self) -> Iterator[dict[str, Any]]:
         """The tasks as plain dicts with their `agreement` and `reviewer_ids`, both streams read in task
         id order and merged.
 
         Building model instances would cost more than writing the line.
         """
-        agreements = self.agreements()
-        pending: TaskReviews | None = next(agreements, None)
-        for task in self.tasks.values(*TASK_FIELDS).iterator(chunk_size=self.chunk_size):
-            while pending is not None and pending.task_id < task["id"]:
-                pending = next(agreements, None)
-            reviewed = pending if pending is not None and pending.task_id == task["id"] else None
-            task["agreement"] = reviewed.agreement if reviewed else None
-            task["reviewer_ids"] = reviewed.reviewer_ids if reviewed else ()
-            if not self._passes(task["agreement"]):
-                continue
-            self.stats.add(task)
+        stats = self.stats
+        rows = self.tasks.values(*TASK_FIELDS).iterator(chunk_size=self.chunk_size)
+        for task in self._merged(rows, stats.schema_ids):
+            stats.add(task)
             yield task
 
     def task_count(self) -> int:
-        """How many tasks `task_rows` yields: a COUNT, or one pass over the agreements under a minimum."""
-        if self.min_agreement is None:
-            return self.tasks.count()
-        return sum(1 for reviewed in self.agreements() if self._passes(reviewed.agreement))
+        """How many tasks `task_rows` yields: counted with the summary, a COUNT, or one pass over the
+        tasks' ids and their agreements under a minimum."""
+        if self.min_agreement is not None:
+            ids = (
+                {"id": task_id}
+                for task_id in self.tasks.values_list("id", flat=True).iterator(chunk_size=self.chunk_size)
+            )
+            return sum(1 for _ in self._merged(ids))
+        if self.task_total is not None:
+            return self.task_total
+        return self.tasks.count()
+
+    def rating_schemas(self) -> list[RatingSchema]:
+        """The rating forms of the reviews behind the rows (for the task formats, once `task_rows` is spent)."""
+        if self.schemas_of is None:
+            return self.schemas
+        return self.schemas_of(self.stats.schema_ids)
 
 
 def _term(name: str | None, raw: str) -> str | None:
