@@ -1,3 +1,2 @@
-from .celery import app as celery_app
-
-__all__ = ["celery_app"]
+# The Celery app (config.celery) is not imported here, so a process that queues no job starts without
+# Celery and kombu: curation.jobs imports it, and `celery -A config` finds it in config.celery.

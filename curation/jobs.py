@@ -3,6 +3,11 @@
 from celery import shared_task
 from celery.signals import worker_ready
 
+# Creates the Celery app configured from Django's settings before any task is defined or sent: the config
+# package does not import it (processes that queue no job start without Celery), and without it a task
+# sent here would go to Celery's unconfigured default app.
+import config.celery  # noqa: F401
+
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def release_build_task(release_id: int) -> str:

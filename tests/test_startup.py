@@ -38,6 +38,45 @@ def test_the_urls_manage_py_check_and_the_workers_jobs_load_no_numerical_or_lang
     assert modules_loaded_by(code, HEAVY) == []
 
 
+def test_manage_py_check_and_the_urls_load_no_schema_machinery_job_queue_or_markdown_renderer():
+    code = (
+        "from django.core.management import execute_from_command_line\n"
+        "execute_from_command_line(['manage.py', 'check'])\n"
+        "import importlib\n"
+        "from django.conf import settings\n"
+        "importlib.import_module(settings.ROOT_URLCONF)\n"
+    )
+    # drf-spectacular's schema machinery (with DRF's and Django's test clients and Jinja2) loads when a schema
+    # is generated, Celery where a job is queued or a worker asked, markdown-it at the first text rendered.
+    lazy = ("drf_spectacular.openapi", "drf_spectacular.plumbing", "django.test", "jinja2", "celery", "kombu")
+    assert modules_loaded_by(code, (*lazy, "markdown_it")) == []
+
+
+def test_a_job_queued_without_the_config_package_loading_celery_goes_to_the_configured_app():
+    code = (
+        "import django\n"
+        "django.setup()\n"
+        "assert 'celery' not in sys.modules\n"
+        "from django.conf import settings\n"
+        "from curation.jobs import release_build_task\n"
+        "assert release_build_task.app.main == 'concord', release_build_task.app.main\n"
+        "assert release_build_task.app.conf.broker_url == settings.CELERY_BROKER_URL\n"
+    )
+    assert modules_loaded_by(code, ("celery",)) == ["celery"]
+
+
+def test_the_schema_carries_the_views_annotations_and_generates_the_same_twice():
+    from drf_spectacular.generators import SchemaGenerator
+
+    first = SchemaGenerator().get_schema(request=None, public=True)
+    again = SchemaGenerator().get_schema(request=None, public=True)
+
+    agreement = first["paths"]["/api/v1/projects/{slug}/agreement/"]
+    assert agreement["get"]["summary"] == "The project's agreement report (curators and admins)"
+    assert agreement["get"]["operationId"] == "v1_projects_agreement_retrieve"  # names clients were generated with
+    assert again == first
+
+
 def test_a_command_that_needs_no_api_starts_without_the_api_schema_machinery():
     code = (
         "from django.core.management import execute_from_command_line\n"

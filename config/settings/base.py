@@ -280,6 +280,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operation ids and tags are named from the path after /api/ ("v1_projects_list", tag "v1"), as they were
+    # when drf-spectacular guessed this prefix from all the routes, its own schema pages included: clients
+    # generated from the schema keep their names now that those pages are not enumerated (config.urls).
+    "SCHEMA_PATH_PREFIX": "/api",
     # One schema name per choice set: several serializers have a "format" or "status" field with other choices.
     "ENUM_NAME_OVERRIDES": {
         "ImportFormatEnum": "curation.models.ImportFormat",
@@ -291,8 +295,12 @@ SPECTACULAR_SETTINGS = {
         # A pairwise verdict, and the same pair's verdict shown the other way round: one choice set.
         "PairVerdictEnum": "curation.models.rubrics.PairVerdict",
     },
-    # Registers the API token's security scheme when a schema is generated (accounts.schema).
-    "PREPROCESSING_HOOKS": ["accounts.schema.token_scheme_registered"],
+    # When a schema is generated: the views' @extend_schema annotations are applied (curation.api.schema_annotations)
+    # and the API token's security scheme is registered (accounts.schema); neither loads at start.
+    "PREPROCESSING_HOOKS": [
+        "curation.api.schema_annotations.annotations_applied",
+        "accounts.schema.token_scheme_registered",
+    ],
     # 400, 401, 403 and 404 wherever they can happen, with their bodies: curation.api.schema.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "curation.api.schema.error_responses"],
 }

@@ -1,6 +1,6 @@
 """Adjudication over the API, for curators and admins: the disagreement queue and setting a gold label."""
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,6 +10,7 @@ from curation.access import access_item_for_adjudication, access_project_for_adj
 from curation.api.computations import ComputingOut, computing_response
 from curation.api.params import query_flag
 from curation.api.parsers import JSON_ONLY
+from curation.api.schema_annotations import extend_schema
 from curation.models import GoldLabel, ReasonCode
 from curation.pagination import ApiCursorPagination
 from curation.selectors.adjudication import adjudication_settings_of, schema_for_item

@@ -1,7 +1,7 @@
 """Inter-annotator agreement over the API, for curators and admins (reviewers' answers stay blind)."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from curation.access import access_project_agreement
 from curation.api.computations import ComputingOut, computing_response
+from curation.api.schema_annotations import extend_schema
 from curation.services.agreement import project_agreement_latest, project_agreement_recompute
 
 

@@ -1,6 +1,6 @@
 """Handing out work by script: the same batch as the curator's assign page, curators and admins only."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from curation.access import access_assignments
 from curation.api.parsers import JSON_ONLY
+from curation.api.schema_annotations import extend_schema
 from curation.models import Difficulty, TaskStatus
 from curation.services.assignments import ITEM_KINDS, MAX_BATCH, assignments_batch_create
 

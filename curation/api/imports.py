@@ -5,7 +5,7 @@ first records as stored, and POST .../confirm/ imports it. The same rules as the
 """
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.access import access_import_job, access_imports
+from curation.api.schema_annotations import extend_schema
 from curation.models import ImportFormat, ImportJob
 from curation.selectors.imports import import_jobs_of
 from curation.services.imports import (

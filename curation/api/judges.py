@@ -3,13 +3,13 @@
 from dataclasses import asdict
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.access import access_rubric_results
+from curation.api.schema_annotations import extend_schema
 from curation.selectors.judges import PAIR_AXIS, judge_panel, pairwise_judge_panel
 from curation.selectors.rubrics import judges_of
 

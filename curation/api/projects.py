@@ -1,6 +1,5 @@
 """Who am I, and the projects I can see."""
 
-from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -8,6 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from curation.access import access_project
+from curation.api.schema_annotations import extend_schema
 from curation.models import Project
 from curation.selectors.projects import projects_visible_to
 

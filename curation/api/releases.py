@@ -5,7 +5,7 @@ from typing import Any
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from curation.access import access_release, access_releases
 from curation.api.parsers import JSON_ONLY
+from curation.api.schema_annotations import extend_schema
 from curation.models import Release, ReleaseFormat
 from curation.release_downloads import release_card_response, release_file_response
 from curation.releases_definition import FilterSpec, ReleaseFilters

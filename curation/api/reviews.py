@@ -4,7 +4,7 @@ Blind review holds here as in the pages: an item comes with the caller's own dra
 comes without its model's name, and the list of reviews is the caller's own, never anyone else's.
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from curation.access import access_assignment, access_project
 from curation.api.parsers import JSON_ONLY
+from curation.api.schema_annotations import extend_schema
 from curation.models import Assignment, Review
 from curation.selectors.reviews import my_reviews
 from curation.services.assignments import assignment_next

@@ -5,7 +5,7 @@ no response id (ids could be looked up elsewhere), and the judgment returned say
 was chosen.
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +20,7 @@ from curation.access import (
 )
 from curation.api.computations import ComputingOut, computing_response
 from curation.api.parsers import JSON_ONLY
+from curation.api.schema_annotations import extend_schema
 from curation.models import EvaluationRound, Judgment, RoundMode, RoundPairing, RoundQuestion
 from curation.selectors.round_judging import round_next_slot
 from curation.selectors.rounds import round_progress

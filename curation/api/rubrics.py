@@ -1,6 +1,5 @@
 """Rubrics over the API: a judge's verdicts in (curators and admins), grades by clinicians, blind."""
 
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -8,6 +7,7 @@ from rest_framework.views import APIView
 
 from curation.access import access_project, access_response_for_grading, access_rubric_results
 from curation.api.parsers import JSON_ONLY
+from curation.api.schema_annotations import extend_schema
 from curation.models.rubrics import PairVerdict
 from curation.selectors.rubrics import rubric_criteria, rubric_current_version
 from curation.services.judges import judge_verdicts_import_rows

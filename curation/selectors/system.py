@@ -9,7 +9,6 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Invitation, User
-from config.celery import app as celery_app
 from curation.models import ImportJob, Release
 
 logger = logging.getLogger(__name__)
@@ -45,6 +44,8 @@ def worker_status(*, timeout: float = PING_TIMEOUT_SECONDS) -> WorkerStatus:
     broker = settings.CELERY_BROKER_URL or ""
     if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False) or broker.startswith("filesystem://"):
         return WorkerStatus(embedded=True)
+    from config.celery import app as celery_app  # Celery loads only where a job is queued or a worker asked
+
     try:
         replies = celery_app.control.ping(timeout=timeout) or []
     except Exception as exc:  # any broker failure means the same thing here: no worker can be reached

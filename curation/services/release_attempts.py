@@ -32,7 +32,6 @@ from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from curation.jobs import release_build_task
 from curation.models import Release, ReleaseStatus
 
 logger = logging.getLogger(__name__)
@@ -223,4 +222,6 @@ def release_requeue(release: Release, *, enqueue: bool = True) -> None:
     release.rows_written = 0
     release.save(update_fields=["status", "finished_at", "leased_until", "rows_written"])
     if enqueue:
+        from curation.jobs import release_build_task  # Celery loads where a job is queued, not with the URLs
+
         transaction.on_commit(partial(release_build_task.delay, release.pk))

@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.services import AuditAction, audit_record
-from curation.jobs import release_build_task
 from curation.models import Project, Release, ReleaseFormat, ReleaseKey, ReleaseStatus
 from curation.releases_definition import ReleaseDefinition
 from curation.selectors.releases import release_empty_hint, release_row_count
@@ -155,6 +154,8 @@ def _emptiness(project: Project, definition: ReleaseDefinition) -> dict[str, str
 
 
 def _enqueue(release: Release) -> None:
+    from curation.jobs import release_build_task  # Celery loads where a job is queued, not with the URLs
+
     releases_recover_stale()
     transaction.on_commit(partial(release_build_task.delay, release.pk))
 

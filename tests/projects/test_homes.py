@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation
+from config.celery import app as celery_app
 from curation.models import (
     EvaluationRound,
     ImportJob,
@@ -19,7 +20,6 @@ from curation.models import (
     RoundSlot,
     RoundStatus,
 )
-from curation.selectors.system import celery_app
 from curation.services.agreement import project_agreement_refresh
 from curation.services.disagreements import disagreements_refresh
 from curation.services.reviews import review_submit
