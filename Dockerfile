@@ -6,6 +6,9 @@ RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY . .
 RUN SECRET_KEY=collectstatic DATABASE_URL=postgres://build/none CELERY_BROKER_URL=redis://build:6379/0 \
     python manage.py collectstatic --noinput
+# The image runs with PYTHONDONTWRITEBYTECODE, so the project's bytecode is compiled here, once: otherwise every
+# gunicorn, worker and manage.py start compiles each of its modules again.
+RUN python -m compileall -q accounts audit config curation manage.py
 RUN useradd --create-home concord && mkdir -p /app/var/media && chown -R concord /app/var
 USER concord
 EXPOSE 8000
