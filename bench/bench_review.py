@@ -161,7 +161,7 @@ async def _drive(base: str, cookies: list[str], csrf: str, slug: str) -> tuple[d
     return timings, errors
 
 
-def _wait_for_server(base: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+def _wait_for_server(base: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
     import httpx
 
     deadline = time.monotonic() + timeout
@@ -173,7 +173,7 @@ def _wait_for_server(base: str, process: subprocess.Popen, timeout: float = 30.0
                 return
         except httpx.HTTPError:
             time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer within 30 s")
+    raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s")
 
 
 def _concurrent(project, reviewers) -> tuple[dict[str, list[float]], list[str]]:
@@ -189,12 +189,13 @@ def _concurrent(project, reviewers) -> tuple[dict[str, list[float]], list[str]]:
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _database_url(),
         "DATABASE_CONN_MAX_AGE": "600",
+        # The project's gunicorn settings (config/gunicorn.py), with twice its threads for fifty clients.
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": "16",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
     }
-    command = [
-        sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--workers", "2", "--worker-class", "gthread", "--threads", "16", "--keep-alive", "60",
-        "--log-level", "warning",
-    ]  # fmt: skip
+    command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]
+    command += ["--log-level", "warning"]
     process = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
     base = f"http://127.0.0.1:{port}"
     try:
