@@ -18,7 +18,7 @@ task in one query, in task order, so it costs the same whatever the size.
 """
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -260,10 +260,13 @@ class _ScoredKeys(dict):
         return self[schema_id]
 
 
-def task_reviews(*, reviews: QuerySet[Review], chunk_size: int) -> Iterator[TaskReviews]:
+def task_reviews(*, reviews: QuerySet[Review], project_id: int, chunk_size: int) -> Iterator[TaskReviews]:
     """The current reviews of every task among `reviews` that has any, summarised, in task id order.
 
-    One query, streamed: the reviews of one task at a time are held, never the project's.
+    The agreement, reviewers and forms are those of the reviews made in project `project_id` (the task's
+    own); `n_reviewers` counts the reviewers of them all, as `_reviewer_count` does, so that the rows
+    need not run that subquery once per task. One query, streamed: the reviews of one task at a time are
+    held, never the project's.
     """
     keys = _ScoredKeys()
     # The answers are read as JSON text and decoded here: through the JSONField's converter the same
@@ -271,29 +274,29 @@ def task_reviews(*, reviews: QuerySet[Review], chunk_size: int) -> Iterator[Task
     rows = (
         reviews.filter(seed_task__isnull=False)
         .order_by("seed_task_id", "id")
-        .values_list("seed_task_id", "schema_id", "reviewer_id", Cast("answers", TextField()))
+        .values_list("seed_task_id", "project_id", "schema_id", "reviewer_id", Cast("answers", TextField()))
         .iterator(chunk_size=chunk_size)
     )
     decode = json.JSONDecoder().decode
     current: int | None = None
     group: list[tuple[int, dict[str, Any]]] = []
     reviewers: list[int] = []
-    for task_id, schema_id, reviewer_id, answers in rows:
+    everyone: set[int] = set()
+    schema_ids: set[int] = set()
+    for task_id, review_project_id, schema_id, reviewer_id, answers in rows:
         if task_id != current:
             if current is not None:
-                yield _summary(current, group, reviewers, keys)
-            current, group, reviewers = task_id, [], []
-        group.append((schema_id, (decode(answers) if answers else None) or {}))
-        reviewers.append(reviewer_id)
+                yield TaskReviews(
+                    current, item_agreement(group, keys), tuple(reviewers), frozenset(schema_ids), len(everyone)
+                )
+            current, group, reviewers, everyone, schema_ids = task_id, [], [], set(), set()
+        everyone.add(reviewer_id)
+        if review_project_id == project_id:
+            group.append((schema_id, (decode(answers) if answers else None) or {}))
+            reviewers.append(reviewer_id)
+            schema_ids.add(schema_id)
     if current is not None:
-        yield _summary(current, group, reviewers, keys)
-
-
-def _summary(
-    task_id: int, group: list[tuple[int, dict[str, Any]]], reviewers: list[int], keys: Mapping[int, list[str]]
-) -> TaskReviews:
-    schema_ids = frozenset(schema_id for schema_id, _ in group)
-    return TaskReviews(task_id, item_agreement(group, keys), tuple(reviewers), schema_ids)
+        yield TaskReviews(current, item_agreement(group, keys), tuple(reviewers), frozenset(schema_ids), len(everyone))
 
 
 def rating_schemas(ids: Iterable[int]) -> list[RatingSchema]:
@@ -342,8 +345,9 @@ def release_scope(
     (ExportScope.rating_schemas): a summary of them here would read the gate once more. Without `summary`
     (to count the rows only) none of this is read.
 
-    The tasks' agreements are read from the reviews of every task the filters select, before the gate:
-    the merge with the tasks skips those the gate keeps out, and the gate is not read a third time.
+    The tasks' agreements and reviewer counts are read from the reviews of every task the filters select,
+    before the gate: the merge with the tasks skips those the gate keeps out, and the gate is not read a
+    third time.
     """
     tasks = release_tasks(project=project, filters=filters)
     reviews = release_reviews(project=project, filters=filters, tasks=tasks)
@@ -368,7 +372,10 @@ def release_scope(
         salt=salt,
         system_prompt=filters.system_prompt,
         agreements=partial(
-            task_reviews, reviews=_reviews_of_tasks(project=project, tasks=candidates), chunk_size=chunk_size
+            task_reviews,
+            reviews=Review.objects.filter(is_current=True, seed_task__in=candidates.values("pk")),
+            project_id=project.pk,
+            chunk_size=chunk_size,
         ),
         min_agreement=filters.min_agreement,
         round_items=release_round_items(filters=filters, rounds=rounds) if rounds else None,

@@ -30,6 +30,8 @@ def item_agreement(
     """
     if len(reviews) < 2:
         return None
+    if len(reviews) == 2 and reviews[0][0] == reviews[1][0]:
+        return _two_on_one_form(reviews[0][1], reviews[1][1], keys_by_schema.get(reviews[0][0], ()))
     values: dict[str, list[Any]] = {}
     for schema_id, answers in reviews:
         for key in keys_by_schema.get(schema_id, ()):
@@ -51,3 +53,23 @@ def item_agreement(
             pairs = list(combinations(answered, 2))
             shares.append(sum(1 for x, y in pairs if x == y) / len(pairs))
     return round(sum(shares) / len(shares), 4) if shares else None
+
+
+def _two_on_one_form(first: Mapping[str, Any], second: Mapping[str, Any], keys: Sequence[str]) -> float | None:
+    """item_agreement of two reviews made with the same form: the share of the fields both answered on
+    which they agree (each such field's share is 1 or 0, so their mean is that share)."""
+    answered = agreed = 0
+    for key in keys:
+        x, y = first.get(key), second.get(key)
+        if x is None or x == [] or y is None or y == []:
+            continue
+        answered += 1
+        if isinstance(x, list) or isinstance(y, list):
+            agreed += _comparable(x) == _comparable(y)
+        else:
+            agreed += x == y
+    return round(agreed / answered, 4) if answered else None
+
+
+def _comparable(value: Any) -> Any:
+    return frozenset(value) if isinstance(value, list) else value

@@ -31,7 +31,6 @@ TASK_FIELDS = (
     "task_type__name",
     "task_type_raw",
     "difficulty",
-    "n_reviewers",
     "version",
     "origin_file",
 )
@@ -44,6 +43,7 @@ class TaskReviews(NamedTuple):
     agreement: float | None
     reviewer_ids: tuple[int, ...]
     schema_ids: frozenset[int] = frozenset()
+    n_reviewers: int = 0
 
 
 @dataclass
@@ -68,9 +68,10 @@ class TaskStats:
     def add(self, task: dict[str, Any]) -> None:
         self.tasks += 1
         self.without_output += not task["reference_output"]
-        self.topics[_term(task["topic__name"], task["topic_raw"]) or "(none)"] += 1
-        self.views[_term(task["view__name"], task["view_raw"]) or "(none)"] += 1
-        self.types[_term(task["task_type__name"], task["task_type_raw"]) or "(none)"] += 1
+        # A term's name, else the spelling the task carries (_term), inline: this runs once per task.
+        self.topics[task["topic__name"] or task["topic_raw"] or "(none)"] += 1
+        self.views[task["view__name"] or task["view_raw"] or "(none)"] += 1
+        self.types[task["task_type__name"] or task["task_type_raw"] or "(none)"] += 1
         self.difficulty[str(task["difficulty"]) if task["difficulty"] else "(none)"] += 1
         self.reviewers_per_task[task["n_reviewers"]] += 1
         self.sources[task["origin_file"] or "written in Concord"] += 1
@@ -82,7 +83,9 @@ class TaskStats:
 class ExportScope:
     """What a release reads, already filtered; read through curation.selectors.releases inside the build's snapshot.
 
-    `tasks` is annotated with `n_reviewers`; `reviews` are current reviews with their item joined.
+    `tasks` is annotated with `n_reviewers` (for a minimum); the rows take it from `agreements()`, which
+    counts it as the annotation does without a subquery per task. `reviews` are current reviews with their
+    item joined.
     `agreements()` streams a TaskReviews in task id order for each task with current reviews
     (agreement None with fewer than two), of `tasks` and possibly of tasks the release gate keeps out of
     `tasks` (the merge skips those); `task_rows` merges it with the tasks and drops those under
@@ -123,23 +126,23 @@ class ExportScope:
         return self.min_agreement is None or (agreement is not None and agreement >= self.min_agreement)
 
     def _merged(self, tasks: Iterable[dict[str, Any]], schema_ids: set[int] | None = None) -> Iterator[dict[str, Any]]:
-        """`tasks` (dicts with an `id`, in id order) with their `agreement`, `reviewer_ids` and `schema_ids`,
-        those under `min_agreement` dropped; the agreements are read in the same order and merged. The
-        forms of every task's reviews, dropped or not, are added to `schema_ids` if given."""
+        """`tasks` (dicts with an `id`, in id order) with their `agreement`, `reviewer_ids`, `schema_ids` and
+        `n_reviewers`, those under `min_agreement` dropped; the agreements are read in the same order and
+        merged. The forms of every task's reviews, dropped or not, are added to `schema_ids` if given."""
         agreements = self.agreements()
         pending: TaskReviews | None = next(agreements, None)
-        passes = self._passes
+        passes = None if self.min_agreement is None else self._passes
         for task in tasks:
             task_id = task["id"]
             while pending is not None and pending.task_id < task_id:
                 pending = next(agreements, None)
             if pending is not None and pending.task_id == task_id:
-                task["agreement"], task["reviewer_ids"], task["schema_ids"] = pending[1:]
+                task["agreement"], task["reviewer_ids"], task["schema_ids"], task["n_reviewers"] = pending[1:]
                 if schema_ids is not None:
                     schema_ids.update(pending.schema_ids)
             else:
-                task["agreement"], task["reviewer_ids"], task["schema_ids"] = None, (), frozenset()
-            if passes(task["agreement"]):
+                task["agreement"], task["reviewer_ids"], task["schema_ids"], task["n_reviewers"] = UNREVIEWED
+            if passes is None or passes(task["agreement"]):
                 yield task
 
     def task_rows(self) -> Iterator[dict[str, Any]]:
@@ -174,6 +177,10 @@ class ExportScope:
         return self.schemas_of(self.stats.schema_ids)
 
 
+# What `_merged` gives a task without a current review: no agreement, no reviewer, no form.
+UNREVIEWED = (None, (), frozenset(), 0)
+
+
 def _term(name: str | None, raw: str) -> str | None:
     return name or raw or None
 
@@ -186,9 +193,10 @@ def user_prompt(instruction: str, input: str) -> str:
 def task_metadata(task: dict[str, Any], scope: ExportScope) -> dict[str, Any]:
     return {
         "task_id": task["id"],
-        "topic": _term(task["topic__name"], task["topic_raw"]),
-        "view": _term(task["view__name"], task["view_raw"]),
-        "type": _term(task["task_type__name"], task["task_type_raw"]),
+        # _term inline: this runs once per row.
+        "topic": task["topic__name"] or task["topic_raw"] or None,
+        "view": task["view__name"] or task["view_raw"] or None,
+        "type": task["task_type__name"] or task["task_type_raw"] or None,
         "difficulty": task["difficulty"],
         "reviewers": task["n_reviewers"],
         "agreement": task["agreement"],
