@@ -150,7 +150,7 @@ CACHE_URL = env("CACHE_URL")
 if CACHE_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
-    # Files, not process memory: what the background worker computes (agreement reports) reaches the web server.
+    # Files, not process memory: every process of the embedded default (server, worker, commands) sees one cache.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
