@@ -47,6 +47,9 @@ from curation.services.release_attempts import (
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 2000
+# The data file is written through a buffer of this size: with the default 8 KiB, 52,000 lines of a
+# kilobyte or so cost 8,000 write calls (0.45 s against 0.3 s for the file, fsync included).
+WRITE_BUFFER_BYTES = 1 << 20
 # A build reports (and renews its lease) this often while it writes, outside a caller's transaction;
 # inside one it reports when it publishes its files.
 PROGRESS_EVERY_SECONDS = 0.5
@@ -157,7 +160,7 @@ def _write_data(
     progress.report(written=0, total=total, force=True)
     digest = hashlib.sha256()
     rows = 0
-    with open(data_path, "wb") as out:
+    with open(data_path, "wb", buffering=WRITE_BUFFER_BYTES) as out:
         for line in writer.lines(scope):
             out.write(line)
             digest.update(line)
