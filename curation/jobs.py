@@ -81,3 +81,12 @@ def phi_scan_task(run_id: int) -> str:
     from curation.services.phi import phi_scan_run_execute
 
     return phi_scan_run_execute(run_id=run_id).status
+
+
+@shared_task
+def seed_task_search_task(import_job_id: int) -> int:
+    """Build the search documents of the seed tasks an import wrote; a redelivered message builds nothing
+    twice (only missing or stale documents are built)."""
+    from curation.services.seed_task_search import seed_task_search_import_index
+
+    return seed_task_search_import_index(import_job_id=import_job_id)

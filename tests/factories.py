@@ -15,6 +15,7 @@ from curation.models import (
 from curation.schemas.defaults import RESPONSE_REVIEW, SEED_REVIEW
 from curation.services.assignments import assignment_counts_add
 from curation.services.phi import phi_item_scan
+from curation.services.seed_task_search import seed_task_search_upsert
 from curation.services.seed_tasks import seed_tasks_counted
 from curation.services.vocabulary import vocabulary_uses_of
 from curation.text.hashing import content_hash
@@ -115,8 +116,10 @@ class SeedTaskFactory(PhiScannedFactory):
         if kwargs.get("status") == TaskStatus.ACCEPTED:
             kwargs.setdefault("accepted_version", kwargs.get("version", 1))
         task = super()._create(model_class, *args, **kwargs)
-        # Counted in the project's counts, as every service that writes a task counts it.
+        # Counted in the project's counts, as every service that writes a task counts it, and found by
+        # search, as a task is once created or once the job after its import has run.
         seed_tasks_counted(project_id=task.project_id, tasks=1, uses=vocabulary_uses_of([task]))
+        seed_task_search_upsert(task_id=task.pk)
         return task
 
 

@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from curation.models import Assignment, AssignmentStatus, ItemFlag, SeedTask
 from curation.services.assignments import assignment_counts_add
+from curation.services.seed_task_search import seed_task_search_fill
 from curation.services.seed_tasks import seed_tasks_counted
 from curation.services.vocabulary import vocabulary_uses_of
 from curation.text.hashing import content_hash
@@ -37,6 +38,7 @@ def grow(project, reviewers, n: int, *, flags_by=None) -> list[SeedTask]:
     )
     # Counted as the services count what they write in bulk (an import, a batch of assignments).
     seed_tasks_counted(project_id=project.pk, tasks=len(tasks), uses=vocabulary_uses_of(tasks))
+    seed_task_search_fill(project_id=project.pk)  # found by search, as once the job after an import has run
     made = Counter((a.reviewer_id, a.status) for a in assignments)
     assignment_counts_add(
         project_id=project.pk, deltas={r.pk: {status: made[r.pk, status] for status in STATUSES} for r in reviewers}

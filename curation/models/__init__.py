@@ -42,7 +42,14 @@ from curation.models.rubrics import (
     RubricVersion,
 )
 from curation.models.schemas import RatingSchema, SchemaTarget
-from curation.models.seed_tasks import Difficulty, SeedTask, SeedTaskCount, TaskSource, TaskStatus
+from curation.models.seed_tasks import (
+    Difficulty,
+    SeedTask,
+    SeedTaskCount,
+    SeedTaskSearch,
+    TaskSource,
+    TaskStatus,
+)
 from curation.models.vocabulary import VocabularyAlias, VocabularyKind, VocabularyTerm, VocabularyUse
 
 __all__ = [
@@ -110,6 +117,7 @@ __all__ = [
     "SchemaTarget",
     "SeedTask",
     "SeedTaskCount",
+    "SeedTaskSearch",
     "TaskEditors",
     "TaskSource",
     "TaskStatus",

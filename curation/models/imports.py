@@ -60,6 +60,9 @@ class ImportJob(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     # What the person chose: a column mapping, unknown fields accepted, duplicate answers allowed.
     options = models.JSONField(default=dict, blank=True)
+    # When the search documents of the seed tasks it wrote were built (a job after the import, on
+    # PostgreSQL): until then those tasks are not found by search, and the task list says so.
+    search_indexed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -126,3 +127,24 @@ class SeedTaskCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tasks} seed tasks in project {self.project_id}"
+
+
+class SeedTaskSearch(models.Model):
+    """The words a seed task is found by: its full-text search document, kept apart from the task so that
+    writing tasks (an import of 52,000) does not also build their documents (PostgreSQL only).
+
+    Built from the task's texts as `content_hash` names them: in the transaction of every edit and of a
+    new task (curation.services.seed_task_search.seed_task_search_upsert), by a job after an import
+    (until it has run, the import's `search_indexed_at` is null and its tasks are not found), and by
+    `manage.py search_index` for whatever is missing or stale. The GIN index on `document` is created by
+    migration 0023 on PostgreSQL only; on SQLite search matches substrings of the tasks themselves and
+    this table stays empty.
+    """
+
+    seed_task = models.OneToOneField(SeedTask, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    document = SearchVectorField()
+    content_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"Search document of task {self.seed_task_id}"

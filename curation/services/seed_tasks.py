@@ -21,6 +21,7 @@ from curation.models import (
 from curation.selectors.seed_tasks import seed_task_editable_by
 from curation.services.database import counter_add, counters_rebuild
 from curation.services.phi import phi_item_scan
+from curation.services.seed_task_search import seed_task_search_upsert
 from curation.services.vocabulary import (
     Use,
     vocabulary_resolve,
@@ -157,6 +158,7 @@ def seed_task_create(
     task._change_reason = "created"
     task.save()
     seed_tasks_counted(project_id=project.pk, tasks=1, uses=vocabulary_uses_of([task]))
+    seed_task_search_upsert(task_id=task.pk)  # found by search as soon as it commits
     phi_item_scan(owner=task)  # a clinician's new task is scanned as it is saved
     return task
 
@@ -211,6 +213,8 @@ def seed_task_edit(
     task._history_user = editor
     task._change_reason = rationale
     task.save(update_fields=[*changed, *linked, *reopened, "content_hash", "version", "updated_at"])
+    if any(field in TEXT_FIELDS for field in changed):
+        seed_task_search_upsert(task_id=task.pk)  # found by its new words, and not its old ones, once this commits
     uses = Counter(vocabulary_uses_of([task]))
     uses.subtract(uses_before)
     vocabulary_uses_add(uses=uses)  # a changed topic, view or type moves the task from one use to another

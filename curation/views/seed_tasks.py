@@ -8,7 +8,7 @@ from curation.access import access_project, access_task, access_task_for_edit
 from curation.filters import SeedTaskFilter
 from curation.forms.seed_tasks import SeedTaskEditForm
 from curation.pagination import page_from_request
-from curation.selectors.seed_tasks import seed_task_history, seed_tasks_of
+from curation.selectors.seed_tasks import seed_task_history, seed_tasks_not_searchable_yet, seed_tasks_of
 from curation.services.seed_tasks import EDITABLE_FIELDS, EditConflict, seed_task_edit
 
 PAGE_SIZE = 25
@@ -19,8 +19,12 @@ def task_list(request: HttpRequest, slug: str) -> HttpResponse:
     project = access_project(user=request.user, slug=slug)
     task_filter = SeedTaskFilter(request.GET, queryset=seed_tasks_of(project=project))
     page = page_from_request(request, task_filter.qs, ordering=("id",), size=PAGE_SIZE)
+    # A search says which imports it cannot see into yet, rather than silently missing their tasks.
+    searching = bool(task_filter.form.cleaned_data.get("q", "").strip()) if task_filter.is_valid() else False
+    unsearchable = seed_tasks_not_searchable_yet(project=project) if searching else []
     template = "curation/seed_tasks/list.html" + ("#task-table" if request.htmx else "")
-    return render(request, template, {"project": project, "filter": task_filter, "page": page})
+    context = {"project": project, "filter": task_filter, "page": page, "not_searchable": unsearchable}
+    return render(request, template, context)
 
 
 @login_required

@@ -3,10 +3,13 @@ number of queries, and a cursor the list did not make is refused with a message.
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from curation.models import SeedTask
+from curation.selectors import seed_tasks as seed_task_selectors
 from curation.selectors.seed_tasks import seed_tasks_matching
+from curation.services.seed_tasks import seed_task_create
 from tests.factories import ClinicianFactory
 from tests.scale import grow, queries
 
@@ -98,28 +101,43 @@ def test_api_lists_cost_the_same_at_5_and_at_50_rows(client, project, clinician,
 
 
 def test_search_finds_tasks_by_any_word_of_instruction_input_or_output(project):
-    SeedTask.objects.create(project=project, instruction="Name two loop diuretics.", content_hash="a")
-    SeedTask.objects.create(project=project, instruction="Read this ECG.", input="Rate 40, wide QRS", content_hash="b")
-    SeedTask.objects.create(project=project, instruction="Explain.", reference_output="Potassium", content_hash="c")
+    diuretics = seed_task_create(project=project, instruction="Name two loop diuretics.")
+    ecg = seed_task_create(project=project, instruction="Read this ECG.", input="Rate 40, wide QRS")
+    potassium = seed_task_create(project=project, instruction="Explain.", reference_output="Potassium")
     tasks = SeedTask.objects.filter(project=project)
-    assert [t.content_hash for t in seed_tasks_matching(tasks, "diuretics")] == ["a"]
-    assert [t.content_hash for t in seed_tasks_matching(tasks, "QRS")] == ["b"]
-    assert [t.content_hash for t in seed_tasks_matching(tasks, "potassium")] == ["c"]
+    assert list(seed_tasks_matching(tasks, "diuretics")) == [diuretics]
+    assert list(seed_tasks_matching(tasks, "QRS")) == [ecg]
+    assert list(seed_tasks_matching(tasks, "potassium")) == [potassium]
     assert seed_tasks_matching(tasks, "   ").count() == 3
 
 
-def test_search_reads_the_full_text_index_on_postgresql_and_is_a_substring_match_on_sqlite(project):
-    grow(project, [], 50)
-    found = seed_tasks_matching(SeedTask.objects.all(), "condition")
-    sql, params = found.order_by().query.sql_with_params()
-    if connection.vendor != "postgresql":
-        assert "LIKE" in sql and found.count() == 50
-        return
+def _plan(sql: str, params) -> str:
     with connection.cursor() as cursor:
         # 50 rows are too few for the planner to prefer any index on its own; with table and b-tree scans off,
         # it shows whether the search condition can use the GIN index at all.
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "seed_task_search" in plan and found.count() == 50
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("few_matches", [2000, 10])
+def test_search_reads_the_full_text_index_on_postgresql_and_is_a_substring_match_on_sqlite(
+    project, monkeypatch, few_matches
+):
+    grow(project, [], 50)
+    monkeypatch.setattr(seed_task_selectors, "FEW_MATCHES", few_matches)
+    with CaptureQueriesContext(connection) as asked:
+        found = seed_tasks_matching(SeedTask.objects.all(), "condition")
+    sql, params = found.order_by().query.sql_with_params()
+    if connection.vendor != "postgresql":
+        assert "LIKE" in sql and found.count() == 50 and not asked
+        return
+    # The GIN index is asked for the matches first (one query); 50 are few, and the list reads just them.
+    (probe,) = asked.captured_queries
+    assert "seed_task_search_document" in _plan(probe["sql"], None)
+    if few_matches == 2000:
+        assert "seedtasksearch" not in sql
+    else:  # too many to list: the list's own query searches, from the index too
+        assert "seed_task_search_document" in _plan(sql, params)
+    assert found.count() == 50

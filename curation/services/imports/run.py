@@ -34,6 +34,7 @@ from curation.services.imports.sources import ImportSource
 from curation.services.imports.storage import SideProgress, Spool, import_rows_discard, writes_in_batches
 from curation.services.imports.writing import Writer
 from curation.services.phi import phi_scan_after_import
+from curation.services.seed_task_search import seed_task_search_after_import
 from curation.text.hashing import content_hash
 
 # Pass 1 saves its running count (and the heartbeat) every this many records, or this many seconds.
@@ -337,10 +338,12 @@ class ImportRun:
 
     def _succeed(self, report: dict[str, Any]) -> None:
         """Finish the job as written; once that commits the planner learns the tables' new size and the
-        texts it wrote are queued for their PHI scan."""
+        texts it wrote are queued for their PHI scan and their search documents."""
         self._finish(ImportStatus.SUCCEEDED, format=self.job.format, **report)
         transaction.on_commit(imported_tables_analyze)
         transaction.on_commit(partial(phi_scan_after_import, import_job_id=self.job.pk))
+        # The tasks' search documents are built by a job too: inside this transaction they cost more than the tasks.
+        transaction.on_commit(partial(seed_task_search_after_import, import_job_id=self.job.pk))
 
     def _claim(self) -> bool:
         """Become the project's one import writing, waiting while another writes: batches of two imports
