@@ -195,6 +195,7 @@ class _Builder:
         for step in (
             self._people,
             self._tasks,
+            self._search,
             self._responses,
             self._assignments,
             self._reviews,
@@ -267,6 +268,7 @@ class _Builder:
             records_written=self.size.tasks,
             started_at=EPOCH,
             finished_at=EPOCH,
+            search_indexed_at=EPOCH,  # its tasks' search documents are built with them (_search)
         )
 
     def _pair(self, i: int) -> tuple[int, int]:
@@ -329,6 +331,18 @@ class _Builder:
                     ),
                     job,
                 ],
+            )
+
+    def _search(self) -> None:
+        """The tasks' search documents, as the job after an import builds them, in one statement: the
+        scale benchmark's searches read them."""
+        from curation.models import SeedTaskSearch
+        from curation.services.seed_task_search import DOCUMENT
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'INSERT INTO "{SeedTaskSearch._meta.db_table}" (seed_task_id, project_id, document, content_hash) '
+                f'SELECT t.id, t.project_id, {DOCUMENT}, t.content_hash FROM "curation_seedtask" t'
             )
 
     # --- prompts and model responses ---
