@@ -29,6 +29,11 @@ SEARCH_FIELDS = ("instruction", "input", "reference_output")
 FEW_MATCHES = 2000
 
 
+def searches_documents() -> bool:
+    """Whether search reads the tasks' stored documents (PostgreSQL) rather than their texts (SQLite)."""
+    return connection.vendor == "postgresql"
+
+
 def seed_tasks_of(*, project: Project) -> QuerySet[SeedTask]:
     return SeedTask.objects.filter(project=project).select_related("topic", "view", "task_type")
 
@@ -46,7 +51,7 @@ def seed_tasks_matching(tasks: QuerySet[SeedTask], text: str) -> QuerySet[SeedTa
     text = text.strip()
     if not text:
         return tasks
-    if connection.vendor == "postgresql":
+    if searches_documents():
         query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
         matching = SeedTaskSearch.objects.filter(document=query).values_list("seed_task_id", flat=True)
         # A page is the first matches in id order. PostgreSQL estimates every word it has no statistics for
@@ -71,7 +76,7 @@ class ImportNotSearchable:
 def seed_tasks_not_searchable_yet(*, project: Project) -> list[ImportNotSearchable]:
     """The project's imports whose tasks are not found by search yet, oldest first: one query over the
     project's imports (never over its tasks); none on SQLite, where search reads the tasks themselves."""
-    if connection.vendor != "postgresql":
+    if not searches_documents():
         return []
     jobs = ImportJob.objects.filter(
         project=project,

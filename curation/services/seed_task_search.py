@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from curation.models import ImportJob, ImportStatus, SeedTask, SeedTaskSearch
+from curation.selectors import seed_tasks as seed_task_selectors
 from curation.selectors.seed_tasks import SEARCH_CONFIG, SEARCH_FIELDS
 
 # The GIN index on SeedTaskSearch.document (migration 0023).
@@ -39,15 +40,10 @@ _UPSERT = (
 )
 
 
-def searches_documents() -> bool:
-    """Whether search reads stored documents (PostgreSQL), not the tasks' texts (SQLite)."""
-    return connection.vendor == "postgresql"
-
-
 def seed_task_search_upsert(*, task_id: int) -> None:
     """Build the task's document from its texts as saved. Call in the transaction that saved them, after
     the save, so that the task is found by its new words, and no longer by its old ones, once it commits."""
-    if not searches_documents():
+    if not seed_task_selectors.searches_documents():
         return
     with connection.cursor() as cursor:
         cursor.execute(
@@ -65,7 +61,7 @@ def seed_task_search_fill(*, project_id: int, import_job_id: int | None = None) 
     that read the task before the edit would otherwise overwrite it with the old words; with the lock it
     waits for the edit and reads the task as edited.
     """
-    if not searches_documents():
+    if not seed_task_selectors.searches_documents():
         return 0
     scope, value = ("import_job_id", import_job_id) if import_job_id is not None else ("project_id", project_id)
     with connection.cursor() as cursor:
@@ -95,7 +91,7 @@ def seed_task_search_after_import(*, import_job_id: int) -> None:
     from curation.jobs import seed_task_search_task  # jobs import services lazily; this is the other direction
 
     job = ImportJob.objects.only("report").get(pk=import_job_id)
-    if not searches_documents() or not job.report.get("created", {}).get("seed_tasks"):
+    if not seed_task_selectors.searches_documents() or not job.report.get("created", {}).get("seed_tasks"):
         ImportJob.objects.filter(pk=import_job_id).update(search_indexed_at=timezone.now())
         return
     transaction.on_commit(partial(seed_task_search_task.delay, import_job_id))
@@ -108,7 +104,7 @@ def seed_task_search_import_index(*, import_job_id: int) -> int:
     job = ImportJob.objects.only("project_id").get(pk=import_job_id)
     built = seed_task_search_fill(project_id=job.project_id, import_job_id=job.pk)
     ImportJob.objects.filter(pk=job.pk, search_indexed_at__isnull=True).update(search_indexed_at=timezone.now())
-    if built and searches_documents():
+    if built and seed_task_selectors.searches_documents():
         with connection.cursor() as cursor:
             # New entries wait in the GIN index's pending list until a vacuum merges them, and the planner
             # prices a search by that list: with 52,000 in it, above reading the table in id order.

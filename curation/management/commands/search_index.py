@@ -14,7 +14,8 @@ build: search reads the tasks themselves.
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.models import Project
-from curation.services.seed_task_search import searches_documents, seed_task_search_catch_up
+from curation.selectors.seed_tasks import searches_documents
+from curation.services.seed_task_search import seed_task_search_catch_up
 from curation.text.plural import counted
 
 
