@@ -33,7 +33,7 @@ def _setup(size, build) -> list[str]:
     ]
 
 
-def _pages(pages, small_counts) -> list[str]:
+def _pages(size, pages, small_counts) -> list[str]:
     results = pages["results"]
     floor = results[0]
     lines = [
@@ -44,7 +44,7 @@ def _pages(pages, small_counts) -> list[str]:
         f"{scale_pages.BUDGET_SECONDS:.0f} s (n says how many were made). Target: p95 < "
         f"{scale_pages.TARGET_P95_MS:.0f} ms. The floor is a view that runs SELECT 1 through the same middleware.",
         "",
-        "| endpoint | role | n | p50 | p95 | p99 | target | queries at 1M | queries at 10k | load |",
+        f"| endpoint | role | n | p50 | p95 | p99 | target | queries at {size.label.upper()} | queries at 10K | load |",
         "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     for r in results:
@@ -202,7 +202,7 @@ def _io(io) -> list[str]:
 def report(size, build, small_counts, pages, load, celery_rss, start, io) -> str:
     lines = [
         *_setup(size, build),
-        *_pages(pages, small_counts),
+        *_pages(size, pages, small_counts),
         *_plans(pages),
         *(["### Under load", "", load] if isinstance(load, str) else _load(load)),
         f"- Celery worker: {celery_rss}."
