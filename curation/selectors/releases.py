@@ -1,4 +1,5 @@
 """Reads for releases: the listing, the choices of the release form, and the rows a release takes.
+What a definition would give before it is built (the form's live count) is curation.selectors.release_counts.
 
 What a release takes (curation.services.releases builds it inside one snapshot):
 - seed tasks of the chosen statuses, topics, views, types, difficulties and creation dates, reviewed
@@ -19,14 +20,13 @@ task in one query, in task order, so it costs the same whatever the size.
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Cast, Coalesce
 
-from curation.formats.writers.releases import WRITERS, ExportScope, TaskReviews
+from curation.formats.writers.releases import ExportScope, TaskReviews
 from curation.models import (
     BLOCKING_FLAG_KINDS,
     EvaluationRound,
@@ -46,7 +46,7 @@ from curation.models import (
     VocabularyTerm,
     VocabularyUse,
 )
-from curation.selectors.phi import phi_release_gate, phi_unscanned_tasks
+from curation.selectors.phi import phi_release_gate
 from curation.selectors.round_results import round_majority_items
 from curation.stats.item_agreement import item_agreement, scored_keys
 
@@ -143,7 +143,7 @@ def _reviewer_count(item_field: str) -> Subquery:
     return Coalesce(Subquery(reviews, output_field=IntegerField()), Value(0))
 
 
-def _release_gate(item_field: str, outer: str = "pk") -> list[Exists]:
+def release_gate(item_field: str, outer: str = "pk") -> list[Exists]:
     """What a seed task or model response (`item_field`, at `outer`) must pass to be released, as
     conditions for `.filter(*conditions)`: no uncleared unsafe or PHI flag, and the PHI gate
     (curation.selectors.phi.phi_release_gate: scanned as it is now, no open finding)."""
@@ -188,9 +188,9 @@ def _release_candidates(*, project: Project, filters: "ReleaseFilters") -> Query
 
 def release_tasks(*, project: Project, filters: "ReleaseFilters") -> QuerySet[SeedTask]:
     """The seed tasks a release with these filters includes, annotated with `n_reviewers`, in id order:
-    those the filters select that pass the release gate (_release_gate)."""
+    those the filters select that pass the release gate (release_gate)."""
     tasks = _release_candidates(project=project, filters=filters)
-    tasks = tasks.filter(*_release_gate("seed_task")).annotate(n_reviewers=_reviewer_count("seed_task"))
+    tasks = tasks.filter(*release_gate("seed_task")).annotate(n_reviewers=_reviewer_count("seed_task"))
     if filters.min_reviewers:
         tasks = tasks.filter(n_reviewers__gte=filters.min_reviewers)
     return tasks.select_related("topic", "view", "task_type").order_by("id")
@@ -201,7 +201,7 @@ def release_held_back(*, project: Project, filters: "ReleaseFilters") -> int:
     they are now, with an open PHI finding, or with an open unsafe or PHI flag. Two counts over the
     selected tasks: a release build and the command line say it, the live row count does not."""
     candidates = _release_candidates(project=project, filters=filters).order_by()
-    return candidates.count() - candidates.filter(*_release_gate("seed_task")).count()
+    return candidates.count() - candidates.filter(*release_gate("seed_task")).count()
 
 
 def release_reviews(*, project: Project, filters: "ReleaseFilters", tasks: QuerySet[SeedTask]) -> QuerySet[Review]:
@@ -218,7 +218,7 @@ def release_reviews(*, project: Project, filters: "ReleaseFilters", tasks: Query
     """
     task_ids = tasks.values("pk")
     current = Review.objects.filter(project=project, is_current=True).order_by()
-    task_responses = ModelResponse.objects.filter(seed_task__in=task_ids).filter(*_release_gate("response"))
+    task_responses = ModelResponse.objects.filter(seed_task__in=task_ids).filter(*release_gate("response"))
     parts = [current.filter(seed_task__in=task_ids), current.filter(response__in=task_responses.values("pk"))]
     if not _names_any_term(filters):
         prompt_responses = _difficulty_and_dates(
@@ -228,7 +228,7 @@ def release_reviews(*, project: Project, filters: "ReleaseFilters", tasks: Query
             prompt_responses = prompt_responses.annotate(n_reviewers=_reviewer_count("response")).filter(
                 n_reviewers__gte=filters.min_reviewers
             )
-        prompt_responses = prompt_responses.filter(*_release_gate("response"))
+        prompt_responses = prompt_responses.filter(*release_gate("response"))
         parts.append(current.filter(response__in=prompt_responses.values("pk")))
     first, *others = (part.values("pk") for part in parts)
     reviews = Review.objects.filter(pk__in=first.union(*others, all=True))
@@ -244,7 +244,7 @@ def release_round_items(*, filters: "ReleaseFilters", rounds: list[EvaluationRou
         return items.none()
     items = _difficulty_and_dates(items, filters, prefix="prompt__")
     for side in ("response_a_id", "response_b_id"):
-        items = items.filter(*_release_gate("response", side))
+        items = items.filter(*release_gate("response", side))
     return items
 
 
@@ -304,17 +304,13 @@ def rating_schemas(ids: Iterable[int]) -> list[RatingSchema]:
     return list(RatingSchema.objects.filter(pk__in=list(ids)).order_by("name", "version", "id"))
 
 
-def _reviews_of_tasks(*, project: Project, tasks: QuerySet[SeedTask]) -> QuerySet[Review]:
-    return Review.objects.filter(project=project, is_current=True, seed_task__in=tasks.values("pk"))
-
-
 def _task_counts(*, project: Project, filters: "ReleaseFilters", without_output: bool) -> tuple[int, int, int]:
     """(held back, left out for want of an output, taken): of the tasks the filters select, how many the
     release gate keeps out (as release_held_back counts them); of those `release_tasks` gives, how many
     have no reference output (counted only `without_output`, when the format leaves them out); and how many
     tasks the release takes. Two queries, the gate read once, where a count each read it three times."""
     candidates = _release_candidates(project=project, filters=filters).order_by()
-    selected = candidates.filter(*_release_gate("seed_task"))
+    selected = candidates.filter(*release_gate("seed_task"))
     taken = Q(pk__isnull=False)
     if filters.min_reviewers:
         selected = selected.annotate(n_reviewers=_reviewer_count("seed_task"))
@@ -389,92 +385,3 @@ def release_scope(
         task_total=total,
         schemas_of=rating_schemas if streams_tasks else None,
     )
-
-
-# --- What a definition will give, before it is built ---
-
-# Past this many reviews behind the tasks, the page's count under a minimum agreement is the tasks'
-# COUNT (an upper bound, labelled so) rather than a pass over every review on each change of a filter.
-EXACT_AGREEMENT_COUNT_LIMIT = 20_000
-# What a row is, by format: what the count counts.
-ROW_UNITS = {
-    ReleaseFormat.ALPACA: "tasks",
-    ReleaseFormat.CHAT: "tasks",
-    ReleaseFormat.PREFERENCE: "pairs",
-    ReleaseFormat.REVIEWS: "reviews",
-    ReleaseFormat.REVIEWS_CSV: "reviews",
-    ReleaseFormat.SCORES_CSV: "reviews",
-}
-
-
-@dataclass(frozen=True)
-class ReleaseRowCount:
-    """How many rows a definition gives now: `exact`, or at most `rows` (and then `why` says why)."""
-
-    rows: int
-    unit: str
-    exact: bool = True
-    why: str = ""
-
-    def __str__(self) -> str:
-        amount = f"{self.rows:,} {self.unit}" if self.exact else f"at most {self.rows:,} {self.unit}"
-        return f"{amount} ({self.why})" if self.why else amount
-
-
-def release_row_count(*, project: Project, format: str, filters: "ReleaseFilters") -> ReleaseRowCount:
-    """The rows a release of this definition would hold if built now, counted by the build's own queries
-    (its writer's `count`, the build's rows_total). Bounded: COUNTs, and one pass over the reviews behind
-    the tasks under a minimum agreement unless there are more than EXACT_AGREEMENT_COUNT_LIMIT of them."""
-    writer = WRITERS[format]
-    unit = ROW_UNITS[format]
-    by_agreement = writer.streams_tasks and filters.min_agreement is not None
-    scope = release_scope(
-        format=format,
-        salt="",
-        project=project,
-        filters=filters,
-        streams_tasks=writer.streams_tasks,
-        chunk_size=2000,
-        summary=False,
-    )
-    # The reviews behind the tasks say whether the count passes over them.
-    if by_agreement and _reviews_of_tasks(project=project, tasks=scope.tasks).count() > EXACT_AGREEMENT_COUNT_LIMIT:
-        return ReleaseRowCount(scope.tasks.count(), unit, exact=False, why="the agreement minimum applies when built")
-    rows = writer.count(scope)
-    if format == ReleaseFormat.PREFERENCE:
-        return ReleaseRowCount(rows, unit, exact=False, why="corrections that change nothing are left out when built")
-    return ReleaseRowCount(rows, unit)
-
-
-def release_empty_hint(*, project: Project, format: str, filters: "ReleaseFilters") -> str:
-    """Why a definition gives no row, and what would give some: the message an empty release is refused with."""
-    statuses = set(filters.statuses)
-    if not SeedTask.objects.filter(project=project, status__in=statuses).exists():
-        if statuses == {TaskStatus.ACCEPTED}:
-            return (
-                "no task is accepted yet: accept tasks on the Adjudication page, "
-                f"or choose status={TaskStatus.IN_REVIEW.value}"
-            )
-        return f"no task of {project.slug} has status {', '.join(sorted(statuses))}"
-    if WRITERS[format].streams_tasks and not filters.include_empty_outputs:
-        without = release_tasks(project=project, filters=filters).filter(reference_output="").count()
-        if without:
-            return (
-                f"the {without} task(s) it selects have no reference output: write their outputs, "
-                "or include tasks without an output (include_empty_outputs)"
-            )
-    in_statuses = SeedTask.objects.filter(project=project, status__in=statuses)
-    if not in_statuses.filter(*_release_gate("seed_task")).exists():
-        unscanned = phi_unscanned_tasks(project=project).filter(status__in=statuses).count()
-        if unscanned:
-            return (
-                f"{unscanned} task(s) of status {', '.join(sorted(statuses))} are not scanned for PHI yet, and "
-                "nothing unscanned is released: the scan runs on the worker after an import (make run starts "
-                "one; make worker with a broker), or queue it on the project's PHI page, or run "
-                f"manage.py phi_scan --project {project.slug}"
-            )
-        return (
-            f"every task of status {', '.join(sorted(statuses))} is held back by an open PHI finding or an "
-            "unsafe flag: clear or redact them on the PHI page, and clear the flags on the Attention page"
-        )
-    return "no row matches this definition: widen its filters"

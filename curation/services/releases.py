@@ -23,7 +23,7 @@ from accounts.models import User
 from audit.services import AuditAction, audit_record
 from curation.models import Project, Release, ReleaseFormat, ReleaseKey, ReleaseStatus
 from curation.releases_definition import ReleaseDefinition
-from curation.selectors.releases import release_empty_hint, release_row_count
+from curation.selectors.release_counts import release_empty_hint, release_row_count
 from curation.services.release_attempts import (
     lease_expired,
     release_interruption_record,

@@ -11,7 +11,8 @@ from curation.access import access_release, access_releases
 from curation.forms.releases import ReleaseForm
 from curation.release_downloads import release_card_response, release_file_response
 from curation.releases_definition import ReleaseDefinition, filters_shown
-from curation.selectors.releases import release_empty_hint, release_row_count, releases_of
+from curation.selectors.release_counts import release_empty_hint, release_row_count
+from curation.selectors.releases import releases_of
 from curation.services.release_attempts import releases_recover_stale
 from curation.services.releases import ReleaseNotRetryable, release_create, release_retry
 
