@@ -8,9 +8,9 @@ The services keep these counts as they write; a recount is for repair, after row
 other way (SQL by hand, the admin, a restored table). It is safe while people work.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from curation.models import Project
+from curation.management.projects import projects_chosen
 from curation.services.assignments import assignment_counts_recount
 from curation.services.seed_tasks import seed_tasks_recount
 
@@ -22,12 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--project", metavar="SLUG", help="Only this project (default: every project)")
 
     def handle(self, *args, **options):
-        projects = Project.objects.order_by("pk")
-        if options["project"]:
-            projects = projects.filter(slug=options["project"])
-            if not projects.exists():
-                raise CommandError(f"No project with the slug {options['project']!r}.")
-        for project in projects:
+        for project in projects_chosen(options["project"]):
             tasks = seed_tasks_recount(project=project)
             assignments = assignment_counts_recount(project=project)
             if tasks or assignments:

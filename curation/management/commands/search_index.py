@@ -11,9 +11,9 @@ seen. It reads every task of the project and is safe while people work. On SQLit
 build: search reads the tasks themselves.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from curation.models import Project
+from curation.management.projects import projects_chosen
 from curation.selectors.seed_tasks import searches_documents
 from curation.services.seed_task_search import seed_task_search_catch_up
 from curation.text.plural import counted
@@ -29,12 +29,7 @@ class Command(BaseCommand):
         if not searches_documents():
             self.stdout.write("Nothing to build: on this database search reads the tasks themselves.")
             return
-        projects = Project.objects.order_by("pk")
-        if options["project"]:
-            projects = projects.filter(slug=options["project"])
-            if not projects.exists():
-                raise CommandError(f"No project with the slug {options['project']!r}.")
-        for project in projects:
+        for project in projects_chosen(options["project"]):
             built = seed_task_search_catch_up(project_id=project.pk)
             if built:
                 self.stdout.write(f"{project.slug}: built the search documents of {counted(built, 'task')}")
