@@ -159,7 +159,7 @@ def seed_task_create(
     task.save()
     seed_tasks_counted(project_id=project.pk, tasks=1, uses=vocabulary_uses_of([task]))
     seed_task_search_upsert(task_id=task.pk)  # found by search as soon as it commits
-    phi_item_scan(owner=task)  # a clinician's new task is scanned as it is saved
+    phi_item_scan(owner=task, new=True)  # a clinician's new task is scanned as it is saved
     return task
 
 
