@@ -84,6 +84,11 @@ def seed_task_search_fill(*, project_id: int, import_job_id: int | None = None) 
     return built
 
 
+def seed_task_search_needs_job(job: ImportJob) -> bool:
+    """Whether the tasks a successful import wrote wait for the job that builds their search documents."""
+    return seed_task_selectors.searches_documents() and bool(job.report.get("created", {}).get("seed_tasks"))
+
+
 def seed_task_search_after_import(*, import_job_id: int) -> None:
     """Have the documents of the seed tasks a successful import wrote built (called once it commits): by a
     job on PostgreSQL, queued as the import's PHI scan is; where there is nothing to build, the import
@@ -91,7 +96,7 @@ def seed_task_search_after_import(*, import_job_id: int) -> None:
     from curation.jobs import seed_task_search_task  # jobs import services lazily; this is the other direction
 
     job = ImportJob.objects.only("report").get(pk=import_job_id)
-    if not seed_task_selectors.searches_documents() or not job.report.get("created", {}).get("seed_tasks"):
+    if not seed_task_search_needs_job(job):
         ImportJob.objects.filter(pk=import_job_id).update(search_indexed_at=timezone.now())
         return
     transaction.on_commit(partial(seed_task_search_task.delay, import_job_id))

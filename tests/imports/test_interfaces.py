@@ -1,6 +1,7 @@
 """The upload page, the API and `import_items` share one import service; curators and admins only."""
 
 import json
+from unittest.mock import patch
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from curation.models import ImportJob, ImportStatus, SeedTask
+from curation.selectors import seed_tasks as seed_task_selectors
 from curation.services.imports import import_file
 from tests.default_vocabulary import ensure_default_vocabulary
 
@@ -303,3 +305,23 @@ def test_the_cli_names_a_missing_project_or_file(project, tmp_path):
         call_command("import_items", str(tmp_path / "x.json"), "--project", "nope")
     with pytest.raises(CommandError, match="No such file"):
         call_command("import_items", str(tmp_path / "x.json"), "--project", project.slug)
+
+
+@pytest.mark.parametrize("documents", [True, False], ids=["search-documents", "search-reads-tasks"])
+def test_the_cli_says_what_is_left_for_the_worker_and_how_to_do_it_without_one(
+    project, tmp_path, capsys, monkeypatch, django_capture_on_commit_callbacks, documents
+):
+    monkeypatch.setattr(seed_task_selectors, "searches_documents", lambda: documents)
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(SEEDS))
+
+    with (
+        patch("curation.jobs.phi_scan_task.delay"),
+        patch("curation.jobs.seed_task_search_task.delay"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        call_command("import_items", str(path), "--project", project.slug)
+
+    out = capsys.readouterr().out
+    assert f"with no worker running: python manage.py phi_scan --project {project.slug}" in out
+    assert (f"python manage.py search_index --project {project.slug}" in out) is documents

@@ -7,6 +7,7 @@ from curation.models import ImportFormat, ImportJob, ImportStatus, Project
 from curation.services.imports import import_file, import_options
 from curation.services.imports.problems import where
 from curation.services.projects import project_create
+from curation.services.seed_task_search import seed_task_search_needs_job
 from curation.text.plural import counted, kind_counted
 
 
@@ -66,8 +67,23 @@ class Command(BaseCommand):
             self._preview(job)
             return
         self._report(job)
+        if job.status == ImportStatus.SUCCEEDED:
+            self._after(job, target)
         if job.status not in (ImportStatus.SUCCEEDED, ImportStatus.DUPLICATE):
             raise CommandError(f"Import {job.pk} {job.get_status_display().lower()}; nothing was written.")
+
+    def _after(self, job: ImportJob, target: Project) -> None:
+        """What still happens to what was written, and how to do it here when no worker runs: nothing unscanned
+        is released, and on PostgreSQL search finds the new tasks once their documents are built."""
+        waiting = ["the PHI scan of its texts"]
+        commands = [f"python manage.py phi_scan --project {target.slug}"]
+        if seed_task_search_needs_job(job):
+            waiting.append("the search documents of its tasks")
+            commands.append(f"python manage.py search_index --project {target.slug}")
+        self.stdout.write(
+            f"  queued for the worker: {' and '.join(waiting)} (make run and make worker start one); "
+            f"with no worker running: {'; '.join(commands)}"
+        )
 
     def _project(self, slug: str, create: bool) -> Project:
         target = Project.objects.filter(slug=slug).first()
