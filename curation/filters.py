@@ -1,8 +1,11 @@
 import django_filters
+from django import forms
 
 from curation.forms.widgets import PlainSelect
 from curation.models import SeedTask, TaskStatus, VocabularyKind, VocabularyTerm
 from curation.selectors.seed_tasks import seed_tasks_matching
+
+VOCABULARY_FILTERS = {"topic": VocabularyKind.TOPIC, "view": VocabularyKind.VIEW, "task_type": VocabularyKind.TASK_TYPE}
 
 
 class SeedTaskFilter(django_filters.FilterSet):
@@ -27,6 +30,23 @@ class SeedTaskFilter(django_filters.FilterSet):
     class Meta:
         model = SeedTask
         fields = ["q", "status", "topic", "view", "task_type", "difficulty"]
+
+    def with_vocabulary_choices(self) -> "SeedTaskFilter":
+        """The topic, view and type selects filled from one query, for a page that draws the form.
+
+        Left alone, each select reads its terms through a server-side cursor of its own: three queries of
+        three round trips each on PostgreSQL, on every visit of the task list. The options are the same
+        (the terms' own ordering and names); a chosen term is still checked against the database.
+        """
+        terms: dict[str, list[tuple[int, str]]] = {kind: [] for kind in VOCABULARY_FILTERS.values()}
+        rows = VocabularyTerm.objects.filter(kind__in=list(terms)).values_list("id", "kind", "name")
+        for term_id, kind, name in rows:
+            terms[kind].append((term_id, name))
+        for name, kind in VOCABULARY_FILTERS.items():
+            field = self.form.fields[name]
+            # Django's own setter: django-filters' would wrap the list in a queryset's choice iterator.
+            forms.ChoiceField.choices.fset(field, [("", field.empty_label), *terms[kind]])
+        return self
 
     def search(self, queryset, name, value):
         return seed_tasks_matching(queryset, value)

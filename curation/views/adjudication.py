@@ -303,7 +303,7 @@ def bulk_decide(request: HttpRequest, slug: str) -> HttpResponse:
         "curation/adjudication/bulk_decide.html",
         {
             "project": project,
-            "filter": SeedTaskFilter(data, queryset=seed_tasks_of(project=project)),
+            "filter": SeedTaskFilter(data, queryset=seed_tasks_of(project=project)).with_vocabulary_choices(),
             "form": form,
             "preview": preview,
             "filter_params": filter_params,

@@ -20,6 +20,8 @@ def task_list(request: HttpRequest, slug: str) -> HttpResponse:
     # The rows show a task's instruction, not its input or reference output: those stay in the database.
     tasks = seed_tasks_of(project=project).defer("input", "reference_output")
     task_filter = SeedTaskFilter(request.GET, queryset=tasks)
+    if not request.htmx:  # the table alone, swapped in by htmx, does not draw the filters
+        task_filter.with_vocabulary_choices()
     page = page_from_request(request, task_filter.qs, ordering=("id",), size=PAGE_SIZE)
     # A search says which imports it cannot see into yet, rather than silently missing their tasks.
     searching = bool(task_filter.form.cleaned_data.get("q", "").strip()) if task_filter.is_valid() else False
