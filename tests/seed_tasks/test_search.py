@@ -68,6 +68,56 @@ def test_an_imported_task_is_found_once_the_job_after_the_import_has_run_and_the
     assert ImportJob.objects.get(pk=job.pk).search_indexed_at is not None
 
 
+@on_postgres
+def test_an_api_search_that_cannot_see_an_import_yet_names_it_beside_the_results(
+    client, project, curator, tmp_path, django_capture_on_commit_callbacks
+):
+    job = _import(project, curator, tmp_path, django_capture_on_commit_callbacks, [])
+    client.force_login(curator)
+    url = reverse("api_task_list", args=[project.slug])
+
+    before = client.get(url, {"q": "potassium"}).json()
+    assert before["results"] == []
+    assert before["not_searchable_yet"] == [{"import_job": job.pk, "file_name": "potassium.jsonl", "tasks": 2}]
+
+    seed_task_search_import_index(import_job_id=job.pk)
+
+    after = client.get(url, {"q": "potassium"}).json()
+    assert [t["instruction"] for t in after["results"]] == ["Define hyperkalaemia."]
+    assert after["not_searchable_yet"] == []
+
+
+def test_every_page_of_the_task_list_api_names_the_imports_search_does_not_find_yet(
+    client, project, curator, tmp_path, django_capture_on_commit_callbacks, monkeypatch
+):
+    # PostgreSQL's search documents, whatever the database: the import leaves its job waiting for the worker.
+    monkeypatch.setattr(seed_task_selectors, "searches_documents", lambda: True)
+    job = _import(project, curator, tmp_path, django_capture_on_commit_callbacks, [])
+    client.force_login(curator)
+    url = reverse("api_task_list", args=[project.slug])
+
+    first = client.get(url, {"page_size": 1}).json()
+    second = client.get(first["next"]).json()
+
+    waiting = [{"import_job": job.pk, "file_name": "potassium.jsonl", "tasks": 2}]
+    assert first["not_searchable_yet"] == waiting and second["not_searchable_yet"] == waiting
+    assert [t["instruction"] for t in first["results"] + second["results"]] == [
+        "Define hyperkalaemia.",
+        "Define sepsis.",
+    ]
+
+
+def test_the_task_list_api_names_no_import_where_search_reads_the_tasks_themselves(
+    client, project, curator, tmp_path, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(seed_task_selectors, "searches_documents", lambda: False)
+    _import(project, curator, tmp_path, django_capture_on_commit_callbacks, [])
+    client.force_login(curator)
+    body = client.get(reverse("api_task_list", args=[project.slug]), {"q": "potassium"}).json()
+    assert [t["instruction"] for t in body["results"]] == ["Define hyperkalaemia."]
+    assert body["not_searchable_yet"] == []
+
+
 def test_without_a_search_the_list_does_not_look_for_imports_waiting(
     client, project, curator, tmp_path, django_capture_on_commit_callbacks
 ):
