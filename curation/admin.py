@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from curation.models import (
@@ -19,7 +20,7 @@ from curation.models import (
     VocabularyTerm,
 )
 from curation.services.assignments import assignment_counts_recount
-from curation.services.seed_tasks import seed_tasks_recount
+from curation.services.seed_tasks import TEXT_FIELDS, seed_task_texts_saved, seed_tasks_recount
 
 
 def _projects_recount(project_ids) -> None:
@@ -93,6 +94,17 @@ class SeedTaskAdmin(CountsRecounted, SimpleHistoryAdmin):
     search_fields = ["instruction", "external_id"]
     list_select_related = ["project", "topic", "view", "task_type"]
     readonly_fields = ["content_hash", "version", "created_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        # The form saves the fields as typed; what the texts decide (their hash, which the PHI and search
+        # catch-ups go by, the search document and the PHI scan, both of which also name the project) is
+        # kept as the app's own edits keep it.
+        texts_changed = not change or any(field in (*TEXT_FIELDS, "project") for field in form.changed_data)
+        if change and form.changed_data:
+            obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+        if texts_changed:
+            seed_task_texts_saved(task=obj, new=not change)
 
     @admin.display(description="Instruction")
     def short_instruction(self, obj: SeedTask) -> str:

@@ -233,6 +233,22 @@ def seed_task_edit(
 
 
 @transaction.atomic
+def seed_task_texts_saved(*, task: SeedTask, new: bool = False) -> None:
+    """Bring what a task's texts decide in step with the texts as saved, for a write that saves the task's
+    fields itself rather than through seed_task_create or seed_task_edit (which do the same in their own save):
+    the Django admin. That is its content_hash, which the catch-ups (manage.py phi_scan, search_index) compare
+    with the hash they last built from, its search document and its PHI scan. Call after the save, inside
+    its transaction; `new` when the save created the task (as for phi_item_scan)."""
+    stored = task.content_hash
+    _rehash(task)
+    if task.content_hash != stored:
+        # The hash is not in the task's history (HistoricalRecords excludes it): no revision for it alone.
+        SeedTask.objects.filter(pk=task.pk).update(content_hash=task.content_hash)
+    seed_task_search_upsert(task_id=task.pk)  # found by its new words, and not its old ones, once this commits
+    phi_item_scan(owner=task, new=new)  # scanned before the save commits, as a clinician's edit is
+
+
+@transaction.atomic
 def seed_task_set_status(*, task_id: int, actor: User, status: str, rationale: str) -> SeedTask:
     if status not in TaskStatus.values:
         raise ValidationError({"status": f"must be one of {', '.join(TaskStatus.values)}"})
