@@ -33,12 +33,14 @@ COMPUTERS = {
 @dataclass
 class ComputationOutcome:
     """What a feature's function hands back: the version of the data it read (read before anything
-    else, so a review arriving meanwhile leaves the result stale), the result and the dashboard's
-    summary of it, and what to do once the result is the one shown (drop the previous run's rows)."""
+    else, so a review arriving meanwhile leaves the result stale), the result, the dashboard's
+    summary of it and what its page shows by default (Computation.page), and what to do once the
+    result is the one shown (drop the previous run's rows)."""
 
     data_version: str
     result: Any = None
     summary: dict = field(default_factory=dict)
+    page: Any = None
     after_publish: Callable[[], None] | None = None
 
 
@@ -112,9 +114,10 @@ def _publish(computation_id: int, run: int, outcome: ComputationOutcome) -> Comp
             computation.generation = run
             computation.result = outcome.result
             computation.summary = outcome.summary
+            computation.page = outcome.page
             computation.computed_at = timezone.now()
             computation.data_version = outcome.data_version
-            fields += ["generation", "result", "summary", "computed_at", "data_version"]
+            fields += ["generation", "result", "summary", "page", "computed_at", "data_version"]
         if computation.runs == run and computation.status == ComputationStatus.RUNNING:
             computation.status = ComputationStatus.IDLE
             computation.error = ""
