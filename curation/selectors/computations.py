@@ -15,8 +15,20 @@ from curation.models import Computation, ComputationStatus, Project
 COMPUTATION_LEASE = timedelta(hours=1)
 
 
-def computation_of(*, project: Project, kind: str, subject_id: int = 0) -> Computation | None:
-    return Computation.objects.filter(project=project, kind=kind, subject_id=subject_id).first()
+def computation_of(
+    *, project: Project, kind: str, subject_id: int = 0, without: tuple[str, ...] = ()
+) -> Computation | None:
+    """The computation, without the columns named in `without` (a large result a page does not show: reading
+    one would load it)."""
+    computations = Computation.objects.filter(project=project, kind=kind, subject_id=subject_id)
+    if without:
+        computations = computations.defer(*without)
+    return computations.first()
+
+
+def computation_result(computation: Computation) -> Any:
+    """The result of a computation read without it (computation_of's `without`), in one query of that column."""
+    return Computation.objects.filter(pk=computation.pk).values_list("result", flat=True).first()
 
 
 def computation_is_running(computation: Computation | None, *, now: datetime | None = None) -> bool:
@@ -49,14 +61,15 @@ class LatestResult:
         return self.ready and not self.stale
 
 
-def latest_result(computation: Computation | None, *, data_version: str) -> LatestResult:
+def latest_result(computation: Computation | None, *, data_version: str, shown: str = "result") -> LatestResult:
     """The page's view of `computation` against the data as it is now (`data_version`, which the
-    feature reads from its indexes: a latest id, never a scan)."""
+    feature reads from its indexes: a latest id, never a scan). Its `result` is the computation's
+    attribute `shown`: "result", or what the page reads instead ("page")."""
     if computation is None:
         return LatestResult(None, None, False, False, "", None)
     computed = computation.computed_at is not None
     return LatestResult(
-        result=computation.result if computed else None,
+        result=getattr(computation, shown) if computed else None,
         computed_at=computation.computed_at,
         stale=computed and computation.data_version != data_version,
         computing=computation_is_running(computation),

@@ -25,13 +25,19 @@ from django.utils import timezone
 from accounts.models import User
 from curation.models import Computation, ComputationKind, ComputationStatus, Project, RatingSchema
 from curation.schemas.definitions import field_level, field_options, is_prompt_rubric
-from curation.selectors.agreement import AGREEMENT_REVIEW_COLUMNS, agreement_data_version, agreement_reviews_of
-from curation.selectors.computations import LatestResult, computation_of, latest_result
+from curation.selectors.agreement import (
+    AGREEMENT_REVIEW_COLUMNS,
+    SLICES,
+    agreement_data_version,
+    agreement_page,
+    agreement_page_is_current,
+    agreement_reviews_of,
+)
+from curation.selectors.computations import LatestResult, computation_of, computation_result, latest_result
 from curation.services.computations import ComputationOutcome, computation_refresh, computation_request
 from curation.stats.agreement import DRAWS, SEED, AgreementBatch, RatingsTable, ratings_from_arrays
 from curation.stats.lazy import lazy_module
 
-SLICES = (("topic", "Topic"), ("view", "View"), ("task_type", "Task type"), ("difficulty", "Difficulty"))
 NO_SLICE = "(not set)"
 # Up to this many current reviews, a job that needs the figures now (a release's card) computes them
 # itself when the worker has not yet; above it, it goes without. Requests never compute them.
@@ -305,7 +311,9 @@ def project_agreement_run(*, computation: Computation, run: int) -> ComputationO
     project = Project.objects.get(pk=computation.project_id)
     version = agreement_data_version(project=project)
     report = project_agreement_compute(project=project)
-    return ComputationOutcome(data_version=version, result=report, summary=_summary(report))
+    # The page's figures are shaped here, once per report, so a visit reads them alone (project_agreement_page).
+    page = agreement_page(report)
+    return ComputationOutcome(data_version=version, result=report, summary=_summary(report), page=page)
 
 
 def project_agreement_refresh(*, project_id: int) -> dict[str, Any]:
@@ -319,11 +327,35 @@ def project_agreement_latest(*, project: Project) -> LatestResult:
     never computed), its age and whether reviews arrived since. A project never computed gets a run
     queued; a stale report waits for a curator's Recompute, so a busy project is not recomputed on
     every visit."""
-    computation = computation_of(project=project, kind=KIND)
+    return _latest(project=project, shown="result")
+
+
+def _latest(*, project: Project, shown: str, without: tuple[str, ...] = ()) -> LatestResult:
+    """project_agreement_latest showing the computation's `shown`, read without the columns `without`."""
+    read = {"project": project, "kind": KIND, "without": without}
+    computation = computation_of(**read)
     if computation is None or (computation.computed_at is None and computation.status == ComputationStatus.IDLE):
-        computation = computation_request(project=project, kind=KIND)
-        computation.refresh_from_db()  # a worker that runs jobs at once (eager) has published it already
-    return latest_result(computation, data_version=agreement_data_version(project=project))
+        computation_request(project=project, kind=KIND)
+        computation = computation_of(**read)  # a worker that runs jobs at once (eager) has published it already
+    return latest_result(computation, data_version=agreement_data_version(project=project), shown=shown)
+
+
+def project_agreement_page(*, project: Project, all_raters: bool = False) -> LatestResult:
+    """project_agreement_latest for the page: its `result` is what the page shows (agreement_page).
+
+    The worker stores that with the report, so a visit reads it alone, never the report (1.7 MB for 300
+    reviewers). The report is read, and shaped here, only when every reviewer is asked for, or when the
+    stored page is missing or of an older shape (a report published before its page was stored)."""
+    if all_raters:
+        latest = _latest(project=project, shown="result", without=("page",))
+    else:
+        latest = _latest(project=project, shown="page", without=("result",))
+        if not latest.ready or agreement_page_is_current(latest.result):
+            return latest
+        latest.result = computation_result(latest.computation)
+    if latest.result is not None:
+        latest.result = agreement_page(latest.result, all_raters=all_raters)
+    return latest
 
 
 def project_agreement_recompute(*, project: Project) -> Computation:

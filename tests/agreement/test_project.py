@@ -216,7 +216,7 @@ def test_the_page_lists_kappa_for_the_pairs_sharing_the_most_items_and_says_how_
 def test_the_page_lists_the_reviewers_agreeing_least_first_and_all_of_them_when_asked(
     client, project, curator, reviewed, monkeypatch
 ):
-    monkeypatch.setattr("curation.views.agreement.RATERS_SHOWN", 2)
+    monkeypatch.setattr("curation.selectors.agreement.RATERS_SHOWN", 2)
     project_agreement_refresh(project_id=project.pk)
     client.force_login(curator)
     url = reverse("project_agreement", args=[project.slug])
