@@ -1,5 +1,6 @@
 """The upload page, the API and `import_items` share one import service; curators and admins only."""
 
+import io
 import json
 from unittest.mock import patch
 
@@ -10,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from curation.management.commands import import_items
 from curation.models import ImportJob, ImportStatus, SeedTask
 from curation.selectors import seed_tasks as seed_task_selectors
 from curation.services.imports import import_file
@@ -305,6 +307,61 @@ def test_the_cli_names_a_missing_project_or_file(project, tmp_path):
         call_command("import_items", str(tmp_path / "x.json"), "--project", "nope")
     with pytest.raises(CommandError, match="No such file"):
         call_command("import_items", str(tmp_path / "x.json"), "--project", project.slug)
+
+
+def _import_2500_tasks(project, tmp_path, stderr: io.StringIO) -> str:
+    """Import 2,500 tasks with the command, its progress written to `stderr`: what it wrote there."""
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps([{"instruction": f"Explain finding {n}.", "output": "."} for n in range(2500)]))
+    call_command("import_items", str(path), "--project", project.slug, stderr=stderr, stdout=io.StringIO())
+    return stderr.getvalue()
+
+
+def _import_logging_progress(project, tmp_path) -> list[str]:
+    """The progress lines of an import of 2,500 tasks, stderr not a terminal."""
+    written = _import_2500_tasks(project, tmp_path, io.StringIO())
+    assert "\r" not in written and written.endswith("\n")
+    return written.splitlines()
+
+
+def test_the_cli_writes_each_progress_update_on_its_own_line_where_stderr_is_not_a_terminal(
+    project, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(import_items, "LOG_PROGRESS_SECONDS", 0)
+
+    lines = _import_logging_progress(project, tmp_path)
+
+    validated = [line for line in lines if line.startswith("validated ")]
+    assert {"validated 1,000 records", "validated 2,000 records"} <= set(validated)
+    assert validated[-1] == "validated 2,500 records"
+    written = lines[len(validated) :]
+    assert written[0] == "written 0 of 2,500 records" and written[-1] == "written 2,500 of 2,500 records"
+    assert all(line.startswith("written ") and line.endswith(" of 2,500 records") for line in written)
+
+
+def test_the_cli_logs_only_each_phases_first_and_last_count_within_the_log_interval(project, tmp_path, monkeypatch):
+    monkeypatch.setattr(import_items, "LOG_PROGRESS_SECONDS", 3600)
+
+    lines = _import_logging_progress(project, tmp_path)
+
+    assert lines[0].startswith("validated ")  # the first update, whichever record it came at
+    assert lines[1:] == [
+        "validated 2,500 records",
+        "written 0 of 2,500 records",
+        "written 2,500 of 2,500 records",
+    ]
+
+
+def test_the_cli_rewrites_one_progress_line_per_phase_on_a_terminal(project, tmp_path):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    validating, writing, end = _import_2500_tasks(project, tmp_path, Terminal()).split("\n")
+    assert validating.startswith("\rvalidated ") and "\rvalidated 1,000 records\r" in validating
+    assert validating.endswith("\rvalidated 2,500 records")
+    assert writing.startswith("\rwritten 0 of 2,500 records") and writing.endswith("\rwritten 2,500 of 2,500 records")
+    assert end == ""
 
 
 @pytest.mark.parametrize("documents", [True, False], ids=["search-documents", "search-reads-tasks"])

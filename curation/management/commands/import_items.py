@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -9,6 +10,10 @@ from curation.services.imports.problems import where
 from curation.services.projects import project_create
 from curation.services.seed_task_search import seed_task_search_needs_job
 from curation.text.plural import counted, kind_counted
+
+# Where stderr is not a terminal (a log file, CI) carriage returns would run every update into one line:
+# there progress is a line per update, at most one every this many seconds, and each phase's last count.
+LOG_PROGRESS_SECONDS = 10.0
 
 
 class Command(BaseCommand):
@@ -46,6 +51,9 @@ class Command(BaseCommand):
         if not file.exists():
             raise CommandError(f"No such file or folder: {file}")
         self._last_status = ""
+        self._terminal = self.stderr.isatty()
+        self._unlogged = ""  # the phase's latest count, not written yet (not on a terminal)
+        self._logged_at = 0.0
         try:
             choices = import_options(
                 mapping=options["mapping"],
@@ -101,15 +109,38 @@ class Command(BaseCommand):
         return target
 
     def _progress(self, job: ImportJob) -> None:
+        line = ""
         if job.status == ImportStatus.VALIDATING:
-            self.stderr.write(f"\rvalidated {counted(job.records_validated, 'record')}", ending="")
+            line = f"validated {counted(job.records_validated, 'record')}"
         elif job.status == ImportStatus.WRITING:
-            if self._last_status != ImportStatus.WRITING:
-                self.stderr.write("")
-            written = f"{job.records_written:,} of {counted(job.records_total, 'record')}"
-            self.stderr.write(f"\rwritten {written}", ending="")
+            line = f"written {job.records_written:,} of {counted(job.records_total, 'record')}"
+        if self._terminal:
+            self._progress_on_terminal(job.status, line)
+        else:
+            self._progress_logged(job.status, line)
         self._last_status = job.status
         self.stderr.flush()
+
+    def _progress_on_terminal(self, status: str, line: str) -> None:
+        """One line rewritten in place for each phase."""
+        if status == ImportStatus.WRITING and self._last_status != ImportStatus.WRITING:
+            self.stderr.write("")
+        if line:
+            self.stderr.write(f"\r{line}", ending="")
+
+    def _progress_logged(self, status: str, line: str) -> None:
+        """A line for a phase's first update, then at most one every LOG_PROGRESS_SECONDS, and its last count
+        once the next phase (or the end) comes."""
+        if status != self._last_status and self._unlogged:
+            self.stderr.write(self._unlogged)
+        self._unlogged = ""
+        if not line:
+            return
+        if status != self._last_status or time.monotonic() - self._logged_at >= LOG_PROGRESS_SECONDS:
+            self.stderr.write(line)
+            self._logged_at = time.monotonic()
+        else:
+            self._unlogged = line
 
     def _preview(self, job: ImportJob) -> None:
         preview = job.report.get("preview", {})
@@ -135,7 +166,8 @@ class Command(BaseCommand):
         self.stdout.write("Nothing was written (--preview).")
 
     def _report(self, job: ImportJob) -> None:
-        self.stderr.write("")
+        if self._terminal:
+            self.stderr.write("")  # ends the progress line
         report = job.report
         # A single file refused before its format was known has none to show; only a batch is several files.
         reading = job.format or ("several files" if report.get("batch") else "")
