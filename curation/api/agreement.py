@@ -3,17 +3,26 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from curation.access import access_project_agreement
 from curation.api.computations import ComputingOut, computing_response
+from curation.api.renderers import StoredJSON, StoredJSONRenderer
 from curation.api.schema_annotations import extend_schema
-from curation.services.agreement import project_agreement_latest, project_agreement_recompute
+from curation.services.agreement import project_agreement_latest_json, project_agreement_recompute
 
 
 class AgreementApi(APIView):
+    # The report is answered as stored, not decoded and encoded again (StoredJSON); the other renderers stay.
+    renderer_classes = [
+        StoredJSONRenderer,
+        *(renderer for renderer in api_settings.DEFAULT_RENDERER_CLASSES if renderer is not JSONRenderer),
+    ]
+
     @extend_schema(
         summary="The project's agreement report (curators and admins)",
         description=(
@@ -35,10 +44,10 @@ class AgreementApi(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         project = access_project_agreement(user=request.user, slug=slug)
-        latest = project_agreement_latest(project=project)
+        latest = project_agreement_latest_json(project=project)
         if latest.result is None:
             return computing_response(request, latest, what="agreement")
-        return Response({**latest.result, "stale": latest.stale, "computing": latest.computing})
+        return Response(StoredJSON(latest.result, stale=latest.stale, computing=latest.computing))
 
     @extend_schema(
         summary="Queue a new computation of the project's agreement",

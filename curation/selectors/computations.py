@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from curation.models import Computation, ComputationStatus, Project
@@ -16,13 +18,16 @@ COMPUTATION_LEASE = timedelta(hours=1)
 
 
 def computation_of(
-    *, project: Project, kind: str, subject_id: int = 0, without: tuple[str, ...] = ()
+    *, project: Project, kind: str, subject_id: int = 0, without: tuple[str, ...] = (), result_as_text: bool = False
 ) -> Computation | None:
     """The computation, without the columns named in `without` (a large result a page does not show: reading
-    one would load it)."""
+    one would load it); with `result_as_text`, its result as the JSON text stored too (`result_text`), for
+    an answer that passes it on undecoded."""
     computations = Computation.objects.filter(project=project, kind=kind, subject_id=subject_id)
     if without:
         computations = computations.defer(*without)
+    if result_as_text:
+        computations = computations.annotate(result_text=Cast("result", TextField()))
     return computations.first()
 
 
@@ -64,7 +69,7 @@ class LatestResult:
 def latest_result(computation: Computation | None, *, data_version: str, shown: str = "result") -> LatestResult:
     """The page's view of `computation` against the data as it is now (`data_version`, which the
     feature reads from its indexes: a latest id, never a scan). Its `result` is the computation's
-    attribute `shown`: "result", or what the page reads instead ("page")."""
+    attribute `shown`: "result", or what the page reads instead ("page", a `result_text`)."""
     if computation is None:
         return LatestResult(None, None, False, False, "", None)
     computed = computation.computed_at is not None

@@ -1,7 +1,7 @@
 """What the agreement page and API read of a stored report. The worker shapes the page's figures when it
 computes the report and stores them with it: a visit reads those, never the report (1.7 MB for 300
-reviewers), whose every reviewer only the long page (`?raters=all`) reads. It costs no more queries
-with more reviewers."""
+reviewers), whose every reviewer only the long page (`?raters=all`) reads. The API answers the stored
+report as its text, undecoded. Neither costs more queries with more reviewers."""
 
 import json
 
@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from curation.api.renderers import StoredJSON
 from curation.models import Computation
 from curation.selectors.agreement import RATERS_SHOWN, agreement_page
 from curation.services.agreement import project_agreement_refresh
@@ -115,18 +116,60 @@ def test_the_page_lists_the_reviewers_shown_and_every_one_when_asked(client, pro
     assert 'data-testid="raters-shown"' not in everyone.content.decode()
 
 
-def test_the_page_costs_the_same_queries_with_few_and_many_reviewers(
+def test_the_page_and_api_cost_the_same_queries_with_few_and_many_reviewers(
     client, project, curator, reviewers, django_assert_num_queries
 ):
     client.force_login(curator)
-    page = _url(project)
+    page, api = _url(project), reverse("api_agreement", args=[project.slug])
     project_agreement_refresh(project_id=project.pk)
-    few = [queries(client, "get", page), queries(client, "get", page + "?raters=all")]
+    few = [queries(client, "get", page), queries(client, "get", page + "?raters=all"), queries(client, "get", api)]
 
     _reviewers_join(project, RATERS_SHOWN + 5)
     project_agreement_refresh(project_id=project.pk)
 
     assert Computation.objects.get().page["schemas"][0]["n_raters"] == 3 + RATERS_SHOWN + 5
-    for url, count in zip((page, page + "?raters=all"), few, strict=True):
+    for url, count in zip((page, page + "?raters=all", api), few, strict=True):
         with django_assert_num_queries(count):
             assert client.get(url).status_code == 200
+
+
+# The API
+
+
+def test_the_api_answers_the_stored_report_as_text_without_decoding_it(client, project, curator, monkeypatch):
+    # Names outside ASCII, and a line separator that JavaScript reads as the end of a line.
+    _reviewers_join(project, 3, names=("Zoë Ndlovu", "Łukasz\u2028Nowak", "陈伟"))
+    report = project_agreement_refresh(project_id=project.pk)
+    client.force_login(curator)
+
+    def decoded(*args):
+        raise AssertionError("the stored report was decoded")
+
+    monkeypatch.setattr(Computation._meta.get_field("result"), "from_db_value", decoded)
+    response = client.get(reverse("api_agreement", args=[project.slug]))
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert "\u2028" not in response.content.decode()
+    assert json.loads(response.content) == {**_as_stored(report), "stale": False, "computing": False}
+
+
+def test_the_api_still_pretty_prints_and_browses_the_report_when_asked(client, project, curator, reviewers):
+    report = project_agreement_refresh(project_id=project.pk)
+    client.force_login(curator)
+    url = reverse("api_agreement", args=[project.slug])
+
+    pretty = client.get(url, headers={"Accept": "application/json; indent=2"})
+    browsed = client.get(url, headers={"Accept": "text/html"})
+
+    assert pretty.content.decode().startswith('{\n  "')
+    assert json.loads(pretty.content) == {**_as_stored(report), "stale": False, "computing": False}
+    assert browsed.status_code == 200 and browsed["Content-Type"].startswith("text/html")
+    assert "Ana Ruiz" in browsed.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("stored", "answered"),
+    [('{"a": 1}', {"a": 1, "stale": True}), ("{}", {"stale": True}), (' { "a" : [ ] } \n', {"a": [], "stale": True})],
+)
+def test_a_stored_object_is_answered_with_the_keys_the_request_adds(stored, answered):
+    assert json.loads(StoredJSON(stored, stale=True).encoded()) == answered
