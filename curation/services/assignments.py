@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
@@ -357,10 +357,12 @@ def assignment_claim(*, project: Project, reviewer: User) -> Assignment | None:
         return None
     k = project.reviewers_per_item
     for item_field, pool in _pool(project=project, reviewer=reviewer, k=k):
-        # Claims go in id order, so items below the latest claim are mostly full: start the scan there
-        # and wrap around, which keeps a claim cheap however many items are already done.
+        # Items are handed out in id order, by claims and by the assign page alike, so items below the
+        # latest assignment's are mostly full: start the scan there and wrap around, which keeps a claim
+        # cheap however many items are already done. (Started from the latest claim only, the first
+        # claims after a curator had assigned 950,000 items scanned them all: 1.7 s each, 12 s under load.)
         latest = (
-            Assignment.objects.filter(project=project, assigned_by=F("reviewer"), **{f"{item_field}__isnull": False})
+            Assignment.objects.filter(project=project, **{f"{item_field}__isnull": False})
             .order_by("-id")
             .values_list(f"{item_field}_id", flat=True)
             .first()
