@@ -175,9 +175,13 @@ def reviewers_concurrent(server: Server, cookies: list[str], slug: str) -> tuple
 
 
 def pool_reviewers(project, n: int) -> list:
-    """n members with nothing assigned (made once, kept with the database): every next item is a claim."""
+    """n members with nothing assigned (made once, kept with the database): every next item is a claim.
+
+    What they did in an earlier run is removed first (their reviews with their PHI scans, assignments and
+    counts), so that every run measures the first claims after the curator's assignments: the kept database
+    would otherwise start each run where the last one stopped, past the items the curator filled."""
     from accounts.models import Role
-    from curation.models import Membership
+    from curation.models import Assignment, AssignmentCount, Membership, Review
 
     users = []
     for i in range(n):
@@ -186,6 +190,9 @@ def pool_reviewers(project, n: int) -> list:
         )
         Membership.objects.get_or_create(project=project, user=user)
         users.append(user)
+    Review.objects.filter(reviewer__in=users).delete()
+    Assignment.objects.filter(reviewer__in=users).delete()
+    AssignmentCount.objects.filter(reviewer__in=users).delete()
     return users
 
 

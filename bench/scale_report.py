@@ -146,9 +146,10 @@ def _load(load) -> list[str]:
         ),
         _wrk_row("task list, first page", tasks, f">= 150 req/s: {_verdict(tasks['rate'] >= 150)}"),
         "",
-        f"**{CLIENTS} concurrent reviewers** (asyncio httpx, each drawing its work from the open pool: a submit leads "
-        f"on to the next item, so the claim happens inside the submit; up to {CLIENT_ROUNDS} rounds of next, page, "
-        f"submit, with no pause between requests): "
+        f"**{CLIENTS} concurrent reviewers** (asyncio httpx, each drawing its work from the open pool, starting "
+        f"with nothing: their first claims come right after the curator's assignments; a submit leads on to the "
+        f"next item, so the claim happens inside the submit; up to {CLIENT_ROUNDS} rounds of next, page, submit, "
+        f"with no pause between requests): "
         f"{len(every):,} requests, p50 {scale_pages.pct(every, 50):.0f} ms, p95 {scale_pages.pct(every, 95):.0f} ms, "
         f"p99 **{p99:.0f} ms** (target < 250 ms: {_verdict(p99 < 250)}); errors: {len(errors)}"
         f"{' (' + ', '.join(sorted(set(errors))) + ')' if errors else ''}; items with more than k = {K} reviewers "
