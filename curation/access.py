@@ -4,7 +4,9 @@ Objects the user may not see answer 404 (their existence is not revealed); objec
 not change answer 403.
 """
 
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 
 from accounts.models import User
@@ -119,7 +121,28 @@ def can_make_releases(user: User) -> bool:
     """Admins, and curators granted the `curation.make_release` permission, build and download releases."""
     if not user.is_authenticated:
         return False
-    return user.is_admin or (user.is_curator and user.has_perm("curation.make_release"))
+    return user.is_admin or (user.is_curator and _granted_make_release(user))
+
+
+def _granted_make_release(user: User) -> bool:
+    """What user.has_perm("curation.make_release") answers under AUTHENTICATION_BACKENDS (ModelBackend, and
+    allauth's, which is one): an active superuser, or the permission granted to the user or to one of their
+    groups. has_perm reads all the user's permissions and then all their groups' (two queries) on every
+    page that draws the Releases link; this asks for the one permission in one. Kept on the user object
+    for the request, as has_perm keeps its own, so that a page that checks twice asks once."""
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    granted = getattr(user, "_make_release_granted", None)
+    if granted is None:
+        granted = (
+            Permission.objects.filter(content_type__app_label="curation", codename="make_release")
+            .filter(Q(user=user) | Q(group__user=user))
+            .exists()
+        )
+        user._make_release_granted = granted
+    return granted
 
 
 def access_releases(*, user: User, slug: str) -> Project:

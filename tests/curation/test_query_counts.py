@@ -1,6 +1,7 @@
 """Pages cost a fixed number of queries, however many rows they show."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -34,6 +35,18 @@ def test_task_list_query_count_does_not_grow_with_tasks(client, project, clinici
     _grow(project, clinician, 90)
     assert _queries(client, url) == small
     assert _queries(client, url, difficulty=3, q="condition") == searched
+
+
+@pytest.mark.parametrize("granted", [True, False], ids=["granted-releases", "not-granted"])
+def test_the_task_list_asks_once_whether_a_curator_may_make_releases(client, project, curator, granted):
+    if granted:
+        curator.user_permissions.add(Permission.objects.get(codename="make_release"))
+    client.force_login(curator)
+    url = reverse("task_list", args=[project.slug])
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(url).content.decode()
+    assert len([query for query in captured if "auth_permission" in query["sql"]]) == 1
+    assert (reverse("release_list", args=[project.slug]) in page) is granted
 
 
 def test_dashboard_query_count_does_not_grow_with_projects_or_tasks(client, project, clinician, curator):

@@ -4,16 +4,20 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
+from accounts.models import User
+from curation.access import can_make_releases
 from curation.models import Release, ReleaseStatus, TaskStatus
 from curation.services.releases import release_build, release_create
 from curation.services.reviews import review_submit
-from tests.factories import CuratorFactory, ProjectFactory, SeedTaskFactory
+from tests.factories import AdminFactory, ClinicianFactory, CuratorFactory, ProjectFactory, SeedTaskFactory
 
 
 @pytest.fixture
@@ -62,6 +66,53 @@ def test_a_curator_with_the_release_permission_may_download_and_one_without_may_
     assert _download(client, built).status_code == 200
     client.force_login(curator)
     assert _download(client, built).status_code == 403
+
+
+def _make_release_granted_to(user, *, through_a_group: bool = False) -> None:
+    permission = Permission.objects.get(content_type__app_label="curation", codename="make_release")
+    if through_a_group:
+        group = Group.objects.create(name="Release makers")
+        group.permissions.add(permission)
+        user.groups.add(group)
+    else:
+        user.user_permissions.add(permission)
+
+
+WHO_MAY_MAKE_RELEASES = {
+    "a curator granted the permission": (CuratorFactory, {"granted": True}, True),
+    "a curator granted it through a group": (CuratorFactory, {"granted": True, "through_a_group": True}, True),
+    "a curator not granted it": (CuratorFactory, {}, False),
+    "a curator granted it, deactivated": (CuratorFactory, {"granted": True, "is_active": False}, False),
+    "a superuser curator": (CuratorFactory, {"is_superuser": True}, True),
+    "a clinician granted it": (ClinicianFactory, {"granted": True}, False),
+    "an admin": (AdminFactory, {}, True),
+}
+
+
+@pytest.mark.parametrize("who", WHO_MAY_MAKE_RELEASES)
+def test_who_may_make_releases_is_what_djangos_permission_check_says_asked_in_one_query(db, who):
+    factory, given, expected = WHO_MAY_MAKE_RELEASES[who]
+    user = factory(is_active=given.get("is_active", True), is_superuser=given.get("is_superuser", False))
+    if given.get("granted"):
+        _make_release_granted_to(user, through_a_group=given.get("through_a_group", False))
+    django_says = User.objects.get(pk=user.pk)
+    django_says = django_says.is_admin or (django_says.is_curator and django_says.has_perm("curation.make_release"))
+
+    fresh = User.objects.get(pk=user.pk)
+    with CaptureQueriesContext(connection) as asked:
+        assert can_make_releases(fresh) is expected is django_says
+        assert can_make_releases(fresh) is expected  # asked once a request
+    assert len(asked) <= 1
+
+
+def test_the_permission_is_read_as_every_configured_backend_grants_it(settings):
+    # can_make_releases reads the user's and their groups' permissions itself, as ModelBackend does: a backend
+    # granting permissions otherwise would have to be asked through has_perm.
+    for path in settings.AUTHENTICATION_BACKENDS:
+        backend = import_string(path)
+        assert issubclass(backend, ModelBackend), path
+        for method in ("has_perm", "get_all_permissions", "get_user_permissions", "get_group_permissions"):
+            assert getattr(backend, method) is getattr(ModelBackend, method), (path, method)
 
 
 def test_clinicians_get_403_outsiders_404_and_anonymous_the_login_page(client, built, clinician, outsider):
