@@ -340,7 +340,7 @@ class ImportRun:
         """Finish the job as written; once that commits the planner learns the tables' new size and the
         texts it wrote are queued for their PHI scan and their search documents."""
         self._finish(ImportStatus.SUCCEEDED, format=self.job.format, **report)
-        transaction.on_commit(imported_tables_analyze)
+        transaction.on_commit(partial(imported_tables_analyze, created=report.get("created", {})))
         transaction.on_commit(partial(phi_scan_after_import, import_job_id=self.job.pk))
         # The tasks' search documents are built by a job too: inside this transaction they cost more than the tasks.
         transaction.on_commit(partial(seed_task_search_after_import, import_job_id=self.job.pk))
