@@ -37,7 +37,8 @@ class SeedTask(models.Model):
     editing at once cannot silently overwrite each other (curation.services.seed_tasks.seed_task_edit).
     """
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="seed_tasks")
+    # Not indexed on its own: every index below starts with the project, and an import writes each index.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="seed_tasks", db_index=False)
     instruction = models.TextField()
     input = models.TextField(blank=True, default="")
     reference_output = models.TextField(blank=True, default="")
@@ -77,7 +78,8 @@ class SeedTask(models.Model):
     import_job = models.ForeignKey(
         "ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="seed_tasks"
     )
-    content_hash = models.CharField(max_length=64, db_index=True)
+    # Compared with a task's PHI scan and search document, which are found by the task's id: never looked up.
+    content_hash = models.CharField(max_length=64)
     version = models.PositiveIntegerField(default=1)
     # The version a curator accepted: a release takes an accepted task only while it is still this version.
     accepted_version = models.PositiveIntegerField(null=True, blank=True)
@@ -87,7 +89,13 @@ class SeedTask(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords(excluded_fields=["content_hash", "updated_at"], cascade_delete_history=True)
+    # History is read by task id alone; the references it copies are not indexed (an import writes 52,000
+    # history rows at a time, and each index of them cost as much as one of the tasks' own).
+    history = HistoricalRecords(
+        excluded_fields=["content_hash", "updated_at"],
+        cascade_delete_history=True,
+        no_db_index=["project", "topic", "view", "task_type", "import_job", "created_by"],
+    )
 
     class Meta:
         ordering = ["id"]
