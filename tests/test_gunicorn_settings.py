@@ -50,3 +50,13 @@ def test_the_master_loads_the_phi_scanner_before_forking_and_leaves_no_database_
     )
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.split() == ["before", "False", "after", "True", "True", "True"], shown.stdout
+
+
+def test_the_master_freezes_what_it_loaded_so_that_the_workers_keep_sharing_its_pages():
+    shown = _python(
+        "import gc, runpy, django; django.setup();"
+        "s = runpy.run_path('config/gunicorn.py');"
+        "print(gc.get_freeze_count() == 0); s['when_ready'](None); print(gc.get_freeze_count() > 100000)"
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == ["True", "True"]
