@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -6,6 +8,29 @@ from curation.text import plural
 from curation.text.markdown import render_markdown
 
 register = template.Library()
+
+
+@register.filter
+def clipped(text: str, length: int) -> str:
+    """Django's truncatechars, for the long lists: the same text (NFC, at most `length` characters, a
+    combining mark not counted, the last one an ellipsis). An ASCII text, as most are, is cut with a slice
+    instead of a walk through every character and a translation lookup, which took a tenth of the task
+    list's time at 25 rows; any other is walked as Django walks it."""
+    text = unicodedata.normalize("NFC", str(text))
+    if len(text) <= length:
+        return text
+    if text.isascii():
+        return text[: length - 1] + "…"
+    counted, end = 0, None
+    for index, char in enumerate(text):
+        if unicodedata.combining(char):
+            continue
+        counted += 1
+        if end is None and counted >= length:
+            end = index
+        if counted > length:
+            return text[:end] + "…"
+    return text
 
 
 @register.filter(name="markdown")
