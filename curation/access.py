@@ -71,18 +71,11 @@ def require_curator(*, user: User, doing: str = "do this") -> None:
 
 
 def access_assignment(*, user: User, assignment_id: int, project: Project) -> Assignment:
-    """A reviewer's own assignment in the project. Anyone else's answers 404, curators' included:
-    the workspace is the reviewer's own and shows their draft."""
+    """A reviewer's own assignment in the project, with its project's rating forms. Anyone else's answers
+    404, curators' included: the workspace is the reviewer's own and shows their draft. A page that shows
+    the item reads it with curation.selectors.reviews.assignment_item_loaded."""
     assignment = (
-        Assignment.objects.select_related(
-            "project__seed_schema",
-            "project__response_schema",
-            "seed_task__topic",
-            "seed_task__view",
-            "seed_task__task_type",
-            "response__prompt",
-            "response__seed_task",
-        )
+        Assignment.objects.select_related("project__seed_schema", "project__response_schema")
         .filter(pk=assignment_id, project=project, reviewer=user)
         .first()
     )

@@ -12,13 +12,30 @@ from curation.models import (
     AssignmentStatus,
     ItemFlag,
     Membership,
+    ModelResponse,
     Project,
     Review,
     ReviewVisibility,
+    SeedTask,
 )
 
 QUEUE_ORDERING = ("rank", "id")
 ATTENTION_ORDERING = ("-raised_at", "-id")
+
+
+def assignment_item_loaded(*, assignment: Assignment) -> Assignment:
+    """The assignment with its item and what its review page shows of it (the task's vocabulary terms; the
+    response's prompt or seed task), read in one query of its own. Read with the assignment in one query
+    of ten tables, PostgreSQL took longer to plan it (2 ms) than any other step of the page. An item the
+    assignment already holds is kept."""
+    if Assignment.seed_task.is_cached(assignment) or Assignment.response.is_cached(assignment):
+        return assignment
+    if assignment.seed_task_id is not None:
+        related = SeedTask.objects.select_related("topic", "view", "task_type")
+        assignment.seed_task = related.get(pk=assignment.seed_task_id)
+    elif assignment.response_id is not None:
+        assignment.response = ModelResponse.objects.select_related("prompt", "seed_task").get(pk=assignment.response_id)
+    return assignment
 
 
 def review_queue_for(*, user: User, project: Project) -> QuerySet[Assignment]:

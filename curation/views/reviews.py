@@ -20,6 +20,7 @@ from curation.schemas.definitions import prompt_rubric_field
 from curation.selectors.projects import rounds_to_judge
 from curation.selectors.reviews import (
     QUEUE_ORDERING,
+    assignment_item_loaded,
     my_flags_on,
     review_current_of,
     review_progress,
@@ -107,6 +108,7 @@ def _page_context(
     edit_form: SeedTaskEditForm | None = None,
     conflict: dict | None = None,
 ) -> dict:
+    assignment_item_loaded(assignment=assignment)
     schema = _schema(assignment)
     mine = review_current_of(assignment=assignment) if assignment.status == AssignmentStatus.DONE else None
     draft = getattr(assignment, "draft", None) if assignment.status == AssignmentStatus.PENDING else None
@@ -244,7 +246,7 @@ def review_task_edit_view(request: HttpRequest, slug: str, assignment_id: int) -
     assignment = access_assignment(user=request.user, assignment_id=assignment_id, project=project)
     if assignment.seed_task_id is None:
         return HttpResponse("Only a seed task is edited from its review page.", status=404)
-    task = assignment.seed_task
+    task = assignment_item_loaded(assignment=assignment).seed_task
     conflict = None
     status = 200
     if request.method == "POST":

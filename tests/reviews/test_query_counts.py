@@ -81,6 +81,22 @@ def test_queue_and_review_pages_cost_the_same_with_10_and_1000_items(client, pro
     assert max(small) <= 16, small
 
 
+@pytest.mark.parametrize("item", ["task", "response"])
+def test_the_review_page_reads_its_item_apart_from_the_assignment_in_small_joins(
+    client, project, clinician, workspace, item
+):
+    # One query joining the assignment, its project's forms, the item and everything the page shows of
+    # it (ten tables) took PostgreSQL longer to plan than the rest of the page took to run.
+    _, first_task, first_response = workspace
+    assignment = first_task if item == "task" else first_response
+    client.force_login(clinician)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse("review_item", args=[project.slug, assignment.pk]))
+    assert page.status_code == 200
+    joins = max(q["sql"].count(" JOIN ") for q in captured.captured_queries)
+    assert joins <= 3, joins
+
+
 def _pending_seed_assignments(clinician):
     return Assignment.objects.filter(reviewer=clinician, status=AssignmentStatus.PENDING, seed_task__isnull=False)
 
