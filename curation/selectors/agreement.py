@@ -143,6 +143,18 @@ def agreement_page(report: dict[str, Any], *, all_raters: bool = False) -> dict[
     }
 
 
+def agreement_page_field(schemas: list[dict[str, Any]], ref: str) -> dict[str, Any] | None:
+    """The field of the page's forms (agreement_page's `schemas`) that `ref`, "<form id>:<field key>",
+    names; None when it names none (a form or field the last report no longer has, or no report).
+
+    The page draws a field's Cohen's kappa pairs only when a curator opens them, asking for it by this."""
+    schema_id, _, key = ref.partition(":")
+    for schema in schemas:
+        if str(schema["schema_id"]) == schema_id:
+            return next((field for field in schema["fields"] if field["key"] == key), None)
+    return None
+
+
 def agreement_page_is_current(page: dict[str, Any] | None) -> bool:
     """Whether a stored page has the shape agreement_page gives now."""
     return page is not None and page.get("version") == PAGE_VERSION

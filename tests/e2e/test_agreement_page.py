@@ -51,6 +51,19 @@ def test_a_curator_reads_the_demo_projects_agreement_with_intervals_and_the_outl
     assert "Dr. Dana Haas" in raters and "outlier" in raters
     page.get_by_text("By difficulty").first.click()
     assert page.get_by_test_id("slice-difficulty").first.is_visible()
+    # Cohen's kappa for pairs of reviewers is drawn when a field's line is opened, fetched once by htmx.
+    fetched = []
+    page.on("request", lambda request: "kappa=" in request.url and fetched.append(request.url))
+    pairs = page.locator("details.pairs").first
+    assert pairs.get_by_test_id("pairs").count() == 0
+    pairs.locator("summary").click()
+    pairs.get_by_test_id("pairs").wait_for()
+    assert " · " in pairs.get_by_test_id("pairs").locator("tbody tr").first.inner_text()
+    pairs.locator("summary").click()
+    pairs.locator("summary").click()  # closed and opened again: the table stays, nothing is fetched again
+    page.wait_for_timeout(200)
+    assert pairs.get_by_test_id("pairs").count() == 1 and pairs.get_by_test_id("pairs-link").count() == 0
+    assert len(fetched) == 1
     screenshot("curator-agreement")
     # Viewport-sized views of the parts a curator reads first, easier to check than the whole page.
     page.evaluate("window.scrollTo(0, 0)")
